@@ -1,0 +1,27 @@
+/**
+ * Errors meant for users carry a stable code and a one-line message; the
+ * CLI prints `pof: <message>` for them and never a stack trace.
+ */
+export type PofErrorCode =
+  | 'E_USAGE'
+  | 'E_CAPTURE_FORMAT'
+  | 'E_CAPTURE_CORRUPT'
+  | 'E_CAPTURE_IO'
+  | 'E_SIGNATURES'
+  | 'E_IO'
+  | 'E_LIVE'
+  | 'E_API'
+  | 'E_CONFIG';
+
+export class PofError extends Error {
+  readonly code: PofErrorCode;
+  constructor(code: PofErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PofError';
+    this.code = code;
+  }
+}
+
+export function isPofError(e: unknown): e is PofError {
+  return e instanceof PofError;
+}
