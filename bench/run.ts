@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: the questions pof's issues ask of its speed, each
+ * answered as a ratio against a baseline measured in the same run.
+ *
+ *   offline  pof -r bench.pcap -f /etc/p0f/p0f.fp -o LOG  vs  p0f -r bench.pcap -o LOG
+ *            (alternating runs; wall time and peak RSS from /usr/bin/time)
+ *
+ * The capture is built by ../shared/bench/make_bench_pcap.py (2M packets,
+ * seed 1) into $POF_BENCH_DIR (default /tmp/pofbench) when missing. Set
+ * BENCH_RUNS to change the number of alternating runs (default 3).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const shared = process.env.POF_SHARED ?? path.resolve(root, '../shared');
+const dir = process.env.POF_BENCH_DIR ?? '/tmp/pofbench';
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const only = process.argv.slice(2);
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureCapture(): string | null {
+  const out = path.join(dir, 'bench.pcap');
+  if (fs.existsSync(out) && fs.statSync(out).size > 1e8) return out;
+  const gen = path.join(shared, 'bench', 'make_bench_pcap.py');
+  const dev = path.join(shared, 'corpus', 'dev');
+  if (!fs.existsSync(gen) || !fs.existsSync(dev)) {
+    console.log(`offline: skipped (no ${gen}; the benchmark capture is built from ../shared)`);
+    return null;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const inputs = fs.readdirSync(dev).filter((f) => /\.(pcap|pcapng)$/.test(f)).map((f) => path.join(dev, f));
+  console.log(`building ${out} (2,000,000 packets, seed 1)...`);
+  const r = spawnSync('python3', [gen, '-n', '2000000', '--seed', '1', '-o', out, ...inputs], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('make_bench_pcap.py failed');
+  return out;
+}
+
+interface Timed {
+  seconds: number;
+  maxRssMb: number;
+}
+
+function timed(cmd: string[]): Timed {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...cmd], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  const m = /^([\d.]+) (\d+)$/.exec(last);
+  if (r.status !== 0 || !m) throw new Error(`${cmd.join(' ')} failed: ${r.stderr.slice(-500)}`);
+  return { seconds: Number(m[1]), maxRssMb: Number(m[2]) / 1024 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function offline(): void {
+  const cap = ensureCapture();
+  if (!cap) return;
+  const cli = path.join(root, 'dist', 'cli', 'main.js');
+  if (!fs.existsSync(cli)) throw new Error('run `npm run build` first');
+  const p0fDb = '/etc/p0f/p0f.fp';
+  const withP0f = have('p0f') && fs.existsSync(p0fDb);
+  const pofT: Timed[] = [];
+  const p0fT: Timed[] = [];
+  for (let i = 0; i < runs; i++) {
+    const log1 = path.join(dir, 'pof.log');
+    fs.rmSync(log1, { force: true });
+    pofT.push(timed(['node', cli, '-r', cap, '-f', withP0f ? p0fDb : path.join(root, 'signatures', 'pof.fp'), '-o', log1]));
+    if (withP0f) {
+      const log2 = path.join(dir, 'p0f.log');
+      fs.rmSync(log2, { force: true });
+      p0fT.push(timed(['p0f', '-r', cap, '-o', log2]));
+    }
+  }
+  const pofS = median(pofT.map((t) => t.seconds));
+  const pofRss = Math.max(...pofT.map((t) => t.maxRssMb));
+  console.log(`offline: pof  ${pofS.toFixed(2)} s (runs ${pofT.map((t) => t.seconds).join(', ')}), peak RSS ${pofRss.toFixed(0)} MB`);
+  if (withP0f) {
+    const p0fS = median(p0fT.map((t) => t.seconds));
+    const p0fRss = Math.max(...p0fT.map((t) => t.maxRssMb));
+    console.log(`offline: p0f  ${p0fS.toFixed(2)} s (runs ${p0fT.map((t) => t.seconds).join(', ')}), peak RSS ${p0fRss.toFixed(0)} MB`);
+    console.log(`offline: pof is ${(p0fS / pofS).toFixed(2)}x p0f's speed (goal >= 2x), peak RSS ${pofRss.toFixed(0)} MB (goal < 200 MB)`);
+    const a = fs.readFileSync(path.join(dir, 'pof.log'), 'utf8').split('\n').length;
+    const b = fs.readFileSync(path.join(dir, 'p0f.log'), 'utf8').split('\n').length;
+    console.log(`offline: log lines pof ${a - 1}, p0f ${b - 1}`);
+  } else {
+    console.log('offline: p0f not installed (apt-get install p0f): no baseline');
+  }
+}
+
+const benches: Record<string, () => void | Promise<void>> = { offline };
+for (const [name, fn] of Object.entries(benches)) {
+  if (only.length && !only.includes(name)) continue;
+  await fn();
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/** pof's command line: the sensor (p0f's flags) and subcommands. */
+import { readFileSync } from 'node:fs';
+import { isPofError, PofError } from '../errors.js';
+import { helpText, parseArgs, parsePair } from './args.js';
+import { runCheck } from './check.js';
+import { loadDb } from './db.js';
+import { runRead } from './read.js';
+import { SENSOR_FLAGS } from './sensor-flags.js';
+import { MAX_CONN_CAP, MAX_HOSTS_CAP } from '../config.js';
+
+const err = (s: string): void => void process.stderr.write(s);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  return `pof ${version()}: passive OS fingerprinting (p0f 3 compatible)
+
+Usage:
+  pof [options] [filter expression]     fingerprint a capture (-r) or an interface (-i)
+  pof check FILE.fp...                  validate signature files
+
+Options:
+${helpText(SENSOR_FLAGS)}
+`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub === 'check') return runCheck(argv.slice(1), process.stdout, process.stderr);
+
+  const { flags, rest } = parseArgs(argv, SENSOR_FLAGS);
+  if (flags.has('help') || flags.has('h')) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (flags.has('version')) {
+    process.stdout.write(`pof ${version()}\n`);
+    return 0;
+  }
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const [maxConn, maxHosts] = flags.has('m') ? parsePair('m', str('m')!, [MAX_CONN_CAP, MAX_HOSTS_CAP]) : [undefined, undefined];
+  const [connMaxAgeS, hostIdleMin] = flags.has('t') ? parsePair('t', str('t')!, [86400, 100000]) : [undefined, undefined];
+  const file = str('r');
+  if (!file) {
+    throw new PofError('E_USAGE', 'nothing to do: give -r FILE to read a capture (see pof --help)');
+  }
+  if (flags.has('i')) throw new PofError('E_USAGE', '-r and -i cannot be used together');
+  const db = loadDb(str('f'));
+  const filterExpr = rest.join(' ').trim();
+  let filter;
+  if (filterExpr) {
+    const { compileOfflineFilterForFile } = await import('./filter-file.js');
+    filter = compileOfflineFilterForFile(filterExpr);
+  }
+  return runRead(
+    {
+      file,
+      db,
+      logFile: str('o'),
+      json: flags.has('json'),
+      quiet: flags.has('q'),
+      maxConn,
+      maxHosts,
+      connMaxAgeS,
+      hostIdleMin,
+      filter,
+    },
+    err,
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isPofError(e)) {
+      err(`pof: ${e.message}\n`);
+      process.exitCode = e.code === 'E_USAGE' ? 2 : 1;
+    } else {
+      err(`pof: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

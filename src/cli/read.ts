@@ -1,0 +1,73 @@
+/** `pof -r FILE`: fingerprint a capture file and print what was found. */
+import { readCaptureFile } from '../capture/file.js';
+import type { PacketRecord } from '../capture/types.js';
+import { Engine } from '../engine.js';
+import type { SignatureDb } from '../db/types.js';
+import { PofError } from '../errors.js';
+import type { Observation } from '../observation.js';
+import { formatConsoleBlock } from '../output/console.js';
+import { formatJsonLine } from '../output/json.js';
+import { formatLogLine } from '../output/p0f-log.js';
+import { FdWriter } from '../output/writer.js';
+
+export interface ReadOptions {
+  file: string;
+  db: SignatureDb;
+  logFile?: string;
+  json: boolean;
+  quiet: boolean;
+  maxConn?: number;
+  maxHosts?: number;
+  connMaxAgeS?: number;
+  hostIdleMin?: number;
+  /** Packet filter compiled from the trailing expression, if any. */
+  filter?: (rec: PacketRecord) => boolean;
+  /** Extra modules (HTTP). */
+  setup?: (engine: Engine) => void;
+}
+
+export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
+  const out = o.quiet ? null : new FdWriter(1);
+  const log = o.logFile ? openLog(o.logFile) : null;
+  const sink = (ob: Observation): void => {
+    if (out) out.write(o.json ? formatJsonLine(ob) : formatConsoleBlock(ob));
+    if (log) log.write(formatLogLine(ob));
+  };
+  const engine = new Engine(
+    { db: o.db, maxConn: o.maxConn, maxHosts: o.maxHosts, connMaxAgeS: o.connMaxAgeS, hostIdleMin: o.hostIdleMin },
+    sink,
+  );
+  o.setup?.(engine);
+  const filter = o.filter;
+  let summary;
+  try {
+    summary = readCaptureFile(o.file, filter ? (rec) => void (filter(rec) && engine.handle(rec)) : (rec) => engine.handle(rec));
+  } finally {
+    out?.flush();
+    log?.close();
+  }
+  const s = engine.stats;
+  const dropped = Object.entries(s.drops)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  stderr(
+    `[+] Processed ${summary.packets} packets (${s.tcp} TCP, ${s.encap} of them encapsulated), ` +
+      `${s.observations} observations (${s.encapObservations} beyond p0f).` +
+      (dropped ? ` Not fingerprinted: ${dropped}.` : '') +
+      '\n',
+  );
+  if (summary.problem) {
+    const p = summary.problem;
+    stderr(`pof: ${p.file}: at byte ${p.offset}: ${p.message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function openLog(path: string): FdWriter {
+  try {
+    return FdWriter.openAppend(path);
+  } catch (e) {
+    throw new PofError('E_IO', `cannot open log file ${path}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,28 @@
+/** The flags of the sensor command (`pof [options] [filter]`), p0f's spelling first. */
+import type { FlagSpec } from './args.js';
+
+export const SENSOR_FLAGS: readonly FlagSpec[] = [
+  { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database in p0f.fp syntax (default: the one pof ships)' },
+  { name: 'r', takesValue: true, valueName: 'FILE', help: "read a pcap/pcapng capture ('-' for stdin)" },
+  { name: 'i', takesValue: true, valueName: 'IFACE', help: "listen on a network interface ('any' for all)" },
+  { name: 'L', takesValue: false, help: 'list network interfaces and exit' },
+  { name: 'p', takesValue: false, help: 'put the interface in promiscuous mode' },
+  { name: 'o', takesValue: true, valueName: 'FILE', help: "append p0f-style log lines to FILE" },
+  { name: 's', takesValue: true, valueName: 'PATH', help: 'answer API queries on this Unix socket (p0f v3, v2 and JSON)' },
+  { name: 'Q', takesValue: true, valueName: 'PATH', help: 'same as -s (p0f 2 spelling)' },
+  { name: 'd', takesValue: false, help: 'run in the background (needs -o or -s)' },
+  { name: 'u', takesValue: true, valueName: 'USER', help: 'drop privileges to USER after opening the capture' },
+  { name: 'S', takesValue: true, valueName: 'N', help: 'most simultaneous API clients (default 20, at most 100)' },
+  { name: 'm', takesValue: true, valueName: 'C,H', help: 'most connections and hosts tracked (default 1000,10000)' },
+  { name: 't', takesValue: true, valueName: 'C,H', help: 'connection timeout (s) and host idle time (min) (default 30,120)' },
+  { name: 'json', takesValue: false, help: 'print one JSON object per observation instead of console blocks' },
+  { name: 'pid-file', takesValue: true, valueName: 'FILE', help: 'write the process id to FILE' },
+  { name: 'socket-mode', takesValue: true, valueName: 'OCTAL', help: 'API socket file mode (default 0660 with -u, else 0600)' },
+  { name: 'socket-group', takesValue: true, valueName: 'GROUP', help: 'API socket group' },
+  { name: 'q', takesValue: false, help: 'quiet: no console output (p0f 2)' },
+  { name: 'K', takesValue: false, help: 'accepted for p0f 2 compatibility; no effect' },
+  { name: 'U', takesValue: false, help: 'accepted for p0f 2 compatibility; no effect' },
+  { name: 'version', takesValue: false, help: 'print the version and exit' },
+  { name: 'help', takesValue: false, help: 'this help' },
+  { name: 'h', takesValue: false, help: 'this help' },
+];

@@ -1,0 +1,459 @@
+/**
+ * The engine: packets in, observations out. It decodes each packet, keeps
+ * the connection and host tables, and runs the fingerprinting modules at
+ * the points of a TCP conversation where p0f 3.09b runs them, so that the
+ * same capture gives the same records. Time is the packets' time.
+ */
+import type { PacketRecord } from './capture/types.js';
+import {
+  DEFAULT_CONN_MAX_AGE_S,
+  DEFAULT_HOST_IDLE_MIN,
+  DEFAULT_MAX_CONN,
+  DEFAULT_MAX_HOSTS,
+  EXPIRE_INTERVAL,
+  MAX_FLOW_DATA,
+  SPECIAL_MSS,
+  SPECIAL_WIN,
+} from './config.js';
+import type { SignatureDb } from './db/types.js';
+import { decodePacket } from './decode/index.js';
+import { newTcpPacket, TcpFlag, type DecodeOutcome, type DropReason, type TcpPacket } from './decode/types.js';
+import { buildMtuIndex, mtuFromMss, type MtuIndex } from './fingerprint/mtu.js';
+import {
+  buildTcpIndex,
+  labelText,
+  matchQuality,
+  matchTcp,
+  observeTcp,
+  tcpParams,
+  tcpRawSig,
+  type TcpObservation,
+  type TcpSigIndex,
+} from './fingerprint/tcp.js';
+import { computeUptime, freqText, uptimeText } from './fingerprint/uptime.js';
+import type { Observation, ObservationDetail, ObservationField, ObservationMod, ObservationSink } from './observation.js';
+import { addrToString } from './state/addr.js';
+import { FlowTable, type Flow, type TupleKey } from './state/flows.js';
+import { HostTable, type Host } from './state/hosts.js';
+import { scoreNat, verifyToolClass, type NatEvent } from './state/nat.js';
+
+const COUNTED_DROPS: ReadonlySet<DropReason> = new Set<DropReason>(['bad-tcp-flags', 'bad-tcp-header', 'fragment', 'ip-length']);
+
+export interface EngineOptions {
+  db: SignatureDb;
+  /** -m c: most connections tracked at once. */
+  maxConn?: number;
+  /** -m h: most hosts remembered. */
+  maxHosts?: number;
+  /** -t c: seconds a connection is watched. */
+  connMaxAgeS?: number;
+  /** -t h: minutes an idle host is remembered. */
+  hostIdleMin?: number;
+}
+
+/**
+ * An application-layer module (HTTP). Called with the flow after new
+ * payload bytes were appended; returns true while it wants more data.
+ */
+export interface AppModule {
+  onPayload(ctx: EngineContext, toSrv: boolean, f: Flow): boolean;
+  /** A signature database was (re)loaded. */
+  setDb(db: SignatureDb): void;
+}
+
+/** What modules may use from the engine. */
+export interface EngineContext {
+  /** Packet time, seconds. */
+  readonly now: number;
+  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void;
+  emitNat(ev: NatEvent | null, toSrv: boolean, f: Flow): void;
+}
+
+export interface EngineStats {
+  packets: number;
+  tcp: number;
+  encap: number;
+  drops: Partial<Record<DropReason, number>>;
+  observations: number;
+  encapObservations: number;
+}
+
+export class Engine implements EngineContext {
+  private db: SignatureDb;
+  private tcpIdx: { request: TcpSigIndex; response: TcpSigIndex };
+  private mtuIdx: MtuIndex;
+  readonly flows: FlowTable;
+  readonly hosts: HostTable;
+  private readonly connMaxAgeS: number;
+  private readonly sink: ObservationSink;
+  private readonly pk: TcpPacket = newTcpPacket();
+  private readonly key: TupleKey = { ipVer: 4, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
+  private readonly apps: AppModule[] = [];
+  private counted = 0;
+  private lastExpire = -1;
+  now = 0;
+  private nowUsec = 0;
+  private nowMs = 0;
+  readonly stats: EngineStats = { packets: 0, tcp: 0, encap: 0, drops: {}, observations: 0, encapObservations: 0 };
+
+  constructor(opts: EngineOptions, sink: ObservationSink) {
+    this.db = opts.db;
+    this.tcpIdx = { request: buildTcpIndex(opts.db.tcpRequest), response: buildTcpIndex(opts.db.tcpResponse) };
+    this.mtuIdx = buildMtuIndex(opts.db.mtu);
+    this.flows = new FlowTable(opts.maxConn ?? DEFAULT_MAX_CONN);
+    this.hosts = new HostTable({
+      maxHosts: opts.maxHosts ?? DEFAULT_MAX_HOSTS,
+      idleLimitS: (opts.hostIdleMin ?? DEFAULT_HOST_IDLE_MIN) * 60,
+    });
+    this.connMaxAgeS = opts.connMaxAgeS ?? DEFAULT_CONN_MAX_AGE_S;
+    this.sink = sink;
+  }
+
+  addModule(m: AppModule): void {
+    m.setDb(this.db);
+    this.apps.push(m);
+  }
+
+  /** Swap the signature database; hosts and flows are kept. */
+  setDb(db: SignatureDb): void {
+    this.db = db;
+    this.tcpIdx = { request: buildTcpIndex(db.tcpRequest), response: buildTcpIndex(db.tcpResponse) };
+    this.mtuIdx = buildMtuIndex(db.mtu);
+    for (const m of this.apps) m.setDb(db);
+  }
+
+  get signatures(): SignatureDb {
+    return this.db;
+  }
+
+  /** Processes one captured packet. Never throws on packet data. */
+  handle(rec: PacketRecord): void {
+    this.stats.packets++;
+    const pk = this.pk;
+    const outcome: DecodeOutcome = decodePacket(rec, pk);
+    if (outcome !== 'ok') {
+      this.stats.drops[outcome] = (this.stats.drops[outcome] ?? 0) + 1;
+      // p0f's packet counter (which paces cache expiry) sees every packet its
+      // "tcp" filter lets through, including ones it then rejects.
+      if (COUNTED_DROPS.has(outcome)) this.tick(rec);
+      return;
+    }
+    this.tick(rec);
+    this.stats.tcp++;
+    if (pk.encap) this.stats.encap++;
+    this.dispatch(pk);
+  }
+
+  /** Advances packet time and runs cache expiry every few packets (p0f's rhythm). */
+  private tick(rec: PacketRecord): void {
+    this.now = rec.tsSec;
+    this.nowUsec = rec.tsUsec;
+    this.nowMs = rec.tsSec * 1000 + Math.floor(rec.tsUsec / 1000);
+    if (++this.counted % EXPIRE_INTERVAL === 0 && this.now !== this.lastExpire) {
+      this.lastExpire = this.now;
+      this.flows.expire(this.now, this.connMaxAgeS);
+      this.hosts.expire(this.now);
+    }
+  }
+
+  private fillKey(pk: TcpPacket): void {
+    const k = this.key;
+    const b = pk.addr;
+    k.ipVer = pk.ipVer;
+    k.aPort = pk.sport;
+    k.bPort = pk.dport;
+    k.a0 = b.readUInt32BE(pk.srcOff);
+    k.b0 = b.readUInt32BE(pk.dstOff);
+    if (pk.ipVer === 6) {
+      k.a1 = b.readUInt32BE(pk.srcOff + 4);
+      k.a2 = b.readUInt32BE(pk.srcOff + 8);
+      k.a3 = b.readUInt32BE(pk.srcOff + 12);
+      k.b1 = b.readUInt32BE(pk.dstOff + 4);
+      k.b2 = b.readUInt32BE(pk.dstOff + 8);
+      k.b3 = b.readUInt32BE(pk.dstOff + 12);
+    } else {
+      k.a1 = k.a2 = k.a3 = k.b1 = k.b2 = k.b3 = 0;
+    }
+  }
+
+  private dispatch(pk: TcpPacket): void {
+    this.fillKey(pk);
+    const flows = this.flows;
+    let f = flows.lookup(this.key);
+    const toSrv = flows.toSrv;
+
+    switch (pk.tcpType) {
+      case TcpFlag.SYN: {
+        if (f) {
+          if (toSrv && ((f.nextCliSeq - 1) >>> 0) === pk.seq) return; // a plain retransmission
+          flows.remove(f);
+        }
+        f = this.createFlow(pk);
+        const tsig = this.fingerprintTcp(true, pk, f);
+        if (!tsig && !f.sendsyn) {
+          flows.remove(f);
+          return;
+        }
+        this.fingerprintMtu(true, pk, f);
+        this.checkTs(true, pk, f);
+        if (tsig) f.client.lastSyn = tsig;
+        return;
+      }
+      case TcpFlag.SYN | TcpFlag.ACK: {
+        if (!f) return;
+        if (f.sendsyn) {
+          this.fingerprintTcp(false, pk, f);
+          flows.remove(f);
+          return;
+        }
+        if (toSrv || f.acked) return;
+        f.acked = true;
+        const tsig = this.fingerprintTcp(false, pk, f);
+        if (!tsig) {
+          flows.remove(f);
+          return;
+        }
+        this.fingerprintMtu(false, pk, f);
+        this.checkTs(false, pk, f);
+        f.server.lastSynack = tsig;
+        f.nextSrvSeq = (pk.seq + 1) >>> 0;
+        return;
+      }
+      case TcpFlag.RST | TcpFlag.ACK:
+      case TcpFlag.RST:
+      case TcpFlag.FIN | TcpFlag.ACK:
+      case TcpFlag.FIN:
+        if (f) {
+          this.checkTs(toSrv, pk, f);
+          flows.remove(f);
+        }
+        return;
+      case TcpFlag.ACK:
+        if (f) this.onAck(pk, f, toSrv);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onAck(pk: TcpPacket, f: Flow, toSrv: boolean): void {
+    if (f.sendsyn || !f.acked) {
+      this.flows.remove(f);
+      return;
+    }
+    if (toSrv) {
+      if (f.nextCliSeq !== pk.seq) return; // out of order or a duplicate: no reassembly
+      if (f.reqLen < MAX_FLOW_DATA && pk.payLen) {
+        const n = Math.min(pk.payLen, MAX_FLOW_DATA - f.reqLen);
+        f.request = appendBytes(f.request, f.reqLen, pk.addr, pk.payOff, n);
+        f.reqLen += n;
+      }
+      this.checkTs(true, pk, f);
+      f.nextCliSeq = (f.nextCliSeq + pk.payLen) >>> 0;
+    } else {
+      if (f.nextSrvSeq !== pk.seq) return;
+      if (f.respLen < MAX_FLOW_DATA && pk.payLen) {
+        const n = Math.min(pk.payLen, MAX_FLOW_DATA - f.respLen);
+        f.response = appendBytes(f.response, f.respLen, pk.addr, pk.payOff, n);
+        f.respLen += n;
+      }
+      this.checkTs(false, pk, f);
+      f.nextSrvSeq = (f.nextSrvSeq + pk.payLen) >>> 0;
+    }
+    if (!pk.payLen) return;
+    let needMore = false;
+    for (const m of this.apps) if (m.onPayload(this, toSrv, f)) needMore = true;
+    if (!needMore) this.flows.remove(f);
+    else if (f.reqLen >= MAX_FLOW_DATA && f.respLen >= MAX_FLOW_DATA) this.flows.remove(f);
+  }
+
+  private createFlow(pk: TcpPacket): Flow {
+    const flows = this.flows;
+    if (flows.size >= flows.maxConn) flows.prune();
+    const client = this.hostFor(pk.addr, pk.srcOff, pk.ipVer);
+    const server = this.hostFor(pk.addr, pk.dstOff, pk.ipVer);
+    client.useCnt++;
+    server.useCnt++;
+    client.totalConn++;
+    server.totalConn++;
+    const k = this.key;
+    const f: Flow = {
+      client,
+      server,
+      ipVer: pk.ipVer,
+      c0: k.a0,
+      c1: k.a1,
+      c2: k.a2,
+      c3: k.a3,
+      s0: k.b0,
+      s1: k.b1,
+      s2: k.b2,
+      s3: k.b3,
+      cliPort: pk.sport,
+      srvPort: pk.dport,
+      created: this.now,
+      nextCliSeq: (pk.seq + 1) >>> 0,
+      nextSrvSeq: 0,
+      acked: false,
+      sendsyn: false,
+      synMss: 0,
+      cliTps: 0,
+      srvTps: 0,
+      encap: pk.encap > 0,
+      request: null,
+      reqLen: 0,
+      response: null,
+      respLen: 0,
+      app: null,
+      bucket: 0,
+      next: null,
+      prev: null,
+      older: null,
+      newer: null,
+    };
+    flows.insert(f, k);
+    return f;
+  }
+
+  private hostFor(buf: Buffer, off: number, ver: 4 | 6): Host {
+    const addr = addrToString(buf, off, ver);
+    const h = this.hosts.get(addr);
+    if (h) {
+      this.hosts.touch(h, this.now);
+      return h;
+    }
+    return this.hosts.create(addr, ver, this.now, () => this.flows.prune());
+  }
+
+  private fingerprintTcp(toSrv: boolean, pk: TcpPacket, f: Flow): TcpObservation | null {
+    const sig = observeTcp(pk, this.nowMs);
+    if (pk.tcpType === TcpFlag.SYN && pk.win === SPECIAL_WIN && pk.mss === SPECIAL_MSS) f.sendsyn = true;
+    matchTcp(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, f.synMss);
+    const m = sig.matched;
+    const fields: ObservationField[] = [];
+    const userland = m !== null && m.label.cls === null;
+    fields.push([userland || f.sendsyn ? 'app' : 'os', m ? labelText(m) : null]);
+    if (m && m.badTtl) {
+      fields.push(['dist', `<= ${sig.dist}`]);
+    } else {
+      (toSrv ? f.client : f.server).distance = sig.dist;
+      fields.push(['dist', String(sig.dist)]);
+    }
+    fields.push(['params', tcpParams(sig, pk.tos)]);
+    fields.push(['raw_sig', tcpRawSig(pk, sig, f.synMss)]);
+    const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
+    this.emit(mod, toSrv, f, fields, {
+      kind: 'tcp',
+      match: m
+        ? {
+            name: m.label.name,
+            flavor: m.label.flavor,
+            cls: m.label.cls,
+            userland,
+            generic: m.label.generic,
+            fuzzy: sig.fuzzy,
+            line: m.line,
+          }
+        : null,
+      dist: sig.dist,
+      quality: matchQuality(sig),
+    });
+    if (pk.tcpType === TcpFlag.SYN) f.synMss = pk.mss;
+    if (m && userland) {
+      this.emitNat(verifyToolClass(toSrv, f, m.label.sys, this.now), toSrv, f);
+      return null;
+    }
+    if (f.sendsyn) return null;
+    this.emitNat(scoreNat(toSrv, sig, f, this.now), toSrv, f);
+    return sig;
+  }
+
+  private fingerprintMtu(toSrv: boolean, pk: TcpPacket, f: Flow): void {
+    if (!pk.mss || f.sendsyn) return;
+    const mtu = mtuFromMss(pk.mss, pk.ipVer);
+    const link = this.mtuIdx.get(mtu) ?? null;
+    if (link !== null) {
+      const h = toSrv ? f.client : f.server;
+      h.mtu = mtu;
+      h.linkType = link;
+    }
+    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', String(mtu)]], { kind: 'mtu', mtu, link });
+  }
+
+  private checkTs(toSrv: boolean, pk: TcpPacket, f: Flow): void {
+    if (!pk.ts1 || f.sendsyn) return;
+    const h = toSrv ? f.client : f.server;
+    if (toSrv ? f.cliTps : f.srvTps) return;
+    const ref = toSrv ? h.lastSyn : h.lastSynack;
+    if (!ref || !ref.ts1) return;
+    const r = computeUptime(pk.ts1, ref.ts1, this.nowMs - ref.recvMs);
+    if (r.kind === 'skip') return;
+    if (r.kind === 'bad-frequency') {
+      if (toSrv) f.cliTps = -1;
+      else f.srvTps = -1;
+      return;
+    }
+    if (toSrv) f.cliTps = r.freq;
+    else f.srvTps = r.freq;
+    h.lastUpMin = r.upMin;
+    h.upModDays = r.upModDays;
+    this.emit(
+      'uptime',
+      toSrv,
+      f,
+      [
+        ['uptime', uptimeText(r.upMin, r.upModDays)],
+        ['raw_freq', freqText(r.ffreq)],
+      ],
+      { kind: 'uptime', minutes: r.upMin, moduloDays: r.upModDays, freqHz: r.ffreq },
+    );
+  }
+
+  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void {
+    const o: Observation = {
+      mod,
+      tsSec: this.now,
+      tsUsec: this.nowUsec,
+      ipVer: f.ipVer,
+      cli: f.client.addr,
+      cliPort: f.cliPort,
+      srv: f.server.addr,
+      srvPort: f.srvPort,
+      subj: toSrv ? 'cli' : 'srv',
+      fields,
+      encap: f.encap,
+      detail,
+    };
+    this.stats.observations++;
+    if (f.encap) this.stats.encapObservations++;
+    this.sink(o);
+  }
+
+  emitNat(ev: NatEvent | null, toSrv: boolean, f: Flow): void {
+    if (!ev) return;
+    this.emit(
+      ev.kind,
+      toSrv,
+      f,
+      [
+        ['reason', ev.reasons.length ? ev.reasons.join(' ') : null],
+        ['raw_hits', ev.rawHits.join(',')],
+      ],
+      { kind: 'nat', reasons: ev.reasons, rawHits: ev.rawHits },
+    );
+  }
+}
+
+/** Appends bytes to a flow buffer, growing it in steps up to MAX_FLOW_DATA. */
+function appendBytes(buf: Buffer | null, len: number, src: Buffer, off: number, n: number): Buffer {
+  const need = len + n;
+  if (!buf || buf.length < need) {
+    let size = buf ? buf.length : 1024;
+    while (size < need) size *= 2;
+    const nb = Buffer.allocUnsafe(Math.min(size, MAX_FLOW_DATA));
+    if (buf && len) buf.copy(nb, 0, 0, len);
+    buf = nb;
+  }
+  src.copy(buf, len, off, off + n);
+  return buf;
+}

@@ -1,0 +1,152 @@
+/**
+ * Compares pof's p0f-format log lines with p0f 3.09b's for the dev corpus.
+ * Lines are matched as multisets per capture; unmatched ones are paired by
+ * (mod, cli, srv, subj) so the report can say which fields differ.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { readCaptureFile } from '../src/capture/file.js';
+import { loadSignatures } from '../src/db/load.js';
+import type { SignatureDb } from '../src/db/types.js';
+import { Engine } from '../src/engine.js';
+import { formatLogLine } from '../src/output/p0f-log.js';
+
+export interface FileResult {
+  file: string;
+  expected: string[];
+  got: string[];
+  /** Lines pof wrote for traffic p0f cannot see (VLAN, tunnels, ...). */
+  encapLines: string[];
+  error?: string;
+}
+
+export function modOf(line: string): string {
+  const m = /\] mod=([^|]*)\|/.exec(line);
+  return m ? m[1]! : '';
+}
+
+export function runPofOnFile(file: string, db: SignatureDb, setup?: (e: Engine) => void): { lines: string[]; encapLines: string[]; error?: string } {
+  const lines: string[] = [];
+  const encapLines: string[] = [];
+  const engine = new Engine({ db }, (o) => {
+    const l = formatLogLine(o).trimEnd();
+    if (o.encap) encapLines.push(l);
+    else lines.push(l);
+  });
+  setup?.(engine);
+  let error: string | undefined;
+  try {
+    const s = readCaptureFile(file, (r) => engine.handle(r));
+    if (s.problem) error = `${s.problem.message} at ${s.problem.offset}`;
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  return { lines, encapLines, error };
+}
+
+export interface CompatReport {
+  mods: string[];
+  total: number;
+  matched: number;
+  extra: number;
+  encapExtra: number;
+  perMod: Record<string, { total: number; matched: number; extra: number }>;
+  diffs: string[];
+  files: number;
+}
+
+function key(line: string): string {
+  // mod + cli + srv + subj
+  const m = /\] (mod=[^|]*\|cli=[^|]*\|srv=[^|]*\|subj=[^|]*)/.exec(line);
+  return m ? m[1]! : line;
+}
+
+function fieldDiff(a: string, b: string): string {
+  const fa = a.split('|');
+  const fb = b.split('|');
+  const out: string[] = [];
+  if (fa[0]!.slice(0, 21) !== fb[0]!.slice(0, 21)) out.push(`time ${fa[0]!.slice(1, 20)} vs ${fb[0]!.slice(1, 20)}`);
+  const ma = new Map(fa.slice(1).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+  const mb = new Map(fb.slice(1).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+  for (const [k, v] of ma) if (mb.get(k) !== v) out.push(`${k}: p0f '${v}' pof '${mb.get(k) ?? '(none)'}'`);
+  return out.join('; ');
+}
+
+export function compare(results: FileResult[], mods: string[]): CompatReport {
+  const perMod: CompatReport['perMod'] = {};
+  for (const m of mods) perMod[m] = { total: 0, matched: 0, extra: 0 };
+  const diffs: string[] = [];
+  let encapExtra = 0;
+  for (const r of results) {
+    const exp = r.expected.filter((l) => mods.includes(modOf(l)));
+    const got = r.got.filter((l) => mods.includes(modOf(l)));
+    encapExtra += r.encapLines.filter((l) => mods.includes(modOf(l))).length;
+    const pool = new Map<string, number>();
+    for (const l of got) pool.set(l, (pool.get(l) ?? 0) + 1);
+    const missing: string[] = [];
+    for (const l of exp) {
+      const m = modOf(l);
+      perMod[m]!.total++;
+      const n = pool.get(l) ?? 0;
+      if (n > 0) {
+        pool.set(l, n - 1);
+        perMod[m]!.matched++;
+      } else missing.push(l);
+    }
+    const extras: string[] = [];
+    for (const [l, n] of pool) for (let i = 0; i < n; i++) extras.push(l);
+    for (const l of extras) perMod[modOf(l)]!.extra++;
+    const byKey = new Map<string, string[]>();
+    for (const l of extras) {
+      const k = key(l);
+      const list = byKey.get(k) ?? [];
+      list.push(l);
+      byKey.set(k, list);
+    }
+    const base = path.basename(r.file);
+    if (r.error) diffs.push(`${base}: read error: ${r.error}`);
+    for (const l of missing) {
+      const cands = byKey.get(key(l));
+      if (cands && cands.length) {
+        const other = cands.shift()!;
+        diffs.push(`${base}: ${key(l)}: ${fieldDiff(l, other)}`);
+      } else diffs.push(`${base}: missing: ${l}`);
+    }
+    for (const list of byKey.values()) for (const l of list) diffs.push(`${base}: extra: ${l}`);
+  }
+  let total = 0;
+  let matched = 0;
+  let extra = 0;
+  for (const m of mods) {
+    total += perMod[m]!.total;
+    matched += perMod[m]!.matched;
+    extra += perMod[m]!.extra;
+  }
+  return { mods, total, matched, extra, encapExtra, perMod, diffs, files: results.length };
+}
+
+export function runCorpus(captures: string[], dbPath: string, setup?: (e: Engine) => void): FileResult[] {
+  const db = loadSignatures(dbPath);
+  return captures.map((file) => {
+    const expected = fs
+      .readFileSync(file + '.p0f.log', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('['));
+    const { lines, encapLines, error } = runPofOnFile(file, db, setup);
+    return { file, expected, got: lines, encapLines, error };
+  });
+}
+
+export function formatReport(r: CompatReport, maxDiffs = 60): string {
+  const pct = (a: number, b: number): string => (b ? ((100 * a) / b).toFixed(2) : '100.00') + '%';
+  const lines = [
+    `compat over ${r.files} captures, mods ${r.mods.join(', ')}: ${r.matched}/${r.total} p0f records reproduced (${pct(r.matched, r.total)})`,
+  ];
+  for (const [m, v] of Object.entries(r.perMod)) {
+    lines.push(`  ${m.padEnd(14)} ${v.matched}/${v.total} (${pct(v.matched, v.total)}), ${v.extra} extra on traffic p0f sees`);
+  }
+  lines.push(`  records beyond p0f (encapsulated traffic p0f drops): ${r.encapExtra}`);
+  lines.push(`  differences: ${r.diffs.length}${r.diffs.length > maxDiffs ? ` (first ${maxDiffs})` : ''}`);
+  for (const d of r.diffs.slice(0, maxDiffs)) lines.push('    ' + d);
+  return lines.join('\n');
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Label, TcpSignature } from '../../src/db/types.js';
+import type { TcpObservation } from '../../src/fingerprint/tcp.js';
+import type { Flow } from '../../src/state/flows.js';
+import { HostTable, type Host } from '../../src/state/hosts.js';
+import { addNatScore, NatReason, reasonNames, scoreNat, verifyToolClass } from '../../src/state/nat.js';
+
+function flowFor(client: Host, server: Host, cliPort = 40000): Flow {
+  return {
+    client,
+    server,
+    ipVer: 4,
+    c0: 0, c1: 0, c2: 0, c3: 0, s0: 0, s1: 0, s2: 0, s3: 0,
+    cliPort,
+    srvPort: 80,
+    created: 0,
+    nextCliSeq: 0,
+    nextSrvSeq: 0,
+    acked: false,
+    sendsyn: false,
+    synMss: 0,
+    cliTps: 0,
+    srvTps: 0,
+    encap: false,
+    request: null,
+    reqLen: 0,
+    response: null,
+    respLen: 0,
+    app: null,
+    bucket: 0,
+    next: null,
+    prev: null,
+    older: null,
+    newer: null,
+  };
+}
+
+function hosts(): { c: Host; s: Host } {
+  const t = new HostTable({ maxHosts: 10, idleLimitS: 60 });
+  return { c: t.create('10.0.0.1', 4, 0), s: t.create('10.0.0.2', 4, 0) };
+}
+
+const label = (id: number, name: string): Label => ({ id, line: id, generic: false, cls: 'unix', name, flavor: null, sys: [] });
+const sigOf = (l: Label, line: number): TcpSignature =>
+  ({ line, label: l, badTtl: false } as unknown as TcpSignature);
+
+function obs(matched: TcpSignature | null, over: Partial<TcpObservation> = {}): TcpObservation {
+  return {
+    ipVer: 4, ttl: 64, ipOptLen: 0, quirks: 0, optKey: '2,4,8,1,3', eolPad: 0, mss: 1460, win: 29200, wscale: 7,
+    payClass: 0, totHdr: 60, ts1: 0, recvMs: 0, matched, fuzzy: false, dist: 0, ...over,
+  };
+}
+
+test('reason names print in p0f order', () => {
+  assert.deepEqual(reasonNames(NatReason.MSS | NatReason.UNK_DIFF | NatReason.TTL), ['sig_diff', 'ttl', 'mtu']);
+});
+
+test('a score of 1 alone is not reported; 2+ is a host change; a lasting pattern is ip sharing', () => {
+  const { c, s } = hosts();
+  const f = flowFor(c, s);
+  assert.equal(addNatScore(true, f, NatReason.PORT, 1, 5), null);
+  const ev = addNatScore(true, f, NatReason.TTL, 4, 6);
+  assert.equal(ev?.kind, 'host change');
+  assert.deepEqual(ev?.reasons, ['ttl']);
+  assert.deepEqual(ev?.rawHits, [0, 1, 1, 2]);
+  assert.equal(c.lastChg, 6);
+  // nine scores of at least 1 make "ip sharing", with every reason seen since the last alarm
+  let last = null;
+  for (let i = 0; i < 7; i++) last = addNatScore(true, f, NatReason.PORT, 1, 7);
+  assert.equal(last?.kind, 'ip sharing');
+  assert.deepEqual(last?.reasons, ['ttl', 'port']);
+  assert.deepEqual(last?.rawHits, [0, 1, 1, 9]);
+  assert.equal(c.lastNat, 7);
+  assert.equal(c.natReasons, 0);
+  assert.ok(c.cliScores.every((x) => x === 0));
+});
+
+test('a different OS name on a later SYN scores 8 (os_diff) and updates the host', () => {
+  const { c, s } = hosts();
+  const linux = sigOf(label(1, 'Linux'), 10);
+  const win = sigOf(label(2, 'Windows'), 20);
+  const f = flowFor(c, s);
+  assert.equal(scoreNat(true, obs(linux), f, 1), null);
+  c.lastSyn = obs(linux);
+  assert.equal(c.lastOs?.name, 'Linux');
+  const ev = scoreNat(true, obs(win, { ttl: 128 }), flowFor(c, s, 40001), 2);
+  assert.equal(ev?.kind, 'host change');
+  assert.deepEqual(ev?.reasons, ['os_diff']);
+  assert.equal(c.lastOs?.name, 'Windows');
+});
+
+test('unknown signatures: quirk and layout changes, TTL, MSS and port drops are scored', () => {
+  const { c, s } = hosts();
+  c.lastSyn = obs(null, { ttl: 64 });
+  c.lastPort = 50000;
+  const ev = scoreNat(true, obs(null, { ttl: 60, mss: 1400, optKey: '2' }), flowFor(c, s, 40000), 3);
+  assert.equal(ev?.kind, 'host change');
+  assert.deepEqual(ev?.reasons, ['sig_diff', 'ttl', 'port', 'mtu']);
+});
+
+test('consistent timestamps halve the score', () => {
+  const { c, s } = hosts();
+  c.lastSyn = obs(null, { ts1: 1000, recvMs: 0, ttl: 64 });
+  // TTL changed (4) but the timestamp advanced plausibly: 4 / 2 = 2, still a host change
+  const ev = scoreNat(true, obs(null, { ts1: 2000, recvMs: 1000, ttl: 63 }), flowFor(c, s), 1);
+  assert.equal(ev?.kind, 'host change');
+  assert.deepEqual(ev?.rawHits, [0, 0, 1, 1]);
+});
+
+test('userland tools are checked against the host OS through sys', () => {
+  const { c, s } = hosts();
+  const f = flowFor(c, s);
+  assert.equal(verifyToolClass(true, f, [{ kind: 'class', cls: 'win' }], 1), null); // no OS known yet
+  c.lastOs = { cls: 'unix', name: 'Linux', flavor: null, labelId: 1 };
+  assert.equal(verifyToolClass(true, f, [{ kind: 'class', cls: 'unix' }], 1), null);
+  const ev = verifyToolClass(true, f, [{ kind: 'name', name: 'Windows' }], 1);
+  assert.deepEqual(ev?.reasons, ['app_vs_os']);
+});
