@@ -1,0 +1,33 @@
+/** Loading a signature file: read, parse, refuse it whole if anything is wrong. */
+import { readFileSync } from 'node:fs';
+import { PofError } from '../errors.js';
+import { parseSignatures } from './parse.js';
+import type { Diagnostic, SignatureDb } from './types.js';
+
+/** `FILE:LINE: field: message` */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}: ${d.field}: ${d.message}`;
+}
+
+/** Reads a file as text, or throws PofError('E_IO') with a one-line message. */
+export function readSignatureText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
+    throw new PofError('E_IO', `cannot read signature file '${path}': ${why}`, { cause: e });
+  }
+}
+
+/**
+ * Loads a p0f.fp file. Throws PofError('E_IO') if it cannot be read, and
+ * PofError('E_SIGNATURES') listing every problem, one `FILE:LINE: field:
+ * message` per line, if it has any.
+ */
+export function loadSignatures(path: string): SignatureDb {
+  const text = readSignatureText(path);
+  const r = parseSignatures(text, path);
+  if (!r.ok) throw new PofError('E_SIGNATURES', r.diagnostics.map(formatDiagnostic).join('\n'));
+  return r.db;
+}
