@@ -10,6 +10,7 @@ import { loadSignatures } from '../src/db/load.js';
 import type { SignatureDb } from '../src/db/types.js';
 import { Engine } from '../src/engine.js';
 import { formatLogLine } from '../src/output/p0f-log.js';
+import { HttpModule } from '../src/state/http-module.js';
 
 export interface FileResult {
   file: string;
@@ -29,10 +30,11 @@ export function runPofOnFile(file: string, db: SignatureDb, setup?: (e: Engine) 
   const lines: string[] = [];
   const encapLines: string[] = [];
   const engine = new Engine({ db }, (o) => {
-    const l = formatLogLine(o).trimEnd();
+    const l = formatLogLine(o).slice(0, -1); // drop the newline only: raw_sig may end in a space
     if (o.encap) encapLines.push(l);
     else lines.push(l);
   });
+  engine.addModule(new HttpModule());
   setup?.(engine);
   let error: string | undefined;
   try {

@@ -2,6 +2,7 @@
 import { readCaptureFile } from '../capture/file.js';
 import type { PacketRecord } from '../capture/types.js';
 import { Engine } from '../engine.js';
+import { HttpModule } from '../state/http-module.js';
 import type { SignatureDb } from '../db/types.js';
 import { PofError } from '../errors.js';
 import type { Observation } from '../observation.js';
@@ -37,6 +38,7 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
     { db: o.db, maxConn: o.maxConn, maxHosts: o.maxHosts, connMaxAgeS: o.connMaxAgeS, hostIdleMin: o.hostIdleMin },
     sink,
   );
+  engine.addModule(new HttpModule());
   o.setup?.(engine);
   const filter = o.filter;
   let summary;

@@ -11,7 +11,7 @@ export function buildMtuIndex(sigs: readonly MtuSignature[]): MtuIndex {
   return idx;
 }
 
-/** MTU implied by an MSS; p0f keeps it in 16 bits. */
+/** MTU implied by an MSS (not truncated: p0f reports 65536 for an IPv6 MSS of 65476). */
 export function mtuFromMss(mss: number, ipVer: 4 | 6): number {
-  return (mss + (ipVer === 4 ? MIN_TCP4 : MIN_TCP6)) & 0xffff;
+  return mss + (ipVer === 4 ? MIN_TCP4 : MIN_TCP6);
 }

@@ -33,7 +33,12 @@ export interface Flow {
   /** Timestamp clock found for each side: 0 not yet, -1 unusable, else Hz. */
   cliTps: number;
   srvTps: number;
-  /** Whether the SYN came through encapsulation p0f does not see. */
+  /**
+   * Whether the SYN came through encapsulation p0f does not see. Such flows
+   * are kept apart from plain ones with the same 4-tuple (a mirror port may
+   * carry one packet both tagged and untagged), so that what p0f sees is
+   * tracked exactly as p0f tracks it.
+   */
   encap: boolean;
   /** First bytes of each direction for application fingerprinting. */
   request: Buffer | null;
@@ -53,6 +58,7 @@ export interface Flow {
 /** The 4-tuple of a packet, as words; filled by the engine per packet. */
 export interface TupleKey {
   ipVer: 4 | 6;
+  encap: boolean;
   a0: number;
   a1: number;
   a2: number;
@@ -101,7 +107,7 @@ export class FlowTable {
   lookup(k: TupleKey): Flow | null {
     let f = this.buckets[tupleHash(k) & this.mask] ?? null;
     while (f) {
-      if (f.ipVer === k.ipVer) {
+      if (f.ipVer === k.ipVer && f.encap === k.encap) {
         if (
           f.cliPort === k.aPort &&
           f.srvPort === k.bPort &&
@@ -179,9 +185,9 @@ export class FlowTable {
     }
   }
 
-  /** Drops flows older than maxAge seconds. */
+  /** Drops flows older than maxAge seconds (unsigned 32-bit time difference, as p0f). */
   expire(now: number, maxAgeS: number): void {
-    while (this.oldest && now - this.oldest.created > maxAgeS) {
+    while (this.oldest && (now - this.oldest.created) >>> 0 > maxAgeS) {
       this.remove(this.oldest);
       this.evicted++;
     }

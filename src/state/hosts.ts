@@ -128,10 +128,15 @@ export class HostTable {
     return h;
   }
 
-  /** Drops hosts idle for longer than the limit (oldest first; stops at the first recent one). */
+  /**
+   * Drops hosts idle for longer than the limit (oldest first; stops at the
+   * first recent one). Times are compared as p0f does, in unsigned 32-bit
+   * arithmetic: when a capture's clock jumps back, older entries count as
+   * expired.
+   */
   expire(now: number): void {
     for (const h of this.map.values()) {
-      if (now - h.lastSeen <= this.opts.idleLimitS) break;
+      if ((now - h.lastSeen) >>> 0 <= this.opts.idleLimitS) break;
       if (!h.useCnt) {
         this.map.delete(h.addr);
         this.evicted++;
