@@ -3,7 +3,9 @@
  * Lines are matched as multisets per capture; unmatched ones are paired by
  * (mod, cli, srv, subj) so the report can say which fields differ.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { readCaptureFile } from '../src/capture/file.js';
 import { loadSignatures } from '../src/db/load.js';
@@ -151,4 +153,47 @@ export function formatReport(r: CompatReport, maxDiffs = 60): string {
   lines.push(`  differences: ${r.diffs.length}${r.diffs.length > maxDiffs ? ` (first ${maxDiffs})` : ''}`);
   for (const d of r.diffs.slice(0, maxDiffs)) lines.push('    ' + d);
   return lines.join('\n');
+}
+
+/**
+ * p0f 3.09b is not always deterministic (e.g. its HTTP Date parsing reads an
+ * uninitialised tm_isdst, so "date" NAT reasons come and go between runs of
+ * the same capture). For a capture whose stored log disagrees with pof, run
+ * the installed p0f again several times: a record pof lacks is excused when
+ * some p0f run lacks it too, and a record only pof has is excused when some
+ * p0f run has it too. Returns the excused count per capture.
+ */
+export function recheckWithP0f(r: FileResult, mods: string[], runs = 10): { excused: number; unexcused: string[] } {
+  const exp = r.expected.filter((l) => mods.includes(modOf(l)));
+  const got = r.got.filter((l) => mods.includes(modOf(l)));
+  const count = (xs: string[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+    return m;
+  };
+  const e = count(exp);
+  const g = count(got);
+  const missing: string[] = [];
+  for (const [l, n] of e) for (let i = 0; i < n - (g.get(l) ?? 0); i++) missing.push(l);
+  if (!missing.length) return { excused: 0, unexcused: [] };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-recheck-'));
+  const runsOut: Map<string, number>[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const log = path.join(tmp, `run${i}.log`);
+      spawnSync('p0f', ['-r', r.file, '-o', log], { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore', timeout: 60_000 });
+      const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter((l) => mods.includes(modOf(l))) : [];
+      runsOut.push(count(lines));
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  let excused = 0;
+  const unexcused: string[] = [];
+  for (const l of missing) {
+    const need = e.get(l)!;
+    if (runsOut.some((m) => (m.get(l) ?? 0) < need)) excused++;
+    else unexcused.push(l);
+  }
+  return { excused, unexcused };
 }
