@@ -1,0 +1,107 @@
+/**
+ * Reading a capture file, or stdin for "-", in one synchronous loop of
+ * read(2) calls into a single reused chunk buffer. Packets are handed out
+ * as views into that buffer, so memory stays constant however big the file.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { CAPTURE_CHUNK } from '../config.js';
+import { PofError } from '../errors.js';
+import { CaptureParser } from './reader.js';
+import type { CaptureSummary, PacketHandler } from './types.js';
+
+export interface ReadCaptureOptions {
+  /** Bytes per read; CAPTURE_CHUNK by default. */
+  chunkSize?: number;
+}
+
+/** The name stdin goes by in messages. */
+export const STDIN_NAME = 'stdin';
+/** How long to sleep when non-blocking stdin has nothing yet (ms). */
+const EAGAIN_WAIT_MS = 5;
+
+let sleeper: Int32Array | undefined;
+
+function sleep(ms: number): void {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** "no such file or directory (ENOENT)" out of a Node system error. */
+function osReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err !== undefined && typeof err.code === 'string') {
+    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err.message);
+    return m !== null ? `${m[1]} (${err.code})` : err.code;
+  }
+  return String(e);
+}
+
+function ioError(name: string, doing: string, e: unknown): PofError {
+  return new PofError('E_CAPTURE_IO', `${name}: ${doing}: ${osReason(e)}`, { cause: e });
+}
+
+/**
+ * Read a pcap or pcapng capture from `path` ("-" for stdin), calling
+ * `onPacket` for every packet. Damage ends the reading quietly and is
+ * reported in `problem`; an unknown format throws PofError E_CAPTURE_FORMAT,
+ * an unreadable file PofError E_CAPTURE_IO.
+ */
+export function readCaptureFile(
+  path: string,
+  onPacket: PacketHandler,
+  opts: ReadCaptureOptions = {},
+): CaptureSummary {
+  const size = opts.chunkSize ?? CAPTURE_CHUNK;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`chunkSize must be a positive integer, not ${size}`);
+  }
+  const stdin = path === '-';
+  const name = stdin ? STDIN_NAME : path;
+  let fd = 0;
+  if (!stdin) {
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw ioError(name, 'cannot open', e);
+    }
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(size);
+    const parser = new CaptureParser(name, onPacket);
+    for (;;) {
+      const n = readSome(fd, chunk, name);
+      if (n === 0 || !parser.push(chunk, 0, n)) break;
+    }
+    return parser.end();
+  } finally {
+    if (!stdin) closeSync(fd);
+  }
+}
+
+/** Parse a capture held in memory; the same contract as readCaptureFile. */
+export function readCaptureBuffer(
+  buf: Buffer,
+  onPacket: PacketHandler,
+  name = 'buffer',
+): CaptureSummary {
+  const parser = new CaptureParser(name, onPacket);
+  parser.push(buf, 0, buf.length);
+  return parser.end();
+}
+
+/** One read(2); waits out EAGAIN from a non-blocking stdin. 0 means EOF. */
+function readSome(fd: number, chunk: Buffer, name: string): number {
+  for (;;) {
+    try {
+      return readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
+        sleep(EAGAIN_WAIT_MS);
+        continue;
+      }
+      if (code === 'EOF') return 0;
+      throw ioError(name, 'read failed', e);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Classic pcap: a 24-byte file header, then records of a 16-byte header
+ * (seconds, sub-second fraction, captured length, wire length) and the
+ * captured bytes. The magic number gives the byte order and whether the
+ * fraction counts microseconds or nanoseconds.
+ */
+import { MAX_RECORD_LEN } from '../config.js';
+import { be32, le32, u32 } from './bytes.js';
+import { Framer } from './framer.js';
+import type { PacketHandler } from './types.js';
+
+/** Magic numbers as read in the file's own byte order. */
+export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
+export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
+
+const FILE_HDR = 24;
+const REC_HDR = 16;
+/**
+ * Bytes a record may exceed the declared snaplen by before it counts as
+ * damage: some writers declare the IP MTU and store whole link frames.
+ */
+export const SNAPLEN_SLACK = 256;
+
+/** The largest captured length accepted under a declared snaplen (0 = none). */
+export function capLimit(snaplen: number): number {
+  if (snaplen === 0 || snaplen + SNAPLEN_SLACK >= MAX_RECORD_LEN) return MAX_RECORD_LEN;
+  return snaplen + SNAPLEN_SLACK;
+}
+
+/** Is this the first word of a pcap file, read big-endian? */
+export function isPcapMagic(word: number): boolean {
+  return (
+    word === PCAP_MAGIC_USEC ||
+    word === PCAP_MAGIC_NSEC ||
+    word === 0xd4c3b2a1 ||
+    word === 0x4d3cb2a1
+  );
+}
+
+export class PcapParser extends Framer {
+  /** Whether the file header has been read. */
+  private started = false;
+  private le = true;
+  private nanos = false;
+  private snaplen = 0;
+  private limit = MAX_RECORD_LEN;
+  private linkType = 0;
+
+  constructor(file: string, onPacket: PacketHandler) {
+    super(file, onPacket, FILE_HDR, 'file header');
+  }
+
+  protected unitSize(buf: Buffer, off: number): number {
+    if (!this.started) return FILE_HDR;
+    const caplen = this.le ? le32(buf, off + 8) : be32(buf, off + 8);
+    return caplen > this.limit ? this.badCaplen(caplen) : REC_HDR + caplen;
+  }
+
+  protected unit(buf: Buffer, off: number, size: number): boolean {
+    if (!this.started) return this.header(buf, off);
+    this.record(buf, off, size - REC_HDR);
+    return true;
+  }
+
+  protected scan(buf: Buffer, p: number, end: number): number {
+    if (!this.started) {
+      this.pending = 0;
+      if (end - p < FILE_HDR || !this.header(buf, p)) return p;
+      p += FILE_HDR;
+    }
+    const le = this.le;
+    const limit = this.limit;
+    while (end - p >= REC_HDR) {
+      const caplen = le ? le32(buf, p + 8) : be32(buf, p + 8);
+      if (caplen > limit) {
+        this.badCaplen(caplen);
+        return p;
+      }
+      if (end - p < REC_HDR + caplen) {
+        this.pending = REC_HDR + caplen;
+        return p;
+      }
+      this.record(buf, p, caplen);
+      p += REC_HDR + caplen;
+    }
+    this.pending = 0;
+    return p;
+  }
+
+  private record(buf: Buffer, off: number, caplen: number): void {
+    const rec = this.rec;
+    let sec: number;
+    let frac: number;
+    if (this.le) {
+      sec = le32(buf, off);
+      frac = le32(buf, off + 4);
+      rec.wirelen = le32(buf, off + 12);
+    } else {
+      sec = be32(buf, off);
+      frac = be32(buf, off + 4);
+      rec.wirelen = be32(buf, off + 12);
+    }
+    if (this.nanos) frac = Math.floor(frac / 1000);
+    if (frac >= 1000000) {
+      // Out-of-range fraction from a sloppy writer: carry it into the seconds.
+      sec += Math.floor(frac / 1000000);
+      frac %= 1000000;
+    }
+    rec.linkType = this.linkType;
+    rec.tsSec = sec;
+    rec.tsUsec = frac;
+    rec.data = buf;
+    rec.offset = off + REC_HDR;
+    rec.caplen = caplen;
+    this.emit();
+  }
+
+  private badCaplen(caplen: number): -1 {
+    this.why =
+      caplen > MAX_RECORD_LEN
+        ? `captured length ${caplen} exceeds ${MAX_RECORD_LEN}`
+        : `captured length ${caplen} exceeds snaplen ${this.snaplen}`;
+    return -1;
+  }
+
+  protected skipped(): boolean {
+    return true; // records are never streamed past
+  }
+
+  private header(buf: Buffer, off: number): boolean {
+    const magic = le32(buf, off);
+    if (magic === PCAP_MAGIC_USEC || magic === PCAP_MAGIC_NSEC) {
+      this.le = true;
+    } else {
+      const be = be32(buf, off);
+      if (be !== PCAP_MAGIC_USEC && be !== PCAP_MAGIC_NSEC) {
+        this.why = `bad pcap magic 0x${be.toString(16).padStart(8, '0')}`;
+        return false;
+      }
+      this.le = false;
+    }
+    this.nanos = u32(buf, off, this.le) === PCAP_MAGIC_NSEC;
+    this.snaplen = u32(buf, off + 16, this.le);
+    this.limit = capLimit(this.snaplen);
+    // The link type is the low 16 bits; the upper ones may say how long an FCS is.
+    this.linkType = u32(buf, off + 20, this.le) & 0xffff;
+    this.started = true;
+    this.hdr = REC_HDR;
+    this.kind = 'record';
+    return true;
+  }
+}
