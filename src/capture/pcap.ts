@@ -101,17 +101,15 @@ export class PcapParser extends Framer {
       rec.wirelen = be32(buf, off + 12);
     }
     if (this.nanos) frac = Math.floor(frac / 1000);
-    if (frac >= 1000000) {
-      // Out-of-range fraction from a sloppy writer: carry it into the seconds.
-      sec += Math.floor(frac / 1000000);
-      frac %= 1000000;
-    }
+    // An out-of-range fraction from a sloppy writer is passed on as it is,
+    // as libpcap does, so that times agree with p0f's to the second.
     rec.linkType = this.linkType;
     rec.tsSec = sec;
     rec.tsUsec = frac;
     rec.data = buf;
     rec.offset = off + REC_HDR;
-    rec.caplen = caplen;
+    // Like libpcap, hand on no more than the file's declared snaplen.
+    rec.caplen = this.snaplen !== 0 && caplen > this.snaplen ? this.snaplen : caplen;
     this.emit();
   }
 

@@ -194,7 +194,9 @@ export class PcapngParser extends Framer {
     rec.linkType = this.ifLink[ifid]!;
     rec.data = buf;
     rec.offset = off + 28;
-    rec.caplen = caplen;
+    // Like libpcap, hand on no more than the interface's snaplen.
+    const snapI = this.ifSnap[ifid]!;
+    rec.caplen = snapI !== 0 && caplen > snapI ? snapI : caplen;
     rec.wirelen = wirelen;
     this.emit();
     return true;

@@ -8,7 +8,11 @@ export interface PacketRecord {
   linkType: number;
   /** Capture time: whole seconds since the epoch. */
   tsSec: number;
-  /** Capture time: microseconds within the second, 0..999999. */
+  /**
+   * Capture time: microseconds within the second, normally 0..999999. A
+   * file that stores a larger fraction gets it passed on unchanged (as
+   * libpcap does); users of the time compute sec * 1000 + usec / 1000.
+   */
   tsUsec: number;
   data: Buffer;
   offset: number;

@@ -62,11 +62,16 @@ describe('pcap', () => {
     );
   });
 
-  test('an out-of-range fraction carries into the seconds', () => {
+  test('an out-of-range fraction is passed on unchanged, as libpcap does', () => {
     const us = writePcap([{ data: hex('01'), tsSec: 10, tsUsec: 2500000 }]);
-    assert.deepEqual(parseAll(us).recs.map((r) => [r.tsSec, r.tsUsec]), [[12, 500000]]);
+    assert.deepEqual(parseAll(us).recs.map((r) => [r.tsSec, r.tsUsec]), [[10, 2500000]]);
     const ns = writePcap([{ data: hex('01'), tsSec: 10, tsNsec: 4294967295 }], { nanos: true });
-    assert.deepEqual(parseAll(ns).recs.map((r) => [r.tsSec, r.tsUsec]), [[14, 294967]]);
+    assert.deepEqual(parseAll(ns).recs.map((r) => [r.tsSec, r.tsUsec]), [[10, 4294967]]);
+  });
+
+  test('records longer than the declared snaplen are cut to it, as libpcap does', () => {
+    const f = writePcap([{ data: hex('01 02 03 04 05 06') }], { snaplen: 4 });
+    assert.deepEqual(parseAll(f).recs.map((r) => r.data), ['01020304']);
   });
 
   test('FCS bits above the link type are ignored', () => {

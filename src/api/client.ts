@@ -1,0 +1,311 @@
+/**
+ * PofClient: queries a pof (or p0f 3, for address lookups) API socket over
+ * one persistent connection. Queries are pipelined and answered in order;
+ * address lookups use the p0f 3 binary protocol, richer and per-connection
+ * lookups use JSON lines (pof only). Each query has a timeout; a lost
+ * connection is re-opened with back-off and the unanswered queries are sent
+ * again (they are read-only); the queue is bounded.
+ */
+import net from 'node:net';
+import { PofError } from '../errors.js';
+import { parseAddress } from '../state/addr.js';
+import type { JsonAnswerObject, JsonConn, JsonHost } from './json.js';
+import type { ServerStatus } from './server.js';
+import { decodeV3Response, encodeV3Query, V3_RESP_SIZE, type V3HostInfo } from './v3.js';
+
+export const DEFAULT_CLIENT_TIMEOUT_MS = 1000;
+export const DEFAULT_CLIENT_MAX_QUEUE = 1000;
+export const DEFAULT_CLIENT_MAX_IN_FLIGHT = 64;
+export const DEFAULT_RECONNECT_MIN_MS = 50;
+export const DEFAULT_RECONNECT_MAX_MS = 5000;
+/** Longest JSON answer line accepted from the server. */
+export const MAX_ANSWER_LINE = 1 << 20;
+
+export interface PofClientOptions {
+  /** Unix socket path of the pof (or p0f) daemon. */
+  path: string;
+  /** Default per-query timeout, ms (default 1000). */
+  timeoutMs?: number;
+  /** Queries queued or awaiting an answer (default 1000); more are refused at once. */
+  maxQueue?: number;
+  /** Queries sent before their answers arrive (default 64). */
+  maxInFlight?: number;
+  /** Reconnect back-off bounds, ms (default 50 .. 5000, doubling). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
+
+export interface QueryOptions {
+  timeoutMs?: number;
+}
+
+export interface ConnQuery {
+  cli: string;
+  cliPort: number;
+  srv: string;
+  srvPort: number;
+}
+
+export type { JsonConn, JsonHost, ServerStatus, V3HostInfo };
+
+type Kind = 'v3' | 'json';
+
+interface Req {
+  kind: Kind;
+  payload: Buffer | string;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | null;
+  done: boolean;
+}
+
+function intOpt(name: string, v: number | undefined, dflt: number, lo: number, hi: number): number {
+  const n = v ?? dflt;
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new PofError('E_CONFIG', `${name} must be an integer in ${lo}..${hi} (got ${String(v)})`);
+  return n;
+}
+
+export class PofClient {
+  readonly path: string;
+  private readonly timeoutMs: number;
+  private readonly maxQueue: number;
+  private readonly maxInFlight: number;
+  private readonly reconnectMinMs: number;
+  private readonly reconnectMaxMs: number;
+  private sock: net.Socket | null = null;
+  private connected = false;
+  private queue: Req[] = [];
+  private inflight: Req[] = [];
+  private rbuf: Buffer | null = null;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+  private closed = false;
+
+  constructor(opts: PofClientOptions) {
+    if (typeof opts.path !== 'string' || !opts.path) throw new PofError('E_CONFIG', 'API socket path is required');
+    this.path = opts.path;
+    this.timeoutMs = intOpt('timeoutMs', opts.timeoutMs, DEFAULT_CLIENT_TIMEOUT_MS, 1, 3_600_000);
+    this.maxQueue = intOpt('maxQueue', opts.maxQueue, DEFAULT_CLIENT_MAX_QUEUE, 1, 1_000_000);
+    this.maxInFlight = intOpt('maxInFlight', opts.maxInFlight, DEFAULT_CLIENT_MAX_IN_FLIGHT, 1, 100_000);
+    this.reconnectMinMs = intOpt('reconnectMinMs', opts.reconnectMinMs, DEFAULT_RECONNECT_MIN_MS, 1, 3_600_000);
+    this.reconnectMaxMs = intOpt('reconnectMaxMs', opts.reconnectMaxMs, DEFAULT_RECONNECT_MAX_MS, this.reconnectMinMs, 3_600_000);
+  }
+
+  /** Queries waiting to be sent or answered. */
+  get pending(): number {
+    return this.queue.length + this.inflight.length;
+  }
+
+  /**
+   * What p0f 3 knows about an address (p0f 3 binary protocol): the fields
+   * of its response, or null when the host is unknown.
+   */
+  async queryHost(addr: string, opts: QueryOptions = {}): Promise<V3HostInfo | null> {
+    const p = parseAddress(addr);
+    if (!p) throw new PofError('E_API', `not an IP address: ${addr}`);
+    const r = (await this.enqueue('v3', encodeV3Query(p.bytes), opts)) as Buffer;
+    const d = decodeV3Response(r);
+    if (!d.ok) throw new PofError('E_API', `bad answer from ${this.path} (${d.reason})`);
+    if (d.status === 'bad query') throw new PofError('E_API', `${this.path} did not understand the query`);
+    return d.status === 'ok' ? d.host : null;
+  }
+
+  /** Everything pof knows about an address (JSON), or null. */
+  async queryHostJson(addr: string, opts: QueryOptions = {}): Promise<JsonHost | null> {
+    const a = await this.queryJson({ addr }, opts);
+    return a.status === 'ok' ? (a.host ?? null) : null;
+  }
+
+  /** What pof saw on one connection, and about its client host; null when neither is known. */
+  async queryConnection(q: ConnQuery, opts: QueryOptions = {}): Promise<{ host: JsonHost | null; conn: JsonConn | null } | null> {
+    const a = await this.queryJson({ cli: q.cli, cli_port: q.cliPort, srv: q.srv, srv_port: q.srvPort }, opts);
+    if (a.status !== 'ok') return null;
+    return { host: a.host ?? null, conn: a.conn ?? null };
+  }
+
+  /** Server status counters. */
+  async status(opts: QueryOptions = {}): Promise<ServerStatus> {
+    const a = await this.queryJson({ op: 'status' }, opts);
+    if (a.status !== 'ok' || !a.server) throw new PofError('E_API', `no status from ${this.path}`);
+    return a.server as ServerStatus;
+  }
+
+  /**
+   * Sends one JSON query object and returns the answer object. "bad query"
+   * answers reject with the server's error text.
+   */
+  async queryJson(query: Record<string, unknown>, opts: QueryOptions = {}): Promise<JsonAnswerObject> {
+    const line = JSON.stringify(query) + '\n';
+    const a = (await this.enqueue('json', line, opts)) as JsonAnswerObject;
+    if (a.status === 'bad query') throw new PofError('E_API', `bad query: ${a.error}`);
+    return a;
+  }
+
+  /** Rejects everything outstanding and closes the connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const err = new PofError('E_API', 'client closed');
+    for (const r of [...this.inflight, ...this.queue]) this.fail(r, err);
+    this.inflight = [];
+    this.queue = [];
+    const s = this.sock;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.once('close', () => resolve());
+      s.destroy();
+    });
+  }
+
+  private enqueue(kind: Kind, payload: Buffer | string, opts: QueryOptions): Promise<unknown> {
+    if (this.closed) return Promise.reject(new PofError('E_API', 'client closed'));
+    if (this.pending >= this.maxQueue) return Promise.reject(new PofError('E_API', `query queue full (${this.maxQueue})`));
+    const timeoutMs = intOpt('timeoutMs', opts.timeoutMs, this.timeoutMs, 1, 3_600_000);
+    return new Promise((resolve, reject) => {
+      const r: Req = { kind, payload, resolve, reject, timer: null, done: false };
+      r.timer = setTimeout(() => this.onTimeout(r, timeoutMs), timeoutMs);
+      this.queue.push(r);
+      this.pump();
+    });
+  }
+
+  private onTimeout(r: Req, ms: number): void {
+    r.timer = null;
+    if (r.done) return;
+    const why = this.lastError && !this.connected ? ` (${this.lastError})` : '';
+    this.fail(r, new PofError('E_API', `query to ${this.path} timed out after ${ms} ms${why}`));
+    const qi = this.queue.indexOf(r);
+    if (qi !== -1) {
+      this.queue.splice(qi, 1);
+      return;
+    }
+    // Sent but not answered: the connection is stuck (answers come in
+    // order). Start afresh; the other unanswered queries are sent again.
+    if (this.inflight.includes(r)) this.sock?.destroy();
+  }
+
+  private fail(r: Req, e: Error): void {
+    if (r.done) return;
+    r.done = true;
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = null;
+    r.reject(e);
+  }
+
+  private succeed(r: Req, v: unknown): void {
+    if (r.done) return;
+    r.done = true;
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = null;
+    r.resolve(v);
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    if (!this.sock) {
+      if (this.queue.length && !this.reconnectTimer) this.connect();
+      return;
+    }
+    if (!this.connected) return;
+    if (this.queue.length) this.sock.ref();
+    while (this.queue.length && this.inflight.length < this.maxInFlight) {
+      const r = this.queue.shift()!;
+      if (r.done) continue;
+      this.inflight.push(r);
+      this.sock.write(r.payload);
+    }
+  }
+
+  private connect(): void {
+    const s = net.connect(this.path);
+    this.sock = s;
+    this.connected = false;
+    this.rbuf = null;
+    s.on('connect', () => {
+      this.connected = true;
+      this.attempt = 0;
+      this.lastError = null;
+      this.pump();
+    });
+    s.on('data', (d: Buffer) => this.onData(d));
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      this.lastError = e.code ? `${e.code}` : e.message;
+    });
+    s.on('close', () => this.onClose(s));
+  }
+
+  private onClose(s: net.Socket): void {
+    if (this.sock !== s) return;
+    const wasConnected = this.connected;
+    this.sock = null;
+    this.connected = false;
+    this.rbuf = null;
+    // Unanswered queries go back to the front of the queue, in order.
+    const again = this.inflight.filter((r) => !r.done);
+    this.inflight = [];
+    this.queue = [...again, ...this.queue.filter((r) => !r.done)];
+    if (this.closed || !this.queue.length) return;
+    if (wasConnected) {
+      this.connect();
+      return;
+    }
+    const delay = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.pump();
+    }, delay);
+  }
+
+  private onData(d: Buffer): void {
+    let buf = this.rbuf && this.rbuf.length ? Buffer.concat([this.rbuf, d]) : d;
+    let off = 0;
+    while (this.inflight.length) {
+      const r = this.inflight[0]!;
+      if (r.kind === 'v3') {
+        if (buf.length - off < V3_RESP_SIZE) break;
+        // Copy: the answer outlives this read buffer.
+        const ans = Buffer.from(buf.subarray(off, off + V3_RESP_SIZE));
+        off += V3_RESP_SIZE;
+        this.inflight.shift();
+        this.succeed(r, ans);
+        continue;
+      }
+      const nl = buf.indexOf(0x0a, off);
+      if (nl === -1) {
+        if (buf.length - off > MAX_ANSWER_LINE) return this.protocolError(r, 'answer line too long');
+        break;
+      }
+      const text = buf.toString('utf8', off, nl);
+      off = nl + 1;
+      this.inflight.shift();
+      let obj: unknown;
+      try {
+        obj = JSON.parse(text);
+      } catch {
+        return this.protocolError(r, 'answer is not JSON (is this a pof socket?)');
+      }
+      if (typeof obj !== 'object' || obj === null || typeof (obj as { status?: unknown }).status !== 'string') {
+        return this.protocolError(r, 'answer has no status');
+      }
+      this.succeed(r, obj);
+    }
+    buf = off < buf.length ? buf.subarray(off) : Buffer.alloc(0);
+    this.rbuf = buf.length ? buf : null;
+    if (!this.inflight.length && this.rbuf) return this.protocolError(null, 'unexpected bytes from server');
+    if (this.queue.length) this.pump();
+    else if (!this.inflight.length) this.sock?.unref();
+  }
+
+  private protocolError(r: Req | null, msg: string): void {
+    if (r) {
+      const i = this.inflight.indexOf(r);
+      if (i !== -1) this.inflight.splice(i, 1);
+      this.fail(r, new PofError('E_API', `${this.path}: ${msg}`));
+    }
+    this.sock?.destroy();
+  }
+}

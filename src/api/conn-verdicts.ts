@@ -1,0 +1,208 @@
+/**
+ * Per-connection verdicts: what the engine said about one TCP connection
+ * (4-tuple), so that p0f 2 style and JSON connection queries answer for that
+ * very connection even when several clients share an address (NAT). Fed
+ * from the engine's observations; bounded, least recently updated entries
+ * go first. A new SYN on a known 4-tuple starts a new entry (port reuse).
+ */
+import { PofError } from '../errors.js';
+import type { Observation, ObservationMod } from '../observation.js';
+
+export const DEFAULT_CONN_VERDICTS = 10000;
+export const MAX_CONN_VERDICTS = 1_000_000;
+
+export interface TcpVerdict {
+  /** Matched label, null when no signature matched. */
+  match: {
+    name: string;
+    flavor: string | null;
+    cls: string | null;
+    userland: boolean;
+    generic: boolean;
+    fuzzy: boolean;
+  } | null;
+  /** "Linux 3.11 and newer", or null. */
+  label: string | null;
+  /** Hop distance; an upper bound when distUpperBound (random-TTL tools). */
+  dist: number;
+  distUpperBound: boolean;
+  /** p0f's os_match_q: 1 fuzzy, 2 generic. */
+  quality: number;
+  params: string | null;
+  rawSig: string | null;
+}
+
+export interface HttpVerdict {
+  app: { name: string; flavor: string | null; generic: boolean } | null;
+  label: string | null;
+  language: string | null;
+  badSw: number;
+  params: string | null;
+  rawSig: string | null;
+}
+
+export interface SideVerdict {
+  tcp: TcpVerdict | null;
+  mtu: { mtu: number; link: string | null } | null;
+  uptime: { minutes: number; moduloDays: number; freqHz: number } | null;
+  http: HttpVerdict | null;
+  /** Last NAT / host-change finding about this side. */
+  nat: { kind: 'ip sharing' | 'host change'; reasons: string[]; tsSec: number } | null;
+}
+
+export interface ConnVerdict {
+  ipVer: 4 | 6;
+  cli: string;
+  cliPort: number;
+  srv: string;
+  srvPort: number;
+  /** Packet times (seconds) of the first and last observation. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Seen inside VLAN / tunnels (p0f 3.09b would not have). */
+  encap: boolean;
+  /** True for p0f-sendsyn probes. */
+  sendsyn: boolean;
+  client: SideVerdict;
+  server: SideVerdict;
+}
+
+export function connKey(cli: string, cliPort: number, srv: string, srvPort: number): string {
+  return `${cli}/${cliPort}>${srv}/${srvPort}`;
+}
+
+const emptySide = (): SideVerdict => ({ tcp: null, mtu: null, uptime: null, http: null, nat: null });
+
+const NEW_CONN: ReadonlySet<ObservationMod> = new Set<ObservationMod>(['syn', 'sendsyn probe']);
+
+function field(o: Observation, key: string): string | null {
+  for (const [k, v] of o.fields) if (k === key) return v;
+  return null;
+}
+
+export class ConnVerdicts {
+  private readonly map = new Map<string, ConnVerdict>();
+  readonly capacity: number;
+  evicted = 0;
+  /** TCP observations that matched a signature (for status answers). */
+  matched = 0;
+
+  constructor(capacity = DEFAULT_CONN_VERDICTS) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CONN_VERDICTS) {
+      throw new PofError('E_CONFIG', `connection verdict table size must be an integer in 1..${MAX_CONN_VERDICTS} (got ${capacity})`);
+    }
+    this.capacity = capacity;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Records one observation (an ObservationSink; never throws). */
+  observe(o: Observation): void {
+    const key = connKey(o.cli, o.cliPort, o.srv, o.srvPort);
+    let v = this.map.get(key);
+    if (v && NEW_CONN.has(o.mod)) {
+      // A new connection on a reused 4-tuple starts afresh.
+      this.map.delete(key);
+      v = undefined;
+    }
+    if (v) {
+      this.map.delete(key);
+    } else {
+      v = {
+        ipVer: o.ipVer,
+        cli: o.cli,
+        cliPort: o.cliPort,
+        srv: o.srv,
+        srvPort: o.srvPort,
+        firstSeen: o.tsSec,
+        lastSeen: o.tsSec,
+        encap: o.encap,
+        sendsyn: false,
+        client: emptySide(),
+        server: emptySide(),
+      };
+      if (this.map.size >= this.capacity) {
+        const oldest = this.map.keys().next();
+        if (!oldest.done) {
+          this.map.delete(oldest.value);
+          this.evicted++;
+        }
+      }
+    }
+    this.map.set(key, v);
+    v.lastSeen = o.tsSec;
+    if (o.encap) v.encap = true;
+    if (o.mod === 'sendsyn probe' || o.mod === 'sendsyn response') v.sendsyn = true;
+    apply(o.subj === 'cli' ? v.client : v.server, o, this);
+  }
+
+  get(cli: string, cliPort: number, srv: string, srvPort: number): ConnVerdict | undefined {
+    return this.map.get(connKey(cli, cliPort, srv, srvPort));
+  }
+
+  /** Oldest (least recently updated) first. */
+  values(): IterableIterator<ConnVerdict> {
+    return this.map.values();
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+function apply(side: SideVerdict, o: Observation, counter: { matched: number }): void {
+  const d = o.detail;
+  switch (o.mod) {
+    case 'syn':
+    case 'syn+ack':
+    case 'sendsyn probe':
+    case 'sendsyn response': {
+      if (!d || d.kind !== 'tcp') return;
+      const m = d.match;
+      if (m) counter.matched++;
+      const distText = field(o, 'dist');
+      side.tcp = {
+        match: m
+          ? { name: m.name, flavor: m.flavor, cls: m.cls, userland: m.userland, generic: m.generic, fuzzy: m.fuzzy }
+          : null,
+        label: m ? (m.flavor ? `${m.name} ${m.flavor}` : m.name) : null,
+        dist: d.dist,
+        distUpperBound: distText !== null && distText.startsWith('<='),
+        quality: d.quality,
+        params: field(o, 'params'),
+        rawSig: field(o, 'raw_sig'),
+      };
+      return;
+    }
+    case 'mtu':
+      if (d && d.kind === 'mtu') side.mtu = { mtu: d.mtu, link: d.link };
+      return;
+    case 'uptime':
+      if (d && d.kind === 'uptime') side.uptime = { minutes: d.minutes, moduloDays: d.moduloDays, freqHz: d.freqHz };
+      return;
+    case 'http request':
+    case 'http response': {
+      if (!d || d.kind !== 'http') return;
+      const a = d.app;
+      side.http = {
+        app: a ? { name: a.name, flavor: a.flavor, generic: a.generic } : null,
+        label: a ? (a.flavor ? `${a.name} ${a.flavor}` : a.name) : null,
+        language: d.language,
+        badSw: d.badSw,
+        params: field(o, 'params'),
+        rawSig: field(o, 'raw_sig'),
+      };
+      return;
+    }
+    case 'ip sharing':
+    case 'host change':
+      side.nat = { kind: o.mod, reasons: d && d.kind === 'nat' ? [...d.reasons] : [], tsSec: o.tsSec };
+      return;
+    default: {
+      const never: never = o.mod;
+      void never;
+    }
+  }
+}

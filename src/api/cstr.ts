@@ -1,0 +1,23 @@
+/**
+ * Fixed-size, NUL-terminated C strings as the p0f wire structs hold them.
+ * Text is written as UTF-8, cut to size - 1 bytes (never in the middle of a
+ * character) so the field always ends in NUL; the rest of the field is NUL.
+ */
+
+/** Writes `text` into buf[off, off + size). The target bytes must already be zero. */
+export function writeCString(buf: Buffer, off: number, size: number, text: string | null | undefined): void {
+  if (!text) return;
+  const bytes = Buffer.from(text, 'utf8');
+  let n = Math.min(bytes.length, size - 1);
+  // Back off over UTF-8 continuation bytes so a character is never split.
+  if (n < bytes.length) while (n > 0 && (bytes[n]! & 0xc0) === 0x80) n--;
+  bytes.copy(buf, off, 0, n);
+}
+
+/** Reads a C string from buf[off, off + size): up to the first NUL, or the whole field. */
+export function readCString(buf: Buffer, off: number, size: number): string {
+  let end = off;
+  const max = off + size;
+  while (end < max && buf[end] !== 0) end++;
+  return buf.toString('utf8', off, end);
+}

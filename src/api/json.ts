@@ -1,0 +1,290 @@
+/**
+ * JSON lines query protocol: one JSON object per line in, one per line out,
+ * answered in order. Pure: parsing and shaping only. See README.md beside
+ * this file for the documented shapes and examples.
+ */
+import { addrToString, parseAddress } from '../state/addr.js';
+import type { ConnVerdict, SideVerdict } from './conn-verdicts.js';
+import type { HostView, PofLookup } from './types.js';
+
+/** Longest id string echoed back. */
+export const MAX_JSON_ID = 256;
+
+export type JsonQuery =
+  | { op: 'host'; id?: string | number; addr: string; ver: 4 | 6 }
+  | { op: 'conn'; id?: string | number; cli: string; cliPort: number; srv: string; srvPort: number; ver: 4 | 6 }
+  | { op: 'status'; id?: string | number };
+
+export type JsonQueryResult = { ok: true; query: JsonQuery } | { ok: false; error: string; id?: string | number };
+
+const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port']);
+
+function canonical(v: unknown, name: string): { addr: string; ver: 4 | 6 } | string {
+  if (typeof v !== 'string') return `"${name}" must be a string`;
+  if (v.length > 64) return `"${name}" is not an IP address`;
+  const p = parseAddress(v);
+  if (!p) return `"${name}" is not an IP address`;
+  return { addr: addrToString(p.bytes, 0, p.ver), ver: p.ver };
+}
+
+function port(v: unknown, name: string): number | string {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) return `"${name}" must be an integer 0..65535`;
+  return v;
+}
+
+/** Parses one line. Never throws. */
+export function parseJsonQuery(line: string): JsonQueryResult {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return { ok: false, error: 'not valid JSON' };
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, error: 'a query is a JSON object' };
+  const q = o as Record<string, unknown>;
+  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(q, k);
+  let id: string | number | undefined;
+  if (has('id')) {
+    const v = q.id;
+    if ((typeof v === 'string' && v.length <= MAX_JSON_ID) || (typeof v === 'number' && Number.isFinite(v))) id = v;
+    else return { ok: false, error: `"id" must be a number or a string of at most ${MAX_JSON_ID} characters` };
+  }
+  const bad = (error: string): JsonQueryResult => (id === undefined ? { ok: false, error } : { ok: false, error, id });
+  for (const k of Object.keys(q)) if (!KNOWN.has(k)) return bad(`unknown field "${k.slice(0, 64)}"`);
+  let op = q.op;
+  if (op === undefined) op = has('addr') ? 'host' : has('cli') ? 'conn' : undefined;
+  const withId = <T extends JsonQuery>(x: T): JsonQueryResult => ({ ok: true, query: id === undefined ? x : { ...x, id } });
+  switch (op) {
+    case 'host': {
+      if (has('cli') || has('srv') || has('cli_port') || has('srv_port')) return bad('give either "addr" or "cli"/"srv", not both');
+      const a = canonical(q.addr, 'addr');
+      if (typeof a === 'string') return bad(a);
+      return withId({ op: 'host', addr: a.addr, ver: a.ver });
+    }
+    case 'conn': {
+      if (has('addr')) return bad('give either "addr" or "cli"/"srv", not both');
+      const c = canonical(q.cli, 'cli');
+      if (typeof c === 'string') return bad(c);
+      const s = canonical(q.srv, 'srv');
+      if (typeof s === 'string') return bad(s);
+      if (c.ver !== s.ver) return bad('"cli" and "srv" must be of the same IP version');
+      const cp = port(q.cli_port, 'cli_port');
+      if (typeof cp === 'string') return bad(cp);
+      const sp = port(q.srv_port, 'srv_port');
+      if (typeof sp === 'string') return bad(sp);
+      return withId({ op: 'conn', cli: c.addr, cliPort: cp, srv: s.addr, srvPort: sp, ver: c.ver });
+    }
+    case 'status':
+      if (Object.keys(q).some((k) => k !== 'op' && k !== 'id')) return bad('"status" takes no other fields');
+      return withId({ op: 'status' });
+    case undefined:
+      return bad('give "addr", or "cli", "cli_port", "srv", "srv_port", or "op":"status"');
+    default:
+      return bad('"op" must be "host", "conn" or "status"');
+  }
+}
+
+/** What pof knows about a host (answer to {"addr":...}). Times are unix seconds. */
+export interface JsonHost {
+  addr: string;
+  ip_version: 4 | 6;
+  first_seen: number;
+  last_seen: number;
+  total_conn: number;
+  /** Last positively matched OS (kept when later SYNs are unknown, as p0f). */
+  os: { name: string; flavor: string | null; class: string | null; label: string; fuzzy: boolean; generic: boolean } | null;
+  /** p0f's os_match_q: 1 fuzzy, 2 generic. */
+  os_match_q: number;
+  http: { name: string; flavor: string | null; label: string } | null;
+  /** 0 fine, 1 OS differs from the User-Agent, 2 fake User-Agent. */
+  bad_sw: number;
+  language: string | null;
+  distance: number | null;
+  link: string | null;
+  mtu: number | null;
+  uptime: { minutes: number; modulo_days: number } | null;
+  /** Last time IP sharing (NAT) / an OS change was seen; null = never. */
+  last_nat: number | null;
+  last_chg: number | null;
+}
+
+export interface JsonSide {
+  tcp: {
+    label: string | null;
+    match: { name: string; flavor: string | null; class: string | null; userland: boolean; generic: boolean; fuzzy: boolean } | null;
+    dist: number;
+    dist_upper_bound: boolean;
+    quality: number;
+    params: string | null;
+    raw_sig: string | null;
+  } | null;
+  mtu: { mtu: number; link: string | null } | null;
+  uptime: { minutes: number; modulo_days: number; freq_hz: number } | null;
+  http: {
+    label: string | null;
+    app: { name: string; flavor: string | null; generic: boolean } | null;
+    language: string | null;
+    bad_sw: number;
+    params: string | null;
+    raw_sig: string | null;
+  } | null;
+  nat: { kind: 'ip sharing' | 'host change'; reasons: string[]; time: number } | null;
+}
+
+/** What pof saw on one connection: client = the side that sent the SYN. */
+export interface JsonConn {
+  ip_version: 4 | 6;
+  cli: { addr: string; port: number };
+  srv: { addr: string; port: number };
+  first_seen: number;
+  last_seen: number;
+  encap: boolean;
+  sendsyn: boolean;
+  client: JsonSide;
+  server: JsonSide;
+}
+
+type WithId = { id?: string | number };
+export type JsonAnswerObject = WithId &
+  (
+    | { status: 'ok'; host: JsonHost; conn?: undefined; server?: undefined }
+    | { status: 'ok'; host: JsonHost | null; conn: JsonConn | null; server?: undefined }
+    | { status: 'ok'; server: object; host?: undefined; conn?: undefined }
+    | { status: 'no match' }
+    | { status: 'bad query'; error: string }
+  );
+
+const nz = (n: number): number | null => (n ? n : null);
+
+export function hostToJson(h: HostView): JsonHost {
+  const os = h.lastOs;
+  return {
+    addr: h.addr,
+    ip_version: h.ipVer,
+    first_seen: h.firstSeen,
+    last_seen: h.lastSeen,
+    total_conn: h.totalConn,
+    os: os
+      ? {
+          name: os.name,
+          flavor: os.flavor,
+          class: os.cls || null,
+          label: os.flavor ? `${os.name} ${os.flavor}` : os.name,
+          fuzzy: (h.lastQuality & 1) !== 0,
+          generic: (h.lastQuality & 2) !== 0,
+        }
+      : null,
+    os_match_q: h.lastQuality,
+    http: h.httpName !== null ? { name: h.httpName, flavor: h.httpFlavor, label: h.httpFlavor ? `${h.httpName} ${h.httpFlavor}` : h.httpName } : null,
+    bad_sw: h.badSw,
+    language: h.language,
+    distance: h.distance === -1 ? null : h.distance,
+    link: h.linkType,
+    mtu: h.mtu ? h.mtu : null,
+    uptime: h.lastUpMin === -1 ? null : { minutes: h.lastUpMin, modulo_days: h.upModDays },
+    last_nat: nz(h.lastNat),
+    last_chg: nz(h.lastChg),
+  };
+}
+
+function sideToJson(s: SideVerdict): JsonSide {
+  const t = s.tcp;
+  const w = s.http;
+  return {
+    tcp: t
+      ? {
+          label: t.label,
+          match: t.match
+            ? {
+                name: t.match.name,
+                flavor: t.match.flavor,
+                class: t.match.cls,
+                userland: t.match.userland,
+                generic: t.match.generic,
+                fuzzy: t.match.fuzzy,
+              }
+            : null,
+          dist: t.dist,
+          dist_upper_bound: t.distUpperBound,
+          quality: t.quality,
+          params: t.params,
+          raw_sig: t.rawSig,
+        }
+      : null,
+    mtu: s.mtu ? { mtu: s.mtu.mtu, link: s.mtu.link } : null,
+    uptime: s.uptime ? { minutes: s.uptime.minutes, modulo_days: s.uptime.moduloDays, freq_hz: s.uptime.freqHz } : null,
+    http: w
+      ? {
+          label: w.label,
+          app: w.app ? { name: w.app.name, flavor: w.app.flavor, generic: w.app.generic } : null,
+          language: w.language,
+          bad_sw: w.badSw,
+          params: w.params,
+          raw_sig: w.rawSig,
+        }
+      : null,
+    nat: s.nat ? { kind: s.nat.kind, reasons: s.nat.reasons, time: s.nat.tsSec } : null,
+  };
+}
+
+export function connToJson(v: ConnVerdict): JsonConn {
+  return {
+    ip_version: v.ipVer,
+    cli: { addr: v.cli, port: v.cliPort },
+    srv: { addr: v.srv, port: v.srvPort },
+    first_seen: v.firstSeen,
+    last_seen: v.lastSeen,
+    encap: v.encap,
+    sendsyn: v.sendsyn,
+    client: sideToJson(v.client),
+    server: sideToJson(v.server),
+  };
+}
+
+export interface JsonAnswer {
+  /** The answer line, with its trailing newline. */
+  text: string;
+  status: 'ok' | 'no match' | 'bad query';
+}
+
+/** Answers one query line. Never throws on the line's content. */
+export function answerJsonLine(line: string, lookup: PofLookup, status: () => object): JsonAnswer {
+  const r = parseJsonQuery(line);
+  let out: JsonAnswerObject;
+  if (!r.ok) {
+    out = r.id === undefined ? { status: 'bad query', error: r.error } : { id: r.id, status: 'bad query', error: r.error };
+  } else {
+    const q = r.query;
+    const head: WithId = q.id === undefined ? {} : { id: q.id };
+    switch (q.op) {
+      case 'host': {
+        const h = lookup.host(q.addr);
+        out = h ? { ...head, status: 'ok', host: hostToJson(h) } : { ...head, status: 'no match' };
+        break;
+      }
+      case 'conn': {
+        const v = lookup.connection(q.cli, q.cliPort, q.srv, q.srvPort);
+        const h = lookup.host(q.cli);
+        out =
+          v || h
+            ? { ...head, status: 'ok', host: h ? hostToJson(h) : null, conn: v ? connToJson(v) : null }
+            : { ...head, status: 'no match' };
+        break;
+      }
+      case 'status':
+        out = { ...head, status: 'ok', server: status() };
+        break;
+      default: {
+        const never: never = q;
+        void never;
+        out = { status: 'bad query', error: 'unknown query' };
+      }
+    }
+  }
+  return { text: JSON.stringify(out) + '\n', status: out.status };
+}
+
+/** Convenience for error answers the server produces itself (oversized lines). */
+export function jsonError(error: string): string {
+  return JSON.stringify({ status: 'bad query', error }) + '\n';
+}

@@ -1,0 +1,374 @@
+/**
+ * Live capture through libpcap, via pof's own N-API addon (native/, built
+ * by `npm run build:native`). Packets arrive from a capture thread in
+ * batches; each batch is one ArrayBuffer, walked here with a single reused
+ * PacketRecord, so the packet path allocates nothing per packet.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { SNAPLEN } from '../config.js';
+import { PofError } from '../errors.js';
+import type { PacketHandler, PacketRecord } from './types.js';
+
+/** p0f's filter when none is given: TCP, plain or VLAN-tagged. */
+export const DEFAULT_LIVE_FILTER = 'tcp or (vlan and tcp)';
+/** Packet buffer timeout (ms): how long libpcap may hold packets to fill a block (p0f uses a few ms). */
+export const DEFAULT_LIVE_TIMEOUT_MS = 5;
+/** Kernel capture buffer (bytes); libpcap's own default is 2 MiB. */
+export const DEFAULT_LIVE_BUFFER = 8 * 1024 * 1024;
+/** Largest snaplen libpcap accepts. */
+export const MAX_LIVE_SNAPLEN = 262144;
+
+export interface LiveOptions {
+  /** Interface name, as listInterfaces() gives it ('any' on Linux takes all). */
+  iface: string;
+  /** Bytes kept per packet; default SNAPLEN (65535, as p0f). */
+  snaplen?: number;
+  /** Promiscuous mode; off unless asked (as p0f). */
+  promisc?: boolean;
+  /** Kernel buffer size in bytes; default DEFAULT_LIVE_BUFFER. */
+  bufferSize?: number;
+  /** Packet buffer timeout in ms (1..10000); default DEFAULT_LIVE_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** BPF filter expression; default DEFAULT_LIVE_FILTER. '' captures everything. */
+  filter?: string;
+}
+
+export interface LiveStats {
+  /** Packets the kernel passed the filter (pcap_stats ps_recv). */
+  received: number;
+  /** Dropped for lack of buffer space (ps_drop): JS or the thread fell behind. */
+  droppedKernel: number;
+  /** Dropped by the interface or its driver (ps_ifdrop). */
+  droppedInterface: number;
+  /** Packets handed to the onPackets handlers so far. */
+  delivered: number;
+}
+
+export interface LiveCapture {
+  readonly iface: string;
+  /** LINKTYPE_* of the interface; set on every PacketRecord. */
+  readonly linkType: number;
+  /** libpcap's name for the link type (e.g. 'EN10MB'), or null. */
+  readonly linkName: string | null;
+  /** Warning libpcap gave on activation (e.g. promiscuous mode unsupported), or null. */
+  readonly warning: string | null;
+  readonly closed: boolean;
+  /** Adds a handler, called once per packet with the reused PacketRecord. */
+  onPackets(handler: PacketHandler): void;
+  /** Capture failures after opening (interface gone...). Without a handler they are thrown. */
+  onError(handler: (err: PofError) => void): void;
+  /** Replaces the BPF filter. */
+  setFilter(expr: string): void;
+  stats(): LiveStats;
+  /** Releases the handle and its descriptors now; packets not yet delivered are dropped. Idempotent. */
+  close(): void;
+  /** An open capture keeps the process alive (like a listening socket) unless unref()'d. */
+  ref(): void;
+  unref(): void;
+}
+
+export type ConnectionStatus = 'unknown' | 'connected' | 'disconnected' | 'not-applicable';
+
+export interface InterfaceAddress {
+  family: 'IPv4' | 'IPv6';
+  address: string;
+  netmask: string | null;
+  broadcast: string | null;
+  destination: string | null;
+}
+
+export interface InterfaceInfo {
+  name: string;
+  description: string | null;
+  addresses: InterfaceAddress[];
+  /** Raw PCAP_IF_* flags; decoded below. */
+  flags: number;
+  loopback: boolean;
+  up: boolean;
+  running: boolean;
+  wireless: boolean;
+  connection: ConnectionStatus;
+}
+
+// ---- the addon ----
+
+interface NativeStats {
+  received: number;
+  droppedKernel: number;
+  droppedInterface: number;
+}
+
+interface NativeLive {
+  setFilter(expr: string): void;
+  stats(): NativeStats;
+  datalink(): { linkType: number; dlt: number; name: string | null };
+  warning(): string | null;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+type NativeBatch = (ab: ArrayBuffer | undefined, count: number, dataOffset: number, error?: string) => void;
+
+interface NativeOfflineFilter {
+  matches(data: Buffer, offset: number, caplen: number, wirelen: number): boolean;
+}
+
+export interface PofPcapAddon {
+  libVersion(): string;
+  LiveCapture: new (
+    iface: string,
+    snaplen: number,
+    promisc: boolean,
+    bufferSize: number,
+    timeoutMs: number,
+    filter: string | null,
+    onBatch: NativeBatch,
+  ) => NativeLive;
+  OfflineFilter: new (linkType: number, snaplen: number, expr: string) => NativeOfflineFilter;
+  listInterfaces(): Array<Omit<InterfaceInfo, 'loopback' | 'up' | 'running' | 'wireless' | 'connection'>>;
+}
+
+const ADDON_URL = new URL('../../build/Release/pof_pcap.node', import.meta.url);
+let addon: PofPcapAddon | undefined;
+
+/** True when the addon is built and loads. */
+export function addonAvailable(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The addon, loaded on first use; a PofError with one line saying how to build it otherwise. */
+export function loadAddon(): PofPcapAddon {
+  if (addon !== undefined) return addon;
+  const file = fileURLToPath(ADDON_URL);
+  if (!existsSync(file)) {
+    throw new PofError(
+      'E_LIVE',
+      `live capture needs the native addon, which is not built (${file} is missing): ` +
+        'install libpcap-dev, python3, make and g++, then run `npm run build:native`',
+    );
+  }
+  try {
+    addon = createRequire(import.meta.url)(file) as PofPcapAddon;
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    throw new PofError('E_LIVE', `cannot load the native addon ${file}: ${why} (rebuild it with \`npm run build:native\`)`, {
+      cause: e,
+    });
+  }
+  return addon;
+}
+
+/** libpcap's version string, e.g. 'libpcap version 1.10.3 (with TPACKET_V3)'. */
+export function pcapVersion(): string {
+  return loadAddon().libVersion();
+}
+
+/** Turns an Error thrown by the addon (it carries `pcapCode`) into a PofError. */
+export function nativeError(e: unknown, iface: string | undefined, code: 'E_LIVE' | 'E_USAGE' = 'E_LIVE'): PofError {
+  if (!(e instanceof Error)) return new PofError(code, String(e));
+  const pcapCode = (e as Error & { pcapCode?: string }).pcapCode;
+  const where = iface === undefined ? '' : `'${iface}'`;
+  let msg: string;
+  switch (pcapCode) {
+    case 'NO_SUCH_DEVICE':
+      msg = `no such capture device ${where} (listInterfaces() / the interface list shows what exists)`;
+      break;
+    case 'PERM_DENIED':
+      msg = `permission denied capturing on ${where}: live capture needs root or CAP_NET_RAW (${e.message})`;
+      break;
+    case 'PROMISC_PERM_DENIED':
+      msg = `permission denied for promiscuous mode on ${where}: needs root or CAP_NET_ADMIN (${e.message})`;
+      break;
+    case 'IFACE_NOT_UP':
+      msg = `interface ${where} is not up`;
+      break;
+    case 'BAD_FILTER':
+      msg = e.message;
+      break;
+    case 'CLOSED':
+      msg = `capture on ${where} is closed`;
+      break;
+    default:
+      msg = iface === undefined ? e.message : `cannot capture on ${where}: ${e.message}`;
+  }
+  return new PofError(code, msg, { cause: e });
+}
+
+// ---- options ----
+
+function checkInt(name: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new PofError('E_LIVE', `live capture option ${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
+  }
+  return v;
+}
+
+interface ResolvedOptions {
+  iface: string;
+  snaplen: number;
+  promisc: boolean;
+  bufferSize: number;
+  timeoutMs: number;
+  filter: string;
+}
+
+function resolveOptions(opts: LiveOptions): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') throw new PofError('E_LIVE', 'openLive needs an options object');
+  const { iface } = opts;
+  if (typeof iface !== 'string' || iface === '' || iface.includes('\0')) {
+    throw new PofError('E_LIVE', 'live capture needs an interface name (option iface)');
+  }
+  if (opts.filter !== undefined && typeof opts.filter !== 'string') {
+    throw new PofError('E_LIVE', 'live capture option filter must be a string');
+  }
+  if (opts.promisc !== undefined && typeof opts.promisc !== 'boolean') {
+    throw new PofError('E_LIVE', 'live capture option promisc must be true or false');
+  }
+  return {
+    iface,
+    snaplen: checkInt('snaplen', opts.snaplen ?? SNAPLEN, 1, MAX_LIVE_SNAPLEN),
+    promisc: opts.promisc ?? false,
+    bufferSize: checkInt('bufferSize', opts.bufferSize ?? DEFAULT_LIVE_BUFFER, 65536, 2 ** 31 - 1),
+    timeoutMs: checkInt('timeoutMs', opts.timeoutMs ?? DEFAULT_LIVE_TIMEOUT_MS, 1, 10000),
+    filter: opts.filter ?? DEFAULT_LIVE_FILTER,
+  };
+}
+
+// ---- capture ----
+
+const FIELDS = 5; // float64s per packet: tsSec, tsUsec, caplen, wirelen, offset
+
+/** Opens `opts.iface` for live capture; throws PofError('E_LIVE') with a clear reason. */
+export function openLive(opts: LiveOptions): LiveCapture {
+  const o = resolveOptions(opts);
+  const native = loadAddon();
+
+  const handlers: PacketHandler[] = [];
+  const errorHandlers: Array<(err: PofError) => void> = [];
+  const rec: PacketRecord = { linkType: 0, tsSec: 0, tsUsec: 0, data: Buffer.alloc(0), offset: 0, caplen: 0, wirelen: 0 };
+  let delivered = 0;
+  let closed = false;
+
+  const onBatch: NativeBatch = (ab, count, dataOffset, error) => {
+    if (ab === undefined) {
+      const err = new PofError('E_LIVE', `capture on '${o.iface}' stopped: ${error ?? 'unknown error'}`);
+      if (errorHandlers.length === 0) {
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+      for (const eh of errorHandlers) eh(err);
+      return;
+    }
+    const hdr = new Float64Array(ab, 0, count * FIELDS);
+    rec.data = Buffer.from(ab, dataOffset);
+    let failure: { error: unknown } | undefined;
+    for (let i = 0, j = 0; i < count; i++, j += FIELDS) {
+      rec.tsSec = hdr[j];
+      rec.tsUsec = hdr[j + 1];
+      rec.caplen = hdr[j + 2];
+      rec.wirelen = hdr[j + 3];
+      rec.offset = hdr[j + 4];
+      for (let k = 0; k < handlers.length; k++) {
+        try {
+          handlers[k](rec);
+        } catch (e) {
+          failure ??= { error: e };
+        }
+      }
+      if (closed) break;
+    }
+    delivered += count;
+    // A throwing handler costs no other packet its delivery; the first error
+    // is rethrown outside the batch, as an ordinary uncaught exception.
+    if (failure !== undefined) {
+      const { error: thrown } = failure;
+      process.nextTick(() => {
+        throw thrown;
+      });
+    }
+  };
+
+  let h: NativeLive;
+  try {
+    h = new native.LiveCapture(o.iface, o.snaplen, o.promisc, o.bufferSize, o.timeoutMs, o.filter, onBatch);
+  } catch (e) {
+    throw nativeError(e, o.iface);
+  }
+  const link = h.datalink();
+  rec.linkType = link.linkType;
+
+  return {
+    iface: o.iface,
+    linkType: link.linkType,
+    linkName: link.name,
+    warning: h.warning(),
+    get closed() {
+      return closed;
+    },
+    onPackets(handler) {
+      if (typeof handler !== 'function') throw new PofError('E_LIVE', 'onPackets needs a function');
+      handlers.push(handler);
+    },
+    onError(handler) {
+      errorHandlers.push(handler);
+    },
+    setFilter(expr) {
+      if (typeof expr !== 'string') throw new PofError('E_LIVE', 'setFilter needs a filter expression string');
+      try {
+        h.setFilter(expr);
+      } catch (e) {
+        throw nativeError(e, o.iface);
+      }
+    },
+    stats() {
+      return { ...h.stats(), delivered };
+    },
+    close() {
+      closed = true;
+      h.close();
+    },
+    ref() {
+      h.ref();
+    },
+    unref() {
+      h.unref();
+    },
+  };
+}
+
+/** Capture devices as libpcap sees them. */
+export function listInterfaces(): InterfaceInfo[] {
+  let raw: ReturnType<PofPcapAddon['listInterfaces']>;
+  try {
+    raw = loadAddon().listInterfaces();
+  } catch (e) {
+    if (e instanceof PofError) throw e;
+    throw nativeError(e, undefined);
+  }
+  return raw.map((d) => ({
+    ...d,
+    loopback: (d.flags & IF_LOOPBACK) !== 0,
+    up: (d.flags & IF_UP) !== 0,
+    running: (d.flags & IF_RUNNING) !== 0,
+    wireless: (d.flags & IF_WIRELESS) !== 0,
+    connection: CONNECTION[(d.flags & IF_CONNECTION_STATUS) >> 4],
+  }));
+}
+
+// PCAP_IF_* (pcap/pcap.h).
+const IF_LOOPBACK = 0x1;
+const IF_UP = 0x2;
+const IF_RUNNING = 0x4;
+const IF_WIRELESS = 0x8;
+const IF_CONNECTION_STATUS = 0x30;
+const CONNECTION: readonly ConnectionStatus[] = ['unknown', 'connected', 'disconnected', 'not-applicable'];

@@ -1,0 +1,207 @@
+/** PofClient and `pof query` against a real server on a temp socket. */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { PofClient } from '../../src/api/client.js';
+import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { PofApiServer } from '../../src/api/server.js';
+import { runQuery } from '../../src/cli/query.js';
+import { PofError } from '../../src/errors.js';
+import { linuxSyn, makeHost, makeLookup, obs, tempSocketDir } from './helpers.js';
+import { sleep } from './net-helpers.js';
+
+const tmp = tempSocketDir();
+after(() => tmp.cleanup());
+
+const T = { cli: '192.0.2.10', cliPort: 51000, srv: '198.51.100.1', srvPort: 80 };
+const linux = makeHost({
+  lastOs: { cls: 'unix', name: 'Linux', flavor: '3.11 and newer', labelId: 1 },
+  lastQuality: 2,
+  distance: 8,
+  lastUpMin: 1500,
+  upModDays: 49,
+  linkType: 'Ethernet or modem',
+  httpName: 'Firefox',
+  httpFlavor: '10.x or newer',
+  badSw: 1,
+  language: 'English',
+  lastNat: 1700000050,
+});
+const v6 = makeHost({ addr: '2001:db8:0:0:0:0:0:1', ipVer: 6 });
+const conns = new ConnVerdicts(100);
+conns.observe(linuxSyn(T));
+conns.observe(obs(T, 'mtu', 'cli', { kind: 'mtu', mtu: 1500, link: 'Ethernet or modem' }));
+const lookup = makeLookup([linux, v6], conns);
+
+let seq = 0;
+async function withServer<R>(fn: (path: string, s: PofApiServer) => Promise<R>, opts = {}): Promise<R> {
+  const path = tmp.path(`c${++seq}.sock`);
+  const s = await PofApiServer.listen({ path, lookup, ...opts });
+  try {
+    return await fn(path, s);
+  } finally {
+    await s.close();
+  }
+}
+
+class Sink {
+  text = '';
+  write(s: string): boolean {
+    this.text += s;
+    return true;
+  }
+}
+
+test('typed answers: v3 host, JSON host, connection, status', async () => {
+  await withServer(async (path) => {
+    const c = new PofClient({ path });
+    try {
+      const h = await c.queryHost('192.0.2.10');
+      assert.equal(h?.osName, 'Linux');
+      assert.equal(h?.distance, 8);
+      assert.equal(h?.uptimeMin, 1500);
+      assert.equal(await c.queryHost('10.0.0.1'), null);
+      assert.equal((await c.queryHost('::ffff:192.0.2.10'))?.osFlavor, '3.11 and newer');
+      assert.equal((await c.queryHost('2001:db8::1'))?.totalConn, 3);
+      await assert.rejects(c.queryHost('nonsense'), PofError);
+      const j = await c.queryHostJson('192.0.2.10');
+      assert.equal(j?.os?.label, 'Linux 3.11 and newer');
+      assert.equal(await c.queryHostJson('10.0.0.1'), null);
+      const k = await c.queryConnection(T);
+      assert.equal(k?.conn?.client.mtu?.link, 'Ethernet or modem');
+      assert.equal(k?.host?.addr, '192.0.2.10');
+      assert.equal(await c.queryConnection({ ...T, cli: '10.0.0.9' }), null);
+      const st = await c.status();
+      assert.equal(st.version, 'pof 0.1.0');
+      await assert.rejects(c.queryJson({ addr: 'x' }), /bad query/);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+test('pipelined: 2000 queries over one connection, answers matched in order', async () => {
+  await withServer(async (path, s) => {
+    const c = new PofClient({ path, maxQueue: 5000, timeoutMs: 10000 });
+    try {
+      const res = await Promise.all(
+        Array.from({ length: 2000 }, (_, i) =>
+          i % 2 ? c.queryHost(i % 4 === 1 ? '192.0.2.10' : '10.0.0.1').then((r) => (r ? 'h' : 'n')) : c.queryHostJson('192.0.2.10').then((r) => (r ? 'j' : 'x')),
+        ),
+      );
+      assert.deepEqual(res, Array.from({ length: 2000 }, (_, i) => (i % 2 ? (i % 4 === 1 ? 'h' : 'n') : 'j')));
+      assert.equal(s.stats.accepted, 1);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+test('bounded queue; close rejects what is pending', async () => {
+  await withServer(async (path) => {
+    const c = new PofClient({ path, maxQueue: 3 });
+    const ps = [c.queryHost('192.0.2.10'), c.queryHost('192.0.2.10'), c.queryHost('192.0.2.10')];
+    await assert.rejects(c.queryHost('192.0.2.10'), /queue full/);
+    await Promise.all(ps);
+    const late = assert.rejects(c.queryHost('192.0.2.10'), /closed/);
+    await c.close();
+    await late;
+    await assert.rejects(c.queryHost('192.0.2.10'), /closed/);
+  });
+});
+
+test('per-query timeout when the server does not answer; the connection is replaced', async () => {
+  const path = tmp.path('mute.sock');
+  let conns = 0;
+  let answer = false;
+  const mute = net.createServer((s) => {
+    conns++;
+    s.on('data', (d) => {
+      if (answer) for (let i = 0; i + 21 <= d.length; i += 21) s.write(Buffer.concat([Buffer.from('02463050', 'hex'), Buffer.from('20000000', 'hex'), Buffer.alloc(224)]));
+    });
+  });
+  await new Promise<void>((r) => mute.listen(path, r));
+  const c = new PofClient({ path, timeoutMs: 150 });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(c.queryHost('192.0.2.10'), /timed out after 150 ms/);
+    assert.ok(Date.now() - t0 < 1000);
+    answer = true;
+    assert.equal(await c.queryHost('192.0.2.10'), null);
+    assert.equal(conns, 2);
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => mute.close(() => r()));
+  }
+});
+
+test('waits for a server that is not up yet, and reconnects after a restart', async () => {
+  const path = tmp.path('later.sock');
+  const c = new PofClient({ path, timeoutMs: 3000, reconnectMinMs: 20, reconnectMaxMs: 100 });
+  try {
+    const early = c.queryHost('192.0.2.10');
+    await sleep(150);
+    let s = await PofApiServer.listen({ path, lookup });
+    assert.equal((await early)?.osName, 'Linux');
+    await s.close();
+    await sleep(50);
+    const during = c.queryHost('192.0.2.10');
+    await sleep(150);
+    s = await PofApiServer.listen({ path, lookup });
+    assert.equal((await during)?.osName, 'Linux');
+    await s.close();
+  } finally {
+    await c.close();
+  }
+  const gone = new PofClient({ path: tmp.path('never.sock'), timeoutMs: 100 });
+  await assert.rejects(gone.queryHost('192.0.2.10'), /timed out.*ENOENT/);
+  await gone.close();
+});
+
+test('pof query: p0f-client output and exit codes', async () => {
+  await withServer(async (path) => {
+    const run = async (...argv: string[]) => {
+      const out = new Sink();
+      const err = new Sink();
+      const code = await runQuery(argv, out, err);
+      return { code, out: out.text, err: err.text };
+    };
+    const a = await run('192.0.2.10', '-s', path);
+    assert.equal(a.code, 0, a.err);
+    const lines = a.out.split('\n');
+    assert.match(lines[0]!, /^First seen    = \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d$/);
+    assert.match(lines[1]!, /^Last update   = /);
+    assert.deepEqual(lines.slice(2), [
+      'Total flows   = 3',
+      'Detected OS   = Linux 3.11 and newer [generic]',
+      'HTTP software = Firefox 10.x or newer (ID OS mismatch)',
+      'Network link  = Ethernet or modem',
+      'Language      = English',
+      'Distance      = 8',
+      lines[8]!,
+      'Uptime        = 1 days 1 hrs 0 min (modulo 49 days)',
+      '',
+    ]);
+    assert.match(lines[8]!, /^IP sharing    = /);
+    const n = await run('10.0.0.1', '-s', path);
+    assert.equal(n.code, 1);
+    assert.equal(n.out, "No matching host in p0f cache. That's all we know.\n");
+    const j = await run('192.0.2.10', '-s', path, '--json');
+    assert.equal(j.code, 0);
+    assert.equal(JSON.parse(j.out).host.os.name, 'Linux');
+    const k = await run('192.0.2.10', '-s', path, '--port', '51000', '--srv', '198.51.100.1', '--srv-port', '80');
+    assert.equal(k.code, 0, k.err);
+    assert.match(k.out, /Connection    = 192\.0\.2\.10\/51000 -> 198\.51\.100\.1\/80/);
+    assert.match(k.out, /Client TCP    = Linux 3\.11 and newer \(distance 8\)/);
+    const kn = await run('10.0.0.1', '-s', path, '--port', '1', '--srv', '198.51.100.1', '--srv-port', '80', '--json');
+    assert.equal(kn.code, 1);
+    assert.deepEqual(JSON.parse(kn.out), { status: 'no match' });
+    assert.equal((await run('-s', path)).code, 2);
+    assert.equal((await run('1.2.3', '-s', path)).code, 2);
+    assert.equal((await run('1.2.3.4', '--port', '5', '-s', path)).code, 2);
+    assert.equal((await run('1.2.3.4', '--bogus')).code, 2);
+    const dead = await run('1.2.3.4', '-s', tmp.path('nobody.sock'), '--timeout', '100');
+    assert.equal(dead.code, 1);
+    assert.match(dead.err, /^pof: .*timed out/);
+  });
+});

@@ -1,0 +1,106 @@
+/** Shared fixtures for the API tests: host records, observations, a lookup and temp sockets. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import type { HostView, PofLookup } from '../../src/api/types.js';
+import type { Observation, ObservationDetail, ObservationField, ObservationMod } from '../../src/observation.js';
+
+export function makeHost(over: Partial<HostView> = {}): HostView {
+  return {
+    addr: '192.0.2.10',
+    ipVer: 4,
+    firstSeen: 1700000000,
+    lastSeen: 1700000100,
+    totalConn: 3,
+    lastOs: null,
+    lastQuality: 0,
+    distance: -1,
+    lastUpMin: -1,
+    upModDays: 0,
+    mtu: 0,
+    linkType: null,
+    lastNat: 0,
+    lastChg: 0,
+    httpName: null,
+    httpFlavor: null,
+    language: null,
+    badSw: 0,
+    ...over,
+  };
+}
+
+export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+export interface Tuple {
+  cli: string;
+  cliPort: number;
+  srv: string;
+  srvPort: number;
+}
+
+export function obs(
+  t: Tuple,
+  mod: ObservationMod,
+  subj: 'cli' | 'srv',
+  detail: ObservationDetail | undefined,
+  fields: ObservationField[] = [],
+  tsSec = 1700000000,
+): Observation {
+  return { mod, tsSec, tsUsec: 0, ipVer: t.cli.includes(':') ? 6 : 4, ...t, subj, fields, encap: false, detail };
+}
+
+export const linuxSyn = (t: Tuple, tsSec = 1700000000, dist = 8): Observation =>
+  obs(
+    t,
+    'syn',
+    'cli',
+    {
+      kind: 'tcp',
+      match: { name: 'Linux', flavor: '3.11 and newer', cls: 'unix', userland: false, generic: false, fuzzy: false, line: 10 },
+      dist,
+      quality: 0,
+    },
+    [
+      ['os', 'Linux 3.11 and newer'],
+      ['dist', String(dist)],
+      ['params', 'none'],
+      ['raw_sig', '4:56+8:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0'],
+    ],
+    tsSec,
+  );
+
+export const windowsSyn = (t: Tuple, tsSec = 1700000000): Observation =>
+  obs(
+    t,
+    'syn',
+    'cli',
+    {
+      kind: 'tcp',
+      match: { name: 'Windows', flavor: '7 or 8', cls: 'win', userland: false, generic: false, fuzzy: false, line: 20 },
+      dist: 11,
+      quality: 0,
+    },
+    [
+      ['os', 'Windows 7 or 8'],
+      ['dist', '11'],
+    ],
+    tsSec,
+  );
+
+/** A lookup over plain maps plus a ConnVerdicts table. */
+export function makeLookup(hosts: HostView[] = [], conns = new ConnVerdicts(100)): PofLookup & { conns: ConnVerdicts; hostMap: Map<string, HostView> } {
+  const hostMap = new Map(hosts.map((h) => [h.addr, h]));
+  return {
+    conns,
+    hostMap,
+    host: (a) => hostMap.get(a),
+    connection: (c, cp, s, sp) => conns.get(c, cp, s, sp),
+    status: () => ({ version: 'pof 0.1.0', packets: 42, matched: 7, hosts: hostMap.size, conns: conns.size, fpChecksum: 0xdeadbeef }),
+  };
+}
+
+export function tempSocketDir(): { dir: string; path: (name?: string) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pof-api-'));
+  return { dir, path: (name = 'pof.sock') => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
