@@ -1,0 +1,468 @@
+// LiveCapture: one activated libpcap handle, read by a capture thread that
+// hands packets to JS in batches.
+//
+// Why a thread and not uv_poll on pcap_get_selectable_fd: pof mostly runs
+// inside web servers, whose event loop stalls for tens of milliseconds at a
+// time (GC, request handlers, synchronous work). With uv_poll, every stall
+// also stops draining the kernel ring, and a burst of SYNs during a stall is
+// dropped. The thread keeps draining the ring whatever JS is doing and parks
+// the packets in batches in process memory; only when JS falls behind by more
+// than kMaxQueuedBytes does the thread stop reading, so back-pressure reaches
+// the kernel and shows up in pcap_stats' drop count, as it would for p0f.
+// The price is one copy per packet (needed anyway: pcap reuses its buffer)
+// and one cross-thread hand-off per batch, coalesced so that JS is woken at
+// most once per drain. close() wakes the thread through a self-pipe, joins it
+// (bounded by one pcap_dispatch of kDispatchMax packets) and closes the
+// handle at once: no packet needs to arrive first.
+//
+// Batch layout handed to JS: one ArrayBuffer; the first count*5 float64s are
+// the packet headers (tsSec, tsUsec, caplen, wirelen, offset), the packet
+// bytes follow from dataOffset (offsets are relative to that data region).
+// Float64 keeps 64-bit time_t seconds exact up to 2^53.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common.h"
+
+namespace pof {
+namespace {
+
+constexpr size_t kFields = 5;                        // float64s per packet header
+constexpr size_t kBatchBytes = 256 * 1024;           // close a batch past this much packet data
+constexpr size_t kBatchPackets = 4096;               // ... or this many packets
+constexpr int kDispatchMax = 1024;                   // packets per pcap_dispatch (bounds lock hold time)
+constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024; // batches waiting for JS before back-pressure
+constexpr int kPollSafetyMs = 250;                   // re-check the handle even if poll never fires
+
+struct Batch {
+  uint8_t* mem;
+  size_t bytes;
+  uint32_t count;
+  size_t dataOff;
+};
+
+struct Stats {
+  double received = 0, droppedKernel = 0, droppedInterface = 0;
+};
+
+class LiveCapture;
+struct Core;
+void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* unused);
+using Tsfn = Napi::TypedThreadSafeFunction<Core, void, CallJs>;
+
+// Everything the capture thread touches. Owned by the thread-safe function
+// once that exists (deleted in its finalizer, after every queued call to
+// CallJs has run), so that JS-side teardown order cannot free it under them.
+struct Core {
+  pcap_t* pcap = nullptr;
+  int pcapFd = -1;
+  int wakeRd = -1, wakeWr = -1;
+  int linktype = 0;
+  std::thread thread;
+  Tsfn tsfn;
+  LiveCapture* owner = nullptr;  // main thread only
+  bool hookInstalled = false;    // main thread only
+
+  std::mutex pcapMu;  // serialises pcap_* calls on `pcap` between the thread and JS
+
+  std::mutex qMu;  // guards queue, queuedBytes, error*
+  std::condition_variable qCv;
+  std::deque<Batch> queue;
+  size_t queuedBytes = 0;
+  std::string error;
+  bool errorPending = false;
+
+  std::atomic<bool> stop{false};
+  std::atomic<bool> closed{false};
+  std::atomic<bool> wakePending{false};
+
+  // Scratch batch, capture thread only.
+  std::vector<double> hdr;
+  std::vector<uint8_t> data;
+  uint32_t count = 0;
+  std::vector<Batch> ready;
+
+  ~Core() {
+    Stop();
+    for (Batch& b : queue) std::free(b.mem);
+    for (Batch& b : ready) std::free(b.mem);
+  }
+
+  // Idempotent; main thread. Leaves the handle closed and the thread gone.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lk(qMu);
+      stop = true;
+    }
+    qCv.notify_all();
+    if (wakeWr >= 0) {
+      char c = 1;
+      ssize_t ignored = write(wakeWr, &c, 1);
+      (void)ignored;
+    }
+    if (thread.joinable()) thread.join();
+    std::lock_guard<std::mutex> lk(pcapMu);
+    if (pcap != nullptr) {
+      pcap_close(pcap);  // also closes pcapFd
+      pcap = nullptr;
+      pcapFd = -1;
+    }
+    if (wakeRd >= 0) close(wakeRd);
+    if (wakeWr >= 0) close(wakeWr);
+    wakeRd = wakeWr = -1;
+  }
+
+  Stats ReadStats() {
+    Stats s;
+    std::lock_guard<std::mutex> lk(pcapMu);
+    pcap_stat ps;
+    if (pcap != nullptr && pcap_stats(pcap, &ps) == 0) {
+      s.received = ps.ps_recv;
+      s.droppedKernel = ps.ps_drop;
+      s.droppedInterface = ps.ps_ifdrop;
+    }
+    return s;
+  }
+
+  // ---- capture thread ----
+
+  static void OnPacket(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+    Core* c = reinterpret_cast<Core*>(user);
+    size_t off = c->data.size();
+    c->data.resize(off + h->caplen);
+    std::memcpy(c->data.data() + off, bytes, h->caplen);
+    double f[kFields] = {static_cast<double>(h->ts.tv_sec), static_cast<double>(h->ts.tv_usec),
+                         static_cast<double>(h->caplen), static_cast<double>(h->len), static_cast<double>(off)};
+    c->hdr.insert(c->hdr.end(), f, f + kFields);
+    if (++c->count >= kBatchPackets || c->data.size() >= kBatchBytes) c->FinishBatch();
+  }
+
+  void FinishBatch() {
+    if (count == 0) return;
+    size_t hdrBytes = hdr.size() * sizeof(double);
+    size_t total = hdrBytes + data.size();
+    auto* mem = static_cast<uint8_t*>(std::malloc(total));
+    if (mem == nullptr) {  // out of memory: lose this batch rather than the process
+      hdr.clear();
+      data.clear();
+      count = 0;
+      return;
+    }
+    std::memcpy(mem, hdr.data(), hdrBytes);
+    if (!data.empty()) std::memcpy(mem + hdrBytes, data.data(), data.size());
+    ready.push_back(Batch{mem, total, count, hdrBytes});
+    hdr.clear();
+    data.clear();
+    count = 0;
+  }
+
+  void WakeJs() {
+    if (!wakePending.exchange(true)) tsfn.NonBlockingCall();
+  }
+
+  void Publish() {
+    if (ready.empty()) return;
+    {
+      std::lock_guard<std::mutex> lk(qMu);
+      for (Batch& b : ready) {
+        queue.push_back(b);
+        queuedBytes += b.bytes;
+      }
+    }
+    ready.clear();
+    WakeJs();
+  }
+
+  void Fail(const std::string& msg) {
+    {
+      std::lock_guard<std::mutex> lk(qMu);
+      error = msg;
+      errorPending = true;
+    }
+    WakeJs();
+  }
+
+  // False once stopping. Waits while JS is too far behind.
+  bool WaitForRoom() {
+    std::unique_lock<std::mutex> lk(qMu);
+    qCv.wait(lk, [this] { return stop.load() || queuedBytes < kMaxQueuedBytes; });
+    return !stop.load();
+  }
+
+  void Run() {
+    while (!stop.load()) {
+      pollfd fds[2] = {{pcapFd, POLLIN, 0}, {wakeRd, POLLIN, 0}};
+      int r = poll(fds, 2, kPollSafetyMs);
+      if (r < 0 && errno != EINTR) {
+        Fail(std::string("poll on the capture handle failed: ") + std::strerror(errno));
+        return;
+      }
+      if (stop.load()) return;
+      for (;;) {  // drain everything the kernel has ready
+        int n;
+        std::string err;
+        {
+          std::lock_guard<std::mutex> lk(pcapMu);
+          n = pcap_dispatch(pcap, kDispatchMax, OnPacket, reinterpret_cast<u_char*>(this));
+          if (n == PCAP_ERROR) err = pcap_geterr(pcap);
+        }
+        if (n == PCAP_ERROR) {
+          FinishBatch();
+          Publish();
+          Fail("capture failed: " + err);
+          return;
+        }
+        if (n <= 0) break;
+        Publish();
+        if (!WaitForRoom()) return;
+      }
+      FinishBatch();
+      Publish();
+    }
+  }
+};
+
+void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
+  if (env == nullptr || core == nullptr) return;  // torn down: ~Core frees the queue
+  core->wakePending.store(false);
+  for (;;) {
+    if (core->closed.load()) return;
+    Batch b{};
+    bool have = false;
+    std::string err;
+    bool haveErr = false;
+    {
+      std::lock_guard<std::mutex> lk(core->qMu);
+      if (!core->queue.empty()) {
+        b = core->queue.front();
+        core->queue.pop_front();
+        core->queuedBytes -= b.bytes;
+        have = true;
+      } else if (core->errorPending) {
+        err = core->error;
+        core->errorPending = false;
+        haveErr = true;
+      }
+    }
+    if (!have && !haveErr) return;
+    try {
+      if (have) {
+        core->qCv.notify_one();
+        auto ab = Napi::ArrayBuffer::New(env, b.mem, b.bytes, [](Napi::Env, void* p) { std::free(p); });
+        cb.Call({ab, Napi::Number::New(env, b.count), Napi::Number::New(env, static_cast<double>(b.dataOff))});
+      } else {
+        cb.Call({env.Undefined(), Napi::Number::New(env, 0), Napi::Number::New(env, 0), Napi::String::New(env, err)});
+      }
+    } catch (Napi::Error& e) {
+      // Let JS see the exception; deliver what is left on the next turn.
+      core->wakePending.store(true);
+      core->tsfn.NonBlockingCall();
+      e.ThrowAsJavaScriptException();
+      return;
+    }
+  }
+}
+
+void EnvTeardown(void* arg) {
+  Core* core = static_cast<Core*>(arg);
+  core->hookInstalled = false;
+  core->Stop();
+}
+
+class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LiveCapture",
+                       {
+                           InstanceMethod<&LiveCapture::SetFilter>("setFilter"),
+                           InstanceMethod<&LiveCapture::GetStats>("stats"),
+                           InstanceMethod<&LiveCapture::Datalink>("datalink"),
+                           InstanceMethod<&LiveCapture::Close>("close"),
+                           InstanceMethod<&LiveCapture::Ref>("ref"),
+                           InstanceMethod<&LiveCapture::Unref>("unref"),
+                           InstanceMethod<&LiveCapture::Warning>("warning"),
+                       });
+  }
+
+  // new LiveCapture(iface, snaplen, promisc, bufferSize (0 = libpcap's), timeoutMs,
+  //                 filter (string | null), onBatch(ab, count, dataOffset, error?))
+  explicit LiveCapture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LiveCapture>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 7 || !info[0].IsString() || !info[6].IsFunction()) {
+      throw Napi::TypeError::New(env, "LiveCapture(iface, snaplen, promisc, bufferSize, timeoutMs, filter, onBatch)");
+    }
+    std::string iface = info[0].As<Napi::String>().Utf8Value();
+    int snaplen = info[1].As<Napi::Number>().Int32Value();
+    bool promisc = info[2].ToBoolean().Value();
+    int bufferSize = info[3].As<Napi::Number>().Int32Value();
+    int timeoutMs = info[4].As<Napi::Number>().Int32Value();
+
+    auto core = std::make_unique<Core>();
+    char errbuf[PCAP_ERRBUF_SIZE] = {0};
+    core->pcap = pcap_create(iface.c_str(), errbuf);
+    if (core->pcap == nullptr) ThrowCoded(env, "ERROR", std::string(iface) + ": " + errbuf);
+    pcap_t* p = core->pcap;
+    pcap_set_snaplen(p, snaplen);
+    pcap_set_promisc(p, promisc ? 1 : 0);
+    if (bufferSize > 0) pcap_set_buffer_size(p, bufferSize);
+    pcap_set_timeout(p, timeoutMs);
+    pcap_set_immediate_mode(p, 0);
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+      std::string detail = pcap_geterr(p);
+      if (detail.empty()) detail = pcap_statustostr(rc);
+      const char* code = "ERROR";
+      switch (rc) {
+        case PCAP_ERROR_NO_SUCH_DEVICE: code = "NO_SUCH_DEVICE"; break;
+        case PCAP_ERROR_PERM_DENIED: code = "PERM_DENIED"; break;
+        case PCAP_ERROR_PROMISC_PERM_DENIED: code = "PROMISC_PERM_DENIED"; break;
+        case PCAP_ERROR_IFACE_NOT_UP: code = "IFACE_NOT_UP"; break;
+        default: break;
+      }
+      ThrowCoded(env, code, iface + ": " + detail);  // ~Core closes the handle
+    }
+    if (rc > 0) {
+      warning_ = pcap_geterr(p);
+      if (warning_.empty()) warning_ = pcap_statustostr(rc);
+    }
+    core->linktype = DltToLinktype(pcap_datalink(p));
+    dlt_ = pcap_datalink(p);
+
+    bpf_u_int32 net = 0, mask = 0;
+    netmask_ = pcap_lookupnet(iface.c_str(), &net, &mask, errbuf) == 0 ? mask : PCAP_NETMASK_UNKNOWN;
+    if (info[5].IsString()) ApplyFilter(env, core.get(), info[5].As<Napi::String>().Utf8Value());
+
+    if (pcap_setnonblock(p, 1, errbuf) != 0) ThrowCoded(env, "ERROR", iface + ": " + errbuf);
+    core->pcapFd = pcap_get_selectable_fd(p);
+    if (core->pcapFd < 0) ThrowCoded(env, "ERROR", iface + ": this device cannot be polled");
+    fcntl(core->pcapFd, F_SETFD, fcntl(core->pcapFd, F_GETFD) | FD_CLOEXEC);
+    int pipefd[2];
+    if (pipe(pipefd) != 0) ThrowCoded(env, "ERROR", std::string("pipe: ") + std::strerror(errno));
+    core->wakeRd = pipefd[0];
+    core->wakeWr = pipefd[1];
+    for (int fd : pipefd) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    core->hdr.reserve((kBatchPackets + 1) * kFields);
+    core->data.reserve(kBatchBytes + static_cast<size_t>(snaplen));
+
+    // From here on the thread-safe function owns the core.
+    Core* c = core.release();
+    c->owner = this;
+    c->tsfn = Tsfn::New(env, info[6].As<Napi::Function>(), "pof.live", 0, 1, c,
+                        [](Napi::Env fenv, void*, Core* ctx) {
+                          if (ctx->owner != nullptr) ctx->owner->core_ = nullptr;
+                          if (ctx->hookInstalled) napi_remove_env_cleanup_hook(fenv, EnvTeardown, ctx);
+                          delete ctx;
+                        });
+    if (napi_add_env_cleanup_hook(env, EnvTeardown, c) == napi_ok) c->hookInstalled = true;
+    core_ = c;
+    c->thread = std::thread([c] { c->Run(); });
+  }
+
+  ~LiveCapture() override {
+    if (core_ != nullptr) {
+      core_->owner = nullptr;
+      Shutdown();
+    }
+  }
+
+ private:
+  static void ApplyFilter(Napi::Env env, Core* core, const std::string& expr, bpf_u_int32 netmask) {
+    std::lock_guard<std::mutex> lk(core->pcapMu);
+    if (core->pcap == nullptr) ThrowCoded(env, "CLOSED", "capture is closed");
+    bpf_program prog;
+    CompileOrThrow(env, core->pcap, &prog, expr, netmask);
+    int rc = pcap_setfilter(core->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) ThrowCoded(env, "BAD_FILTER", std::string("cannot set filter '") + expr + "': " + pcap_geterr(core->pcap));
+  }
+  void ApplyFilter(Napi::Env env, Core* core, const std::string& expr) { ApplyFilter(env, core, expr, netmask_); }
+
+  Napi::Value SetFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "setFilter(expr)");
+    if (core_ == nullptr) ThrowCoded(env, "CLOSED", "capture is closed");
+    ApplyFilter(env, core_, info[0].As<Napi::String>().Utf8Value());
+    return env.Undefined();
+  }
+
+  Napi::Value GetStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Stats s = core_ != nullptr ? core_->ReadStats() : final_;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("received", Napi::Number::New(env, s.received));
+    o.Set("droppedKernel", Napi::Number::New(env, s.droppedKernel));
+    o.Set("droppedInterface", Napi::Number::New(env, s.droppedInterface));
+    return o;
+  }
+
+  Napi::Value Datalink(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("linkType", Napi::Number::New(env, DltToLinktype(dlt_)));
+    o.Set("dlt", Napi::Number::New(env, dlt_));
+    const char* name = pcap_datalink_val_to_name(dlt_);
+    o.Set("name", name != nullptr ? Napi::Value(Napi::String::New(env, name)) : env.Null());
+    return o;
+  }
+
+  Napi::Value Warning(const Napi::CallbackInfo& info) {
+    return warning_.empty() ? info.Env().Null() : Napi::Value(Napi::String::New(info.Env(), warning_));
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (core_ != nullptr) core_->tsfn.Ref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (core_ != nullptr) core_->tsfn.Unref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (core_ != nullptr) Shutdown();
+    return info.Env().Undefined();
+  }
+
+  // Stops the thread, closes the handle and its fds now, and lets the
+  // thread-safe function go (queued batches are discarded by ~Core).
+  void Shutdown() {
+    Core* c = core_;
+    core_ = nullptr;
+    final_ = c->ReadStats();
+    c->closed = true;
+    c->Stop();
+    c->tsfn.Release();
+  }
+
+  Core* core_ = nullptr;
+  Stats final_;
+  int dlt_ = 0;
+  bpf_u_int32 netmask_ = PCAP_NETMASK_UNKNOWN;
+  std::string warning_;
+};
+
+}  // namespace
+
+Napi::Object InitLive(Napi::Env env, Napi::Object exports) {
+  exports.Set("LiveCapture", LiveCapture::Define(env));
+  return exports;
+}
+
+}  // namespace pof
