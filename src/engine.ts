@@ -34,7 +34,7 @@ import { computeUptime, freqText, uptimeText } from './fingerprint/uptime.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod, ObservationSink } from './observation.js';
 import { addrToString } from './state/addr.js';
 import { FlowTable, type Flow, type TupleKey } from './state/flows.js';
-import { HostTable, type Host } from './state/hosts.js';
+import { HostTable, hostKeyOf, type Host } from './state/hosts.js';
 import { scoreNat, verifyToolClass, type NatEvent } from './state/nat.js';
 
 const COUNTED_DROPS: ReadonlySet<DropReason> = new Set<DropReason>(['bad-tcp-flags', 'bad-tcp-header', 'fragment', 'ip-length']);
@@ -87,7 +87,7 @@ export class Engine implements EngineContext {
   private readonly connMaxAgeS: number;
   private readonly sink: ObservationSink;
   private readonly pk: TcpPacket = newTcpPacket();
-  private readonly key: TupleKey = { ipVer: 4, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
+  private readonly key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
   private readonly apps: AppModule[] = [];
   private counted = 0;
   private lastExpire = -1;
@@ -160,6 +160,7 @@ export class Engine implements EngineContext {
     const k = this.key;
     const b = pk.addr;
     k.ipVer = pk.ipVer;
+    k.encap = pk.encap > 0;
     k.aPort = pk.sport;
     k.bPort = pk.dport;
     k.a0 = b.readUInt32BE(pk.srcOff);
@@ -316,13 +317,13 @@ export class Engine implements EngineContext {
   }
 
   private hostFor(buf: Buffer, off: number, ver: 4 | 6): Host {
-    const addr = addrToString(buf, off, ver);
-    const h = this.hosts.get(addr);
+    const key = hostKeyOf(buf, off, ver);
+    const h = this.hosts.getByKey(key);
     if (h) {
       this.hosts.touch(h, this.now);
       return h;
     }
-    return this.hosts.create(addr, ver, this.now, () => this.flows.prune());
+    return this.hosts.create(key, addrToString(buf, off, ver), ver, this.now, () => this.flows.prune());
   }
 
   private fingerprintTcp(toSrv: boolean, pk: TcpPacket, f: Flow): TcpObservation | null {
@@ -389,8 +390,12 @@ export class Engine implements EngineContext {
     const r = computeUptime(pk.ts1, ref.ts1, this.nowMs - ref.recvMs);
     if (r.kind === 'skip') return;
     if (r.kind === 'bad-frequency') {
-      if (toSrv) f.cliTps = -1;
-      else f.srvTps = -1;
+      // A bad reading on a SYN may just mean a new connection of another
+      // system behind the address: only later packets give up on the flow.
+      if (pk.tcpType !== TcpFlag.SYN) {
+        if (toSrv) f.cliTps = -1;
+        else f.srvTps = -1;
+      }
       return;
     }
     if (toSrv) f.cliTps = r.freq;

@@ -1,14 +1,18 @@
-/** A small buffered writer over a file descriptor: few syscalls, in order. */
+/**
+ * A buffered writer over a file descriptor: strings are encoded straight
+ * into one preallocated buffer (no concatenation), which is written out
+ * with few syscalls, in order.
+ */
 import fs from 'node:fs';
 
 export class FdWriter {
-  private buf = '';
   private readonly fd: number;
-  private readonly limit: number;
+  private readonly buf: Buffer;
+  private pos = 0;
 
-  constructor(fd: number, limit = 64 * 1024) {
+  constructor(fd: number, size = 1 << 20) {
     this.fd = fd;
-    this.limit = limit;
+    this.buf = Buffer.allocUnsafe(size);
   }
 
   static openAppend(path: string): FdWriter {
@@ -16,18 +20,30 @@ export class FdWriter {
   }
 
   write(s: string): void {
-    this.buf += s;
-    if (this.buf.length >= this.limit) this.flush();
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    if (this.pos + s.length * 3 > this.buf.length) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        this.writeAll(Buffer.from(s), 0);
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos);
   }
 
   flush(): void {
-    if (!this.buf) return;
-    const data = Buffer.from(this.buf);
-    this.buf = '';
+    if (!this.pos) return;
+    const n = this.pos;
+    this.pos = 0;
+    this.writeAll(this.buf, n);
+  }
+
+  private writeAll(data: Buffer, len: number): void {
+    const end = len || data.length;
     let off = 0;
-    while (off < data.length) {
+    while (off < end) {
       try {
-        off += fs.writeSync(this.fd, data, off, data.length - off);
+        off += fs.writeSync(this.fd, data, off, end - off);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);

@@ -3,9 +3,21 @@
  * a bounded table ordered by last activity. Pure bookkeeping: no sockets.
  */
 import { KILL_PERCENT, NAT_SCORES } from '../config.js';
+import type { Label } from '../db/types.js';
 import type { TcpObservation } from '../fingerprint/tcp.js';
+import { parseAddress } from './addr.js';
+
+/** Table key of an address: the 32-bit value for IPv4, 32 hex digits for IPv6. */
+export type HostKey = number | string;
+
+export function hostKeyOf(buf: Buffer | Uint8Array, off: number, ver: 4 | 6): HostKey {
+  if (ver === 4) return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+  return Buffer.from(buf.buffer, buf.byteOffset + off, 16).toString('hex');
+}
 
 export interface Host {
+  key: HostKey;
+  /** Address as p0f prints it. */
   addr: string;
   ipVer: 4 | 6;
   firstSeen: number;
@@ -15,8 +27,8 @@ export interface Host {
   useCnt: number;
   lastSyn: TcpObservation | null;
   lastSynack: TcpObservation | null;
-  /** Last positively matched OS (null: never). */
-  lastOs: { cls: string; name: string; flavor: string | null; labelId: number } | null;
+  /** Label of the last positively matched OS (null: never). */
+  lastOs: Label | null;
   /** 0 normal, 1 fuzzy, 2 generic, 3 both (p0f's os_match_q). */
   lastQuality: number;
   lastPort: number;
@@ -41,6 +53,9 @@ export interface Host {
   badSw: number;
   /** Last HTTP response/request details kept for NAT scoring (HTTP module). */
   httpExtra: unknown;
+  /** By-activity list links (oldest first). */
+  older: Host | null;
+  newer: Host | null;
 }
 
 export interface HostTableOptions {
@@ -50,8 +65,10 @@ export interface HostTableOptions {
 }
 
 export class HostTable {
-  private readonly map = new Map<string, Host>();
+  private readonly map = new Map<HostKey, Host>();
   private readonly opts: HostTableOptions;
+  private oldest: Host | null = null;
+  private newest: Host | null = null;
   evicted = 0;
 
   constructor(opts: HostTableOptions) {
@@ -62,19 +79,50 @@ export class HostTable {
     return this.map.size;
   }
 
+  /** Looks a host up by its address as text (IPv4-mapped IPv6 counts as IPv4). */
   get(addr: string): Host | undefined {
-    return this.map.get(addr);
+    const p = parseAddress(addr);
+    if (!p) return undefined;
+    return this.map.get(hostKeyOf(p.bytes, 0, p.ver));
+  }
+
+  getByKey(key: HostKey): Host | undefined {
+    return this.map.get(key);
   }
 
   /** Oldest first. */
-  values(): IterableIterator<Host> {
-    return this.map.values();
+  *values(): IterableIterator<Host> {
+    for (let h = this.oldest; h; h = h.newer) yield h;
+  }
+
+  private unlink(h: Host): void {
+    if (h.newer) h.newer.older = h.older;
+    else this.newest = h.older;
+    if (h.older) h.older.newer = h.newer;
+    else this.oldest = h.newer;
+    h.older = h.newer = null;
+  }
+
+  private append(h: Host): void {
+    h.newer = null;
+    h.older = this.newest;
+    if (this.newest) this.newest.newer = h;
+    else this.oldest = h;
+    this.newest = h;
+  }
+
+  private drop(h: Host): void {
+    this.unlink(h);
+    this.map.delete(h.key);
+    this.evicted++;
   }
 
   /** Moves a host to the newest end and updates last_seen. */
   touch(h: Host, now: number): void {
-    this.map.delete(h.addr);
-    this.map.set(h.addr, h);
+    if (h !== this.newest) {
+      this.unlink(h);
+      this.append(h);
+    }
     h.lastSeen = now;
   }
 
@@ -83,19 +131,21 @@ export class HostTable {
    * dropped first (beforePrune lets the caller drop old flows so that more
    * hosts become unused, as p0f does).
    */
-  create(addr: string, ipVer: 4 | 6, now: number, beforePrune?: () => void): Host {
+  create(key: HostKey, addr: string, ipVer: 4 | 6, now: number, beforePrune?: () => void): Host {
     if (this.map.size >= this.opts.maxHosts) {
       beforePrune?.();
       let kill = 1 + Math.floor((this.map.size * KILL_PERCENT) / 100);
-      for (const h of this.map.values()) {
-        if (!kill) break;
-        if (h.useCnt) continue;
-        this.map.delete(h.addr);
-        this.evicted++;
-        kill--;
+      for (let h = this.oldest; h && kill; ) {
+        const next = h.newer;
+        if (!h.useCnt) {
+          this.drop(h);
+          kill--;
+        }
+        h = next;
       }
     }
     const h: Host = {
+      key,
       addr,
       ipVer,
       firstSeen: now,
@@ -123,8 +173,11 @@ export class HostTable {
       language: null,
       badSw: 0,
       httpExtra: null,
+      older: null,
+      newer: null,
     };
-    this.map.set(addr, h);
+    this.map.set(key, h);
+    this.append(h);
     return h;
   }
 
@@ -135,12 +188,11 @@ export class HostTable {
    * expired.
    */
   expire(now: number): void {
-    for (const h of this.map.values()) {
+    for (let h = this.oldest; h; ) {
       if ((now - h.lastSeen) >>> 0 <= this.opts.idleLimitS) break;
-      if (!h.useCnt) {
-        this.map.delete(h.addr);
-        this.evicted++;
-      }
+      const next = h.newer;
+      if (!h.useCnt) this.drop(h);
+      h = next;
     }
   }
 }

@@ -161,7 +161,7 @@ export function rememberHttp(toSrv: boolean, f: Flow, msg: HttpMessage, m: HttpM
   const l = m.rec.label;
   if (l.cls !== null) {
     if (toSrv) memo.reqOs = keep;
-    hd.lastOs = { cls: l.cls, name: l.name, flavor: l.flavor, labelId: l.id };
+    hd.lastOs = l;
     hd.lastQuality = l.generic ? 2 : 0;
   } else {
     hd.httpName = l.name;

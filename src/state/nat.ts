@@ -74,7 +74,7 @@ export interface NatEvent {
 export function addNatScore(toSrv: boolean, f: Flow, reason: number, score: number, now: number): NatEvent | null {
   const hd = toSrv ? f.client : f.server;
   const scores = toSrv ? hd.cliScores : hd.srvScores;
-  scores.copyWithin(0, 1);
+  for (let i = 1; i < NAT_SCORES; i++) scores[i - 1] = scores[i]!;
   scores[NAT_SCORES - 1] = score;
   hd.natReasons |= reason;
   if (!score) return null;
@@ -197,7 +197,7 @@ export function scoreNat(toSrv: boolean, sig: TcpObservation, f: Flow, now: numb
 
   if (sig.matched) {
     const l = sig.matched.label;
-    hd.lastOs = { cls: l.cls ?? '', name: l.name, flavor: l.flavor, labelId: l.id };
+    hd.lastOs = l;
     hd.lastQuality = (sig.fuzzy ? 1 : 0) | (l.generic ? 2 : 0);
   }
   hd.lastPort = f.cliPort;

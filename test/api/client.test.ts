@@ -15,7 +15,7 @@ after(() => tmp.cleanup());
 
 const T = { cli: '192.0.2.10', cliPort: 51000, srv: '198.51.100.1', srvPort: 80 };
 const linux = makeHost({
-  lastOs: { cls: 'unix', name: 'Linux', flavor: '3.11 and newer', labelId: 1 },
+  lastOs: { id: 1, line: 1, generic: false, sys: [], cls: 'unix', name: 'Linux', flavor: '3.11 and newer' },
   lastQuality: 2,
   distance: 8,
   lastUpMin: 1500,

@@ -21,7 +21,7 @@ const conns = new ConnVerdicts(100);
 conns.observe(linuxSyn(T));
 conns.observe(obs(T, 'mtu', 'cli', { kind: 'mtu', mtu: 1500, link: 'Ethernet or modem' }));
 conns.observe(windowsSyn({ ...T, cliPort: 51001 })); // another client behind the same address
-const lookup = makeLookup([makeHost({ lastOs: { cls: 'unix', name: 'Linux', flavor: '3.11 and newer', labelId: 1 }, distance: 8, linkType: 'Ethernet or modem', language: 'English' })], conns);
+const lookup = makeLookup([makeHost({ lastOs: { id: 1, line: 1, generic: false, sys: [], cls: 'unix', name: 'Linux', flavor: '3.11 and newer' }, distance: 8, linkType: 'Ethernet or modem', language: 'English' })], conns);
 let server: PofApiServer;
 
 before(async () => {

@@ -41,7 +41,7 @@ test('bad queries say why', () => {
 
 test('host answer has everything pof knows', () => {
   const h = makeHost({
-    lastOs: { cls: 'unix', name: 'Linux', flavor: '3.11 and newer', labelId: 1 },
+    lastOs: { id: 1, line: 1, generic: false, sys: [], cls: 'unix', name: 'Linux', flavor: '3.11 and newer' },
     lastQuality: 1,
     distance: 8,
     lastUpMin: 1500,

@@ -16,7 +16,7 @@ const tmp = tempSocketDir();
 after(() => tmp.cleanup());
 
 const T = { cli: '192.0.2.10', cliPort: 51000, srv: '198.51.100.1', srvPort: 80 };
-const linux = makeHost({ lastOs: { cls: 'unix', name: 'Linux', flavor: '3.11 and newer', labelId: 1 }, distance: 8 });
+const linux = makeHost({ lastOs: { id: 1, line: 1, generic: false, sys: [], cls: 'unix', name: 'Linux', flavor: '3.11 and newer' }, distance: 8 });
 const conns = new ConnVerdicts(100);
 conns.observe(linuxSyn(T));
 const lookup = makeLookup([linux], conns);

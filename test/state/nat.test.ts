@@ -38,7 +38,7 @@ function flowFor(client: Host, server: Host, cliPort = 40000): Flow {
 
 function hosts(): { c: Host; s: Host } {
   const t = new HostTable({ maxHosts: 10, idleLimitS: 60 });
-  return { c: t.create('10.0.0.1', 4, 0), s: t.create('10.0.0.2', 4, 0) };
+  return { c: t.create(0x0a000001, '10.0.0.1', 4, 0), s: t.create(0x0a000002, '10.0.0.2', 4, 0) };
 }
 
 const label = (id: number, name: string): Label => ({ id, line: id, generic: false, cls: 'unix', name, flavor: null, sys: [] });
@@ -112,7 +112,7 @@ test('userland tools are checked against the host OS through sys', () => {
   const { c, s } = hosts();
   const f = flowFor(c, s);
   assert.equal(verifyToolClass(true, f, [{ kind: 'class', cls: 'win' }], 1), null); // no OS known yet
-  c.lastOs = { cls: 'unix', name: 'Linux', flavor: null, labelId: 1 };
+  c.lastOs = label(1, 'Linux');
   assert.equal(verifyToolClass(true, f, [{ kind: 'class', cls: 'unix' }], 1), null);
   const ev = verifyToolClass(true, f, [{ kind: 'name', name: 'Windows' }], 1);
   assert.deepEqual(ev?.reasons, ['app_vs_os']);
