@@ -49,6 +49,12 @@ export interface EngineOptions {
   connMaxAgeS?: number;
   /** -t h: minutes an idle host is remembered. */
   hostIdleMin?: number;
+  /**
+   * Attach typed `detail` to observations (for JSON output and the API's
+   * per-connection table). Off saves allocations when only p0f's text
+   * formats are written. Default true.
+   */
+  details?: boolean;
 }
 
 /**
@@ -85,6 +91,7 @@ export class Engine implements EngineContext {
   readonly flows: FlowTable;
   readonly hosts: HostTable;
   private readonly connMaxAgeS: number;
+  private readonly details: boolean;
   private readonly sink: ObservationSink;
   private readonly pk: TcpPacket = newTcpPacket();
   private readonly key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
@@ -106,6 +113,7 @@ export class Engine implements EngineContext {
       idleLimitS: (opts.hostIdleMin ?? DEFAULT_HOST_IDLE_MIN) * 60,
     });
     this.connMaxAgeS = opts.connMaxAgeS ?? DEFAULT_CONN_MAX_AGE_S;
+    this.details = opts.details ?? true;
     this.sink = sink;
   }
 
@@ -343,7 +351,7 @@ export class Engine implements EngineContext {
     fields.push(['params', tcpParams(sig, pk.tos)]);
     fields.push(['raw_sig', tcpRawSig(pk, sig, f.synMss)]);
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
-    this.emit(mod, toSrv, f, fields, {
+    this.emit(mod, toSrv, f, fields, this.details ? {
       kind: 'tcp',
       match: m
         ? {
@@ -358,7 +366,7 @@ export class Engine implements EngineContext {
         : null,
       dist: sig.dist,
       quality: matchQuality(sig),
-    });
+    } : undefined);
     if (pk.tcpType === TcpFlag.SYN) f.synMss = pk.mss;
     if (m && userland) {
       this.emitNat(verifyToolClass(toSrv, f, m.label.sys, this.now), toSrv, f);
@@ -378,7 +386,7 @@ export class Engine implements EngineContext {
       h.mtu = mtu;
       h.linkType = link;
     }
-    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', String(mtu)]], { kind: 'mtu', mtu, link });
+    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', String(mtu)]], this.details ? { kind: 'mtu', mtu, link } : undefined);
   }
 
   private checkTs(toSrv: boolean, pk: TcpPacket, f: Flow): void {
@@ -410,11 +418,12 @@ export class Engine implements EngineContext {
         ['uptime', uptimeText(r.upMin, r.upModDays)],
         ['raw_freq', freqText(r.ffreq)],
       ],
-      { kind: 'uptime', minutes: r.upMin, moduloDays: r.upModDays, freqHz: r.ffreq },
+      this.details ? { kind: 'uptime', minutes: r.upMin, moduloDays: r.upModDays, freqHz: r.ffreq } : undefined,
     );
   }
 
   emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void {
+    if (!this.details) detail = undefined;
     const o: Observation = {
       mod,
       tsSec: this.now,

@@ -1,4 +1,5 @@
 /** `pof -r FILE`: fingerprint a capture file and print what was found. */
+import fs from 'node:fs';
 import { readCaptureFile } from '../capture/file.js';
 import type { PacketRecord } from '../capture/types.js';
 import { Engine } from '../engine.js';
@@ -28,14 +29,23 @@ export interface ReadOptions {
 }
 
 export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
-  const out = o.quiet ? null : new FdWriter(1);
+  // Nothing is formatted for a stdout that goes to /dev/null (as GNU tar
+  // skips work whose output would be discarded).
+  const out = o.quiet || isDevNull(1) ? null : new FdWriter(1);
   const log = o.logFile ? openLog(o.logFile) : null;
   const sink = (ob: Observation): void => {
     if (out) out.write(o.json ? formatJsonLine(ob) : formatConsoleBlock(ob));
     if (log) log.write(formatLogLine(ob));
   };
   const engine = new Engine(
-    { db: o.db, maxConn: o.maxConn, maxHosts: o.maxHosts, connMaxAgeS: o.connMaxAgeS, hostIdleMin: o.hostIdleMin },
+    {
+      db: o.db,
+      maxConn: o.maxConn,
+      maxHosts: o.maxHosts,
+      connMaxAgeS: o.connMaxAgeS,
+      hostIdleMin: o.hostIdleMin,
+      details: o.json,
+    },
     sink,
   );
   engine.addModule(new HttpModule());
@@ -64,6 +74,17 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
     return 1;
   }
   return 0;
+}
+
+/** Is this descriptor the null device? */
+export function isDevNull(fd: number): boolean {
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    return st.rdev === fs.statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
 }
 
 function openLog(path: string): FdWriter {

@@ -28,7 +28,7 @@ export class FdWriter {
         return;
       }
     }
-    this.pos += this.buf.write(s, this.pos);
+    this.pos += (this.buf as unknown as { utf8Write(s: string, off: number): number }).utf8Write(s, this.pos);
   }
 
   flush(): void {

@@ -2,7 +2,7 @@
  * Host records (p0f's host_data): what is known about one address, kept in
  * a bounded table ordered by last activity. Pure bookkeeping: no sockets.
  */
-import { KILL_PERCENT, NAT_SCORES } from '../config.js';
+import { KILL_PERCENT } from '../config.js';
 import type { Label } from '../db/types.js';
 import type { TcpObservation } from '../fingerprint/tcp.js';
 import { parseAddress } from './addr.js';
@@ -39,8 +39,20 @@ export interface Host {
   upModDays: number;
   mtu: number;
   linkType: string | null;
-  cliScores: Uint8Array;
-  srvScores: Uint8Array;
+  /**
+   * NAT score history of the last NAT_SCORES signatures seen from this host
+   * as a client (nat*C) and as a server (nat*S): one 32-bit mask per score
+   * threshold (>= 6, >= 3, >= 2, >= 1), newest in bit 0. p0f only ever asks
+   * how many recent scores reach each threshold, which these answer.
+   */
+  natC6: number;
+  natC3: number;
+  natC2: number;
+  natC1: number;
+  natS6: number;
+  natS3: number;
+  natS2: number;
+  natS1: number;
   natReasons: number;
   lastNat: number;
   lastChg: number;
@@ -162,8 +174,14 @@ export class HostTable {
       upModDays: 0,
       mtu: 0,
       linkType: null,
-      cliScores: new Uint8Array(NAT_SCORES),
-      srvScores: new Uint8Array(NAT_SCORES),
+      natC6: 0,
+      natC3: 0,
+      natC2: 0,
+      natC1: 0,
+      natS6: 0,
+      natS3: 0,
+      natS2: 0,
+      natS1: 0,
       natReasons: 0,
       lastNat: 0,
       lastChg: 0,

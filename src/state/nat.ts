@@ -67,34 +67,50 @@ export interface NatEvent {
   rawHits: [number, number, number, number];
 }
 
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** Keeps the newest NAT_SCORES entries of a mask (NAT_SCORES is 32). */
+const WINDOW = NAT_SCORES === 32 ? 0xffffffff : (1 << NAT_SCORES) - 1;
+
 /**
  * Pushes a score into the host's history and decides whether it is worth
  * reporting. Returns the event to report, or null.
  */
 export function addNatScore(toSrv: boolean, f: Flow, reason: number, score: number, now: number): NatEvent | null {
   const hd = toSrv ? f.client : f.server;
-  const scores = toSrv ? hd.cliScores : hd.srvScores;
-  for (let i = 1; i < NAT_SCORES; i++) scores[i - 1] = scores[i]!;
-  scores[NAT_SCORES - 1] = score;
+  const b6 = score >= 6 ? 1 : 0;
+  const b3 = score >= 3 ? 1 : 0;
+  const b2 = score >= 2 ? 1 : 0;
+  const b1 = score >= 1 ? 1 : 0;
+  let m6: number, m3: number, m2: number, m1: number;
+  if (toSrv) {
+    m6 = hd.natC6 = ((hd.natC6 << 1) | b6) & WINDOW;
+    m3 = hd.natC3 = ((hd.natC3 << 1) | b3) & WINDOW;
+    m2 = hd.natC2 = ((hd.natC2 << 1) | b2) & WINDOW;
+    m1 = hd.natC1 = ((hd.natC1 << 1) | b1) & WINDOW;
+  } else {
+    m6 = hd.natS6 = ((hd.natS6 << 1) | b6) & WINDOW;
+    m3 = hd.natS3 = ((hd.natS3 << 1) | b3) & WINDOW;
+    m2 = hd.natS2 = ((hd.natS2 << 1) | b2) & WINDOW;
+    m1 = hd.natS1 = ((hd.natS1 << 1) | b1) & WINDOW;
+  }
   hd.natReasons |= reason;
   if (!score) return null;
-  let over5 = 0;
-  let over2 = 0;
-  let over1 = 0;
-  let over0 = 0;
-  for (let i = 0; i < NAT_SCORES; i++) {
-    const s = scores[i]!;
-    if (s >= 6) over5++;
-    if (s >= 3) over2++;
-    if (s >= 2) over1++;
-    if (s >= 1) over0++;
-  }
+  const over5 = popcount(m6);
+  const over2 = popcount(m3);
+  const over1 = popcount(m2);
+  const over0 = popcount(m1);
   let kind: NatEvent['kind'];
   if (over5 > 2 || over2 > 4 || over1 > 6 || over0 > 8) {
     kind = 'ip sharing';
     reason = hd.natReasons;
     hd.lastNat = now;
-    scores.fill(0);
+    if (toSrv) hd.natC6 = hd.natC3 = hd.natC2 = hd.natC1 = 0;
+    else hd.natS6 = hd.natS3 = hd.natS2 = hd.natS1 = 0;
     hd.natReasons = 0;
   } else {
     if (score === 1) return null;

@@ -73,7 +73,7 @@ test('a score of 1 alone is not reported; 2+ is a host change; a lasting pattern
   assert.deepEqual(last?.rawHits, [0, 1, 1, 9]);
   assert.equal(c.lastNat, 7);
   assert.equal(c.natReasons, 0);
-  assert.ok(c.cliScores.every((x) => x === 0));
+  assert.equal(c.natC1 | c.natC2 | c.natC3 | c.natC6, 0);
 });
 
 test('a different OS name on a later SYN scores 8 (os_diff) and updates the host', () => {
@@ -116,4 +116,33 @@ test('userland tools are checked against the host OS through sys', () => {
   assert.equal(verifyToolClass(true, f, [{ kind: 'class', cls: 'unix' }], 1), null);
   const ev = verifyToolClass(true, f, [{ kind: 'name', name: 'Windows' }], 1);
   assert.deepEqual(ev?.reasons, ['app_vs_os']);
+});
+
+test('the bit-mask history counts exactly what a 32-entry score list would (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 200 }), (scores) => {
+      const { c, s } = hosts();
+      const f = flowFor(c, s);
+      const list: number[] = new Array(32).fill(0);
+      for (const sc of scores) {
+        list.shift();
+        list.push(sc);
+        const ev = addNatScore(true, f, 0, sc, 1);
+        const want = [list.filter((x) => x >= 6).length, list.filter((x) => x >= 3).length, list.filter((x) => x >= 2).length, list.filter((x) => x >= 1).length];
+        if (sc === 0) {
+          if (ev !== null) return false;
+          continue;
+        }
+        const sharing = want[0]! > 2 || want[1]! > 4 || want[2]! > 6 || want[3]! > 8;
+        if (sharing) {
+          if (ev?.kind !== 'ip sharing' || ev.rawHits.join() !== want.join()) return false;
+          list.fill(0);
+        } else if (sc === 1) {
+          if (ev !== null) return false;
+        } else if (ev?.kind !== 'host change' || ev.rawHits.join() !== want.join()) return false;
+      }
+      return true;
+    }),
+  );
 });
