@@ -167,19 +167,21 @@ export class Engine implements EngineContext {
   private fillKey(pk: TcpPacket): void {
     const k = this.key;
     const b = pk.addr;
+    const s = pk.srcOff;
+    const d = pk.dstOff;
     k.ipVer = pk.ipVer;
     k.encap = pk.encap > 0;
     k.aPort = pk.sport;
     k.bPort = pk.dport;
-    k.a0 = b.readUInt32BE(pk.srcOff);
-    k.b0 = b.readUInt32BE(pk.dstOff);
+    k.a0 = word(b, s);
+    k.b0 = word(b, d);
     if (pk.ipVer === 6) {
-      k.a1 = b.readUInt32BE(pk.srcOff + 4);
-      k.a2 = b.readUInt32BE(pk.srcOff + 8);
-      k.a3 = b.readUInt32BE(pk.srcOff + 12);
-      k.b1 = b.readUInt32BE(pk.dstOff + 4);
-      k.b2 = b.readUInt32BE(pk.dstOff + 8);
-      k.b3 = b.readUInt32BE(pk.dstOff + 12);
+      k.a1 = word(b, s + 4);
+      k.a2 = word(b, s + 8);
+      k.a3 = word(b, s + 12);
+      k.b1 = word(b, d + 4);
+      k.b2 = word(b, d + 8);
+      k.b3 = word(b, d + 12);
     } else {
       k.a1 = k.a2 = k.a3 = k.b1 = k.b2 = k.b3 = 0;
     }
@@ -456,6 +458,11 @@ export class Engine implements EngineContext {
       { kind: 'nat', reasons: ev.reasons, rawHits: ev.rawHits },
     );
   }
+}
+
+/** A big-endian 32-bit word (the decoder has checked the bounds). */
+function word(b: Buffer, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 /** Appends bytes to a flow buffer, growing it in steps up to MAX_FLOW_DATA. */

@@ -50,10 +50,46 @@ export function guessDist(ttl: number): number {
   return 255 - ttl;
 }
 
-export function optKeyOf(layout: Uint8Array, cnt: number): string {
+function buildOptKey(layout: Uint8Array, cnt: number): string {
   let k = '';
   for (let i = 0; i < cnt; i++) k += i ? ',' + layout[i] : String(layout[i]);
   return k;
+}
+
+/**
+ * Layout keys seen before, by a hash of the layout: real traffic uses a
+ * few dozen layouts, so the same (internalized) string is handed out again
+ * instead of being built per SYN. Bounded; past the bound keys are built.
+ */
+const KEY_CACHE_MAX = 4096;
+const keyCache = new Map<number, { layout: Uint8Array; key: string }[]>();
+let keyCacheSize = 0;
+
+export function optKeyOf(layout: Uint8Array, cnt: number): string {
+  let h = cnt;
+  for (let i = 0; i < cnt; i++) h = Math.imul(h ^ layout[i]!, 0x01000193);
+  const list = keyCache.get(h);
+  if (list) {
+    for (const e of list) {
+      if (e.layout.length !== cnt) continue;
+      let same = true;
+      for (let i = 0; i < cnt; i++) {
+        if (e.layout[i] !== layout[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return e.key;
+    }
+  }
+  const key = buildOptKey(layout, cnt);
+  if (keyCacheSize < KEY_CACHE_MAX) {
+    const e = { layout: layout.slice(0, cnt), key };
+    if (list) list.push(e);
+    else keyCache.set(h, [e]);
+    keyCacheSize++;
+  }
+  return key;
 }
 
 /** Scratch result of detectWinMulti: whether the multiple is of the MTU. */
@@ -257,10 +293,17 @@ export function tcpParams(o: TcpObservation, tos: number): string {
   return s ? s.slice(1) : 'none';
 }
 
-/** "Name flavor" as p0f prints a label. */
+const labelTexts = new WeakMap<object, string>();
+
+/** "Name flavor" as p0f prints a label (built once per label). */
 export function labelText(sig: TcpSignature | { label: { name: string; flavor: string | null } }): string {
   const l = sig.label;
-  return l.flavor ? `${l.name} ${l.flavor}` : l.name;
+  let t = labelTexts.get(l);
+  if (t === undefined) {
+    t = l.flavor ? `${l.name} ${l.flavor}` : l.name;
+    labelTexts.set(l, t);
+  }
+  return t;
 }
 
 /** p0f's match quality bits for the API: 1 fuzzy, 2 generic. */
