@@ -105,29 +105,25 @@ export function detectWinMulti(o: TcpObservation, synMss: number): number {
   const mss = o.mss;
   winScratch.useMtu = false;
   if (!win || mss < 100) return -1;
-  const tryDiv = (div: number, mtu: boolean): number => {
-    if (div > 0 && win % div === 0) {
-      winScratch.useMtu = mtu;
-      return win / div;
-    }
-    return -1;
-  };
-  let r: number;
-  if ((r = tryDiv(mss, false)) > 0) return r;
-  if (o.ts1 && (r = tryDiv(mss - 12, false)) > 0) return r;
-  if ((r = tryDiv(1500 - MIN_TCP4, false)) > 0) return r;
-  if ((r = tryDiv(1500 - MIN_TCP4 - 12, false)) > 0) return r;
+  // Candidates in p0f's order; the first divisor of the window wins.
+  let div: number;
+  if (win % (div = mss) === 0) return win / div;
+  if (o.ts1 && win % (div = mss - 12) === 0) return win / div;
+  if (win % (div = 1500 - MIN_TCP4) === 0) return win / div;
+  if (win % (div = 1500 - MIN_TCP4 - 12) === 0) return win / div;
   if (o.ipVer === 6) {
-    if ((r = tryDiv(1500 - MIN_TCP6, false)) > 0) return r;
-    if ((r = tryDiv(1500 - MIN_TCP6 - 12, false)) > 0) return r;
+    if (win % (div = 1500 - MIN_TCP6) === 0) return win / div;
+    if (win % (div = 1500 - MIN_TCP6 - 12) === 0) return win / div;
   }
-  if ((r = tryDiv(mss + MIN_TCP4, true)) > 0) return r;
-  if ((r = tryDiv(mss + o.totHdr, true)) > 0) return r;
-  if (o.ipVer === 6 && (r = tryDiv(mss + MIN_TCP6, true)) > 0) return r;
-  if ((r = tryDiv(1500, true)) > 0) return r;
+  winScratch.useMtu = true;
+  if (win % (div = mss + MIN_TCP4) === 0) return win / div;
+  if (win % (div = mss + o.totHdr) === 0) return win / div;
+  if (o.ipVer === 6 && win % (div = mss + MIN_TCP6) === 0) return win / div;
+  if (win % (div = 1500) === 0) return win / div;
+  winScratch.useMtu = false;
   if (synMss) {
-    if ((r = tryDiv(synMss, false)) > 0) return r;
-    if ((r = tryDiv(synMss - 12, false)) > 0) return r;
+    if (win % (div = synMss) === 0) return win / div;
+    if (synMss > 12 && win % (div = synMss - 12) === 0) return win / div;
   }
   return -1;
 }
@@ -258,9 +254,15 @@ function optName(kind: number, eolPad: number): string {
   }
 }
 
+const quirkTexts = new Map<number, string>();
+
 export function quirksText(q: number): string {
-  let s = '';
-  for (const [bit, name] of QUIRK_NAMES) if (q & bit) s += s ? ',' + name : name;
+  let s = quirkTexts.get(q);
+  if (s === undefined) {
+    s = '';
+    for (const [bit, name] of QUIRK_NAMES) if (q & bit) s += s ? ',' + name : name;
+    if (quirkTexts.size < 4096) quirkTexts.set(q, s);
+  }
   return s;
 }
 
