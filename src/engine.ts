@@ -33,7 +33,7 @@ import {
 import { computeUptime, freqText, uptimeText } from './fingerprint/uptime.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod, ObservationSink } from './observation.js';
 import { addrToString } from './state/addr.js';
-import { FlowTable, type Flow, type TupleKey } from './state/flows.js';
+import { FlowTable, newFlow, type Flow, type TupleKey } from './state/flows.js';
 import { HostTable, hostKeyOf, type Host } from './state/hosts.js';
 import { scoreNat, verifyToolClass, type NatEvent } from './state/nat.js';
 
@@ -288,40 +288,7 @@ export class Engine implements EngineContext {
     client.totalConn++;
     server.totalConn++;
     const k = this.key;
-    const f: Flow = {
-      client,
-      server,
-      ipVer: pk.ipVer,
-      c0: k.a0,
-      c1: k.a1,
-      c2: k.a2,
-      c3: k.a3,
-      s0: k.b0,
-      s1: k.b1,
-      s2: k.b2,
-      s3: k.b3,
-      cliPort: pk.sport,
-      srvPort: pk.dport,
-      created: this.now,
-      nextCliSeq: (pk.seq + 1) >>> 0,
-      nextSrvSeq: 0,
-      acked: false,
-      sendsyn: false,
-      synMss: 0,
-      cliTps: 0,
-      srvTps: 0,
-      encap: pk.encap > 0,
-      request: null,
-      reqLen: 0,
-      response: null,
-      respLen: 0,
-      app: null,
-      bucket: 0,
-      next: null,
-      prev: null,
-      older: null,
-      newer: null,
-    };
+    const f = newFlow(client, server, k, this.now, pk.seq);
     flows.insert(f, k);
     return f;
   }

@@ -20,21 +20,24 @@ export type ObservationMod =
 /** A field value; null is printed as p0f's "???". */
 export type ObservationField = readonly [key: string, value: string | null];
 
+/** The signature a TCP verdict matched, as outputs and the API report it. */
+export interface TcpMatchInfo {
+  name: string;
+  flavor: string | null;
+  cls: string | null;
+  userland: boolean;
+  generic: boolean;
+  fuzzy: boolean;
+  /** Signature line in the database file. */
+  line: number;
+}
+
 /** Typed details for JSON consumers, per module. */
 export type ObservationDetail =
   | {
       kind: 'tcp';
       /** Matched label, or null when unknown. */
-      match: {
-        name: string;
-        flavor: string | null;
-        cls: string | null;
-        userland: boolean;
-        generic: boolean;
-        fuzzy: boolean;
-        /** Signature line in the database file. */
-        line: number;
-      } | null;
+      match: TcpMatchInfo | null;
       /** Hop distance; for random-TTL tools an upper bound. */
       dist: number;
       /** p0f's os_match_q: 0 exact, 1 fuzzy, 2 generic, 3 both. */

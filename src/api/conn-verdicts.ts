@@ -6,21 +6,14 @@
  * go first. A new SYN on a known 4-tuple starts a new entry (port reuse).
  */
 import { PofError } from '../errors.js';
-import type { Observation, ObservationMod } from '../observation.js';
+import type { Observation, ObservationMod, TcpMatchInfo } from '../observation.js';
 
 export const DEFAULT_CONN_VERDICTS = 10000;
 export const MAX_CONN_VERDICTS = 1_000_000;
 
 export interface TcpVerdict {
   /** Matched label, null when no signature matched. */
-  match: {
-    name: string;
-    flavor: string | null;
-    cls: string | null;
-    userland: boolean;
-    generic: boolean;
-    fuzzy: boolean;
-  } | null;
+  match: Omit<TcpMatchInfo, 'line'> | null;
   /** "Linux 3.11 and newer", or null. */
   label: string | null;
   /** Hop distance; an upper bound when distUpperBound (random-TTL tools). */

@@ -71,6 +71,44 @@ export interface TupleKey {
   bPort: number;
 }
 
+/** A new flow for a SYN from the `a` side of k (the client) to the `b` side. */
+export function newFlow(client: Host, server: Host, k: TupleKey, now: number, synSeq: number): Flow {
+  return {
+    client,
+    server,
+    ipVer: k.ipVer,
+    c0: k.a0,
+    c1: k.a1,
+    c2: k.a2,
+    c3: k.a3,
+    s0: k.b0,
+    s1: k.b1,
+    s2: k.b2,
+    s3: k.b3,
+    cliPort: k.aPort,
+    srvPort: k.bPort,
+    created: now,
+    nextCliSeq: (synSeq + 1) >>> 0,
+    nextSrvSeq: 0,
+    acked: false,
+    sendsyn: false,
+    synMss: 0,
+    cliTps: 0,
+    srvTps: 0,
+    encap: k.encap,
+    request: null,
+    reqLen: 0,
+    response: null,
+    respLen: 0,
+    app: null,
+    bucket: 0,
+    next: null,
+    prev: null,
+    older: null,
+    newer: null,
+  };
+}
+
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
   return h ^ (h >>> 15);

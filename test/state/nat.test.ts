@@ -2,38 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Label, TcpSignature } from '../../src/db/types.js';
 import type { TcpObservation } from '../../src/fingerprint/tcp.js';
-import type { Flow } from '../../src/state/flows.js';
+import { newFlow, type Flow } from '../../src/state/flows.js';
 import { HostTable, type Host } from '../../src/state/hosts.js';
 import { addNatScore, NatReason, reasonNames, scoreNat, verifyToolClass } from '../../src/state/nat.js';
 
 function flowFor(client: Host, server: Host, cliPort = 40000): Flow {
-  return {
-    client,
-    server,
-    ipVer: 4,
-    c0: 0, c1: 0, c2: 0, c3: 0, s0: 0, s1: 0, s2: 0, s3: 0,
-    cliPort,
-    srvPort: 80,
-    created: 0,
-    nextCliSeq: 0,
-    nextSrvSeq: 0,
-    acked: false,
-    sendsyn: false,
-    synMss: 0,
-    cliTps: 0,
-    srvTps: 0,
-    encap: false,
-    request: null,
-    reqLen: 0,
-    response: null,
-    respLen: 0,
-    app: null,
-    bucket: 0,
-    next: null,
-    prev: null,
-    older: null,
-    newer: null,
-  };
+  const k = { ipVer: 4 as const, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: cliPort, bPort: 80 };
+  return newFlow(client, server, k, 0, 0);
 }
 
 function hosts(): { c: Host; s: Host } {
