@@ -252,11 +252,18 @@ export class Engine implements EngineContext {
       this.flows.remove(f);
       return;
     }
+    // The first bytes of a direction are lent to the modules as a view of
+    // the packet; they are copied only if a module keeps the flow (most
+    // flows are judged, and dropped, on their first segment).
+    let lent = false;
     if (toSrv) {
       if (f.nextCliSeq !== pk.seq) return; // out of order or a duplicate: no reassembly
       if (f.reqLen < MAX_FLOW_DATA && pk.payLen) {
         const n = Math.min(pk.payLen, MAX_FLOW_DATA - f.reqLen);
-        f.request = appendBytes(f.request, f.reqLen, pk.addr, pk.payOff, n);
+        if (f.reqLen === 0) {
+          f.request = pk.addr.subarray(pk.payOff, pk.payOff + n);
+          lent = true;
+        } else f.request = appendBytes(f.request, f.reqLen, pk.addr, pk.payOff, n);
         f.reqLen += n;
       }
       this.checkTs(true, pk, f);
@@ -265,7 +272,10 @@ export class Engine implements EngineContext {
       if (f.nextSrvSeq !== pk.seq) return;
       if (f.respLen < MAX_FLOW_DATA && pk.payLen) {
         const n = Math.min(pk.payLen, MAX_FLOW_DATA - f.respLen);
-        f.response = appendBytes(f.response, f.respLen, pk.addr, pk.payOff, n);
+        if (f.respLen === 0) {
+          f.response = pk.addr.subarray(pk.payOff, pk.payOff + n);
+          lent = true;
+        } else f.response = appendBytes(f.response, f.respLen, pk.addr, pk.payOff, n);
         f.respLen += n;
       }
       this.checkTs(false, pk, f);
@@ -276,6 +286,10 @@ export class Engine implements EngineContext {
     for (const m of this.apps) if (m.onPayload(this, toSrv, f)) needMore = true;
     if (!needMore) this.flows.remove(f);
     else if (f.reqLen >= MAX_FLOW_DATA && f.respLen >= MAX_FLOW_DATA) this.flows.remove(f);
+    else if (lent) {
+      if (toSrv) f.request = appendBytes(null, 0, f.request!, 0, f.reqLen);
+      else f.response = appendBytes(null, 0, f.response!, 0, f.respLen);
+    }
   }
 
   private createFlow(pk: TcpPacket): Flow {
