@@ -19,17 +19,8 @@ import type { SignatureDb } from './db/types.js';
 import { decodePacket } from './decode/index.js';
 import { newTcpPacket, TcpFlag, type DecodeOutcome, type DropReason, type TcpPacket } from './decode/types.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from './fingerprint/mtu.js';
-import {
-  buildTcpIndex,
-  labelText,
-  matchQuality,
-  matchTcp,
-  observeTcp,
-  tcpParams,
-  tcpRawSig,
-  type TcpObservation,
-  type TcpSigIndex,
-} from './fingerprint/tcp.js';
+import { buildTcpIndex, labelText, matchQuality, observeTcp, type TcpObservation, type TcpSigIndex } from './fingerprint/tcp.js';
+import { TcpVerdictCache } from './fingerprint/tcp-cache.js';
 import { computeUptime, freqText, uptimeText } from './fingerprint/uptime.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod, ObservationSink } from './observation.js';
 import { addrToString } from './state/addr.js';
@@ -88,6 +79,8 @@ export class Engine implements EngineContext {
   private db: SignatureDb;
   private tcpIdx: { request: TcpSigIndex; response: TcpSigIndex };
   private mtuIdx: MtuIndex;
+  private readonly tcpCacheReq = new TcpVerdictCache();
+  private readonly tcpCacheResp = new TcpVerdictCache();
   readonly flows: FlowTable;
   readonly hosts: HostTable;
   private readonly connMaxAgeS: number;
@@ -127,6 +120,8 @@ export class Engine implements EngineContext {
     this.db = db;
     this.tcpIdx = { request: buildTcpIndex(db.tcpRequest), response: buildTcpIndex(db.tcpResponse) };
     this.mtuIdx = buildMtuIndex(db.mtu);
+    this.tcpCacheReq.clear();
+    this.tcpCacheResp.clear();
     for (const m of this.apps) m.setDb(db);
   }
 
@@ -320,7 +315,7 @@ export class Engine implements EngineContext {
   private fingerprintTcp(toSrv: boolean, pk: TcpPacket, f: Flow): TcpObservation | null {
     const sig = observeTcp(pk, this.nowMs);
     if (pk.tcpType === TcpFlag.SYN && pk.win === SPECIAL_WIN && pk.mss === SPECIAL_MSS) f.sendsyn = true;
-    matchTcp(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, f.synMss);
+    const v = (toSrv ? this.tcpCacheReq : this.tcpCacheResp).verdict(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, pk, f.synMss);
     const m = sig.matched;
     const fields: ObservationField[] = [];
     const userland = m !== null && m.label.cls === null;
@@ -331,8 +326,8 @@ export class Engine implements EngineContext {
       (toSrv ? f.client : f.server).distance = sig.dist;
       fields.push(['dist', String(sig.dist)]);
     }
-    fields.push(['params', tcpParams(sig, pk.tos)]);
-    fields.push(['raw_sig', tcpRawSig(pk, sig, f.synMss)]);
+    fields.push(['params', v.params]);
+    fields.push(['raw_sig', v.rawSig]);
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
     this.emit(mod, toSrv, f, fields, this.details ? {
       kind: 'tcp',
