@@ -4,15 +4,24 @@
  *
  *   offline  pof -r bench.pcap -f /etc/p0f/p0f.fp -o LOG  vs  p0f -r bench.pcap -o LOG
  *            (alternating runs; wall time and peak RSS from /usr/bin/time)
+ *   web      middleware and `pof proxy` requests/s against plain Node
+ *            baselines (autocannon on loopback; see web.ts)
  *
  * The capture is built by ../shared/bench/make_bench_pcap.py (2M packets,
  * seed 1) into $POF_BENCH_DIR (default /tmp/pofbench) when missing. Set
  * BENCH_RUNS to change the number of alternating runs (default 3).
+ *
+ *   api      the daemon: p0f 3 queries per second and p99 latency (4 pipelining
+ *            clients) and live packets per second on lo without loss, each
+ *            against p0f 3.09b on the same machine (bench/api.ts)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { web } from './web.js';
+import { api } from './api.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.POF_SHARED ?? path.resolve(root, '../shared');
@@ -94,7 +103,7 @@ function offline(): void {
   }
 }
 
-const benches: Record<string, () => void | Promise<void>> = { offline };
+const benches: Record<string, () => void | Promise<void>> = { offline, api, web };
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await fn();

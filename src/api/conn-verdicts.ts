@@ -116,19 +116,27 @@ export class ConnVerdicts {
         client: emptySide(),
         server: emptySide(),
       };
-      if (this.map.size >= this.capacity) {
-        const oldest = this.map.keys().next();
-        if (!oldest.done) {
-          this.map.delete(oldest.value);
-          this.evicted++;
-        }
-      }
+      if (this.map.size >= this.capacity) this.evictOldest();
     }
     this.map.set(key, v);
     v.lastSeen = o.tsSec;
     if (o.encap) v.encap = true;
     if (o.mod === 'sendsyn probe' || o.mod === 'sendsyn response') v.sendsyn = true;
     apply(o.subj === 'cli' ? v.client : v.server, o, this);
+  }
+
+  /**
+   * Drops the least recently updated tenth in one pass. (Dropping one entry
+   * per insert would make every insert walk the holes that earlier deletes
+   * left at the front of the Map.)
+   */
+  private evictOldest(): void {
+    let n = Math.max(1, Math.floor(this.capacity / 10));
+    for (const k of this.map.keys()) {
+      this.map.delete(k);
+      this.evicted++;
+      if (--n === 0) break;
+    }
   }
 
   get(cli: string, cliPort: number, srv: string, srvPort: number): ConnVerdict | undefined {

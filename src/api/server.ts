@@ -350,12 +350,16 @@ export class PofApiServer {
   }
 
   private process(c: Client): void {
+    // Answers to pipelined queries leave in one write.
+    c.sock.cork();
     try {
       this.processUnsafe(c);
     } catch (e) {
       // A bug must cost one client, not the daemon.
       this.warn(`API client dropped after an internal error: ${(e as Error).message}`);
       this.drop(c);
+    } finally {
+      if (!c.sock.destroyed) c.sock.uncork();
     }
   }
 

@@ -5,6 +5,7 @@ import { isPofError, PofError } from '../errors.js';
 import { helpText, parseArgs, parsePair } from './args.js';
 import { runCheck } from './check.js';
 import { loadDb } from './db.js';
+import { runQuery } from './query.js';
 import { runRead } from './read.js';
 import { SENSOR_FLAGS } from './sensor-flags.js';
 import { MAX_CONN_CAP, MAX_HOSTS_CAP } from '../config.js';
@@ -20,7 +21,10 @@ function usage(): string {
   return `pof ${version()}: passive OS fingerprinting (p0f 3 compatible)
 
 Usage:
-  pof [options] [filter expression]     fingerprint a capture (-r) or an interface (-i)
+  pof -r FILE [options] [filter]        fingerprint a capture file
+  pof [-i IFACE] [options] [filter]     fingerprint live traffic; with -s, answer queries
+  pof -L                                list network interfaces
+  pof query ADDRESS [-s PATH]           ask a running pof (see pof query --help)
   pof check FILE.fp...                  validate signature files
 
 Options:
@@ -31,6 +35,7 @@ ${helpText(SENSOR_FLAGS)}
 async function main(argv: string[]): Promise<number> {
   const sub = argv[0];
   if (sub === 'check') return runCheck(argv.slice(1), process.stdout, process.stderr);
+  if (sub === 'query') return runQuery(argv.slice(1), process.stdout, process.stderr);
 
   const { flags, rest } = parseArgs(argv, SENSOR_FLAGS);
   if (flags.has('help') || flags.has('h')) {
@@ -49,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
   const [connMaxAgeS, hostIdleMin] = flags.has('t') ? parsePair('t', str('t')!, [86400, 100000]) : [undefined, undefined];
   const file = str('r');
   if (!file) {
-    throw new PofError('E_USAGE', 'nothing to do: give -r FILE to read a capture (see pof --help)');
+    const { runSensor } = await import('./sensor.js');
+    return runSensor(flags, rest, { version: version(), maxConn, maxHosts, connMaxAgeS, hostIdleMin }, err);
   }
   if (flags.has('i')) throw new PofError('E_USAGE', '-r and -i cannot be used together');
   const db = loadDb(str('f'));

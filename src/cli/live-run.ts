@@ -1,0 +1,356 @@
+/**
+ * `pof -i IFACE`: the live sensor and daemon. Start-up, in this order, so
+ * that no packet is looked at with root privileges:
+ *
+ *   1. load the signatures, resolve -u's user, open the -o log, write the
+ *      pid file
+ *   2. bind the API socket (-s/-Q) and give it to the user / group
+ *   3. open the capture (p0f's filter unless one is given)
+ *   4. drop to -u USER (groups, gid, uid)
+ *   5. attach the engine to the capture, install signal handlers, say ready
+ *
+ * Steps 3 to 5 run in one go, so the first batch of packets is only
+ * delivered after the drop. Then: packets -> Engine (+ HTTP) -> console /
+ * JSON / p0f log and per-connection verdicts; the API answers from the
+ * engine's tables. SIGHUP reloads the signatures (hosts are kept) and
+ * reopens the log; SIGTERM and SIGINT close everything and remove the
+ * socket. Kernel drops are reported when they happen and on exit.
+ */
+import { chown, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConnVerdicts } from '../api/conn-verdicts.js';
+import { engineLookup } from '../api/lookup.js';
+import { PofApiServer } from '../api/server.js';
+import { listInterfaces, openLive, type LiveCapture, type LiveStats } from '../capture/live.js';
+import type { SignatureDb } from '../db/types.js';
+import { DEFAULT_API_CLIENTS } from '../config.js';
+import { Engine } from '../engine.js';
+import { PofError } from '../errors.js';
+import type { Observation } from '../observation.js';
+import { formatConsoleBlock } from '../output/console.js';
+import { formatJsonLine } from '../output/json.js';
+import { formatLogLine, logTime } from '../output/p0f-log.js';
+import { FdWriter } from '../output/writer.js';
+import { HttpModule } from '../state/http-module.js';
+import { notifyFailure, notifyReady, removePidFile, writePidFile } from './daemon.js';
+import { loadDb } from './db.js';
+import { defaultInterface } from './interfaces.js';
+import { checkTargetUser, dropPrivileges, lookupUser, planSocket, type UserInfo } from './privileges.js';
+
+/** How often kernel drop counters are checked (and reported when they grew). */
+export const DROP_REPORT_INTERVAL_MS = 60_000;
+
+export interface LiveRunOptions {
+  /** -i; undefined picks the default interface as p0f does. */
+  iface?: string;
+  /** Trailing filter expression; '' for p0f's default. */
+  filterExpr: string;
+  promisc: boolean;
+  db: SignatureDb;
+  /** -f as given (absolute); undefined = the shipped database. Reloaded on SIGHUP. */
+  dbPath?: string;
+  logFile?: string;
+  json: boolean;
+  /** -q: no console output. */
+  quiet: boolean;
+  /** -s / -Q. */
+  socket?: string;
+  maxClients?: number;
+  socketMode?: string;
+  socketGroup?: string;
+  /** -u. */
+  user?: string;
+  pidFile?: string;
+  maxConn?: number;
+  maxHosts?: number;
+  connMaxAgeS?: number;
+  hostIdleMin?: number;
+  /** Set in a -d child: the pipe to tell the parent "ready" or why not. */
+  readyFd: number | null;
+  /** e.g. "0.1.0". */
+  version: string;
+  dropReportIntervalMs?: number;
+}
+
+type StopReason = { code: number; why: string };
+
+/** Opens the capture with p0f's filter construction: VLAN-aware where the link allows it. */
+export function openFiltered(iface: string, expr: string, promisc: boolean): LiveCapture {
+  const forms = expr
+    ? [`(tcp and (${expr})) or (vlan and tcp and (${expr}))`, `tcp and (${expr})`]
+    : ['tcp or (vlan and tcp)', 'tcp'];
+  let last: unknown;
+  for (const filter of forms) {
+    try {
+      return openLive({ iface, promisc, filter });
+    } catch (e) {
+      const code = e instanceof PofError ? (e.cause as { pcapCode?: string } | undefined)?.pcapCode : undefined;
+      if (code !== 'BAD_FILTER') throw e;
+      last = e;
+    }
+  }
+  throw new PofError('E_USAGE', `bad filter expression '${expr}' (see man pcap-filter): ${(last as Error).message}`);
+}
+
+export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): Promise<number> {
+  const daemon = o.readyFd !== null;
+  let log: FdWriter | null = null;
+  // In the background there is no terminal: messages go to the -o log.
+  const report = (msg: string): void => {
+    if (!daemon) return stderr(msg + '\n');
+    if (log) {
+      log.write(`[${logTime(Math.floor(Date.now() / 1000))}] ${msg}\n`);
+      safeFlush(log);
+    }
+  };
+
+  let stopResolve!: (r: StopReason) => void;
+  const stopped = new Promise<StopReason>((r) => (stopResolve = r));
+  let stopping = false;
+  const stop = (r: StopReason): void => {
+    if (stopping) return;
+    stopping = true;
+    stopResolve(r);
+  };
+  const onTerm = (sig: NodeJS.Signals): void => {
+    if (stopping && sig === 'SIGINT') process.exit(130); // second ^C: no patience left
+    stop({ code: 0, why: sig });
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  let reload: () => void = () => undefined;
+  const onHup = (): void => reload();
+  process.on('SIGHUP', onHup);
+
+  let server: PofApiServer | null = null;
+  let cap: LiveCapture | null = null;
+  let pidWritten = false;
+  let out: FdWriter | null = null;
+  try {
+    // ---- 1: as root, before anything is open ----
+    const user: UserInfo | null = o.user !== undefined ? lookupUser(o.user) : null;
+    if (user) {
+      checkTargetUser(user);
+      if (process.geteuid?.() !== 0) throw new PofError('E_USAGE', `-u ${o.user} needs pof to be started as root`);
+    }
+    const sockPlan = o.socket
+      ? planSocket({ mode: o.socketMode, group: o.socketGroup, user: user ?? undefined, creatorUid: process.geteuid?.() ?? -1 })
+      : null;
+    if (o.logFile) {
+      const existed = await exists(o.logFile);
+      log = openLog(o.logFile);
+      if (user) await handLogTo(o.logFile, existed, user, report);
+    }
+    const iface = o.iface ?? defaultInterface(listInterfaces());
+    if (o.iface === undefined) report(`[+] No -i given: listening on '${iface}' (see pof -L).`);
+    out = o.quiet || daemon ? null : new FdWriter(1);
+    if (o.socket) await ensureSocketDir(o.socket, user);
+    if (o.pidFile) {
+      writePidFile(o.pidFile);
+      pidWritten = true;
+      if (user) await chown(o.pidFile, user.uid, user.gid).catch(() => undefined);
+    }
+
+    const conns = new ConnVerdicts();
+    let dirty = false;
+    let flushQueued = false;
+    const flushAll = (): void => {
+      flushQueued = false;
+      if (!dirty) return;
+      dirty = false;
+      if (out && !safeFlush(out)) {
+        out = null; // stdout went away (pof ... | head): carry on quietly, as p0f would not
+        stop({ code: 0, why: 'stdout closed' });
+      }
+      if (log && !safeFlush(log)) report('[!] cannot write to the log file');
+    };
+    const sink = (ob: Observation): void => {
+      conns.observe(ob);
+      if (out) out.write(o.json ? formatJsonLine(ob) : formatConsoleBlock(ob));
+      if (log) log.write(formatLogLine(ob));
+      if ((out || log) && !flushQueued) {
+        dirty = flushQueued = true;
+        setImmediate(flushAll);
+      }
+    };
+    const engine = new Engine(
+      { db: o.db, maxConn: o.maxConn, maxHosts: o.maxHosts, connMaxAgeS: o.connMaxAgeS, hostIdleMin: o.hostIdleMin },
+      sink,
+    );
+    engine.addModule(new HttpModule());
+    const dbName = o.dbPath ? `'${o.dbPath}'` : 'the shipped database';
+    report(`[+] Loaded ${sigCount(o.db)} signatures from ${dbName}.`);
+
+    // ---- 2: the API socket ----
+    if (o.socket && sockPlan) {
+      server = await PofApiServer.listen({
+        path: o.socket,
+        lookup: engineLookup(engine, conns, { version: `pof ${o.version}` }),
+        maxClients: o.maxClients,
+        mode: sockPlan.mode,
+        group: sockPlan.gid === -1 ? undefined : sockPlan.gid,
+        version: `pof ${o.version}`,
+        onWarning: (m) => report(`[!] ${m}`),
+      });
+      if (sockPlan.uid !== -1) await chown(o.socket, sockPlan.uid, sockPlan.gid);
+      report(
+        `[+] Listening on API socket '${o.socket}' (max ${o.maxClients ?? DEFAULT_API_CLIENTS} clients, mode ${sockPlan.mode.toString(8).padStart(4, '0')}` +
+          `${user ? `, owner ${user.name}` : ''}).`,
+      );
+      if (sockPlan.explicit && sockPlan.mode & 0o002) report(`[!] The API socket is world-writable (--socket-mode ${o.socketMode}): anyone on this host may query it.`);
+    }
+
+    // ---- 3..5: capture, drop, attach: one synchronous run ----
+    const c = openFiltered(iface, o.filterExpr, o.promisc);
+    cap = c;
+    if (c.warning) report(`[!] ${c.warning}`);
+    report(`[+] Intercepting traffic on interface '${iface}' (${c.linkName ?? `link type ${c.linkType}`})${o.filterExpr ? ` with filter '${o.filterExpr}'` : ''}.`);
+    if (user) {
+      dropPrivileges(user);
+      report(`[+] Privileges dropped: now running as ${user.name} (uid ${user.uid}, gid ${user.gid}).`);
+    } else if (process.geteuid?.() === 0) {
+      report('[!] Running as root: consider -u USER.');
+    }
+    c.onPackets((rec) => engine.handle(rec));
+    c.onError((e) => {
+      report(`[-] ${e.message}`);
+      stop({ code: 1, why: 'capture error' });
+    });
+
+    reload = (): void => {
+      try {
+        const db = loadDb(o.dbPath);
+        engine.setDb(db);
+        report(`[+] SIGHUP: reloaded ${sigCount(db)} signatures from ${dbName}; ${engine.hosts.size} hosts kept.`);
+      } catch (e) {
+        report(`[!] SIGHUP: signatures not reloaded, the old ones stay: ${(e as Error).message.replace(/\n/g, '; ')}`);
+      }
+      if (o.logFile && log) {
+        try {
+          const fresh = openLog(o.logFile);
+          safeFlush(log);
+          log.close();
+          log = fresh;
+          report('[+] SIGHUP: log file reopened.');
+        } catch (e) {
+          report(`[!] SIGHUP: cannot reopen the log file, still writing to the old one: ${(e as Error).message}`);
+        }
+      }
+    };
+
+    const lastDrops = { kernel: 0, iface: 0 };
+    const dropTimer = setInterval(() => reportDrops(c.stats(), lastDrops, report), o.dropReportIntervalMs ?? DROP_REPORT_INTERVAL_MS);
+    dropTimer.unref();
+
+    report('[+] Entered main event loop.');
+    if (o.readyFd !== null) {
+      notifyReady(o.readyFd);
+      process.chdir('/');
+    }
+
+    const r = await stopped;
+    clearInterval(dropTimer);
+    const st = c.stats();
+    c.close();
+    flushAll();
+    if (server) {
+      await server.close();
+      if (await exists(o.socket!)) report(`[!] Could not remove the API socket ${o.socket} (its directory is not writable by this user); the next start replaces it.`);
+    }
+    report(
+      `[+] ${r.why}: processed ${engine.stats.packets} packets (${engine.stats.tcp} TCP), ${engine.stats.observations} observations, ` +
+        `${engine.hosts.size} hosts; kernel dropped ${st.droppedKernel}, interface dropped ${st.droppedInterface} of ${st.received} received.`,
+    );
+    if (o.pidFile && !removePidFile(o.pidFile)) report(`[!] Could not remove the pid file ${o.pidFile}.`);
+    pidWritten = false;
+    return r.code;
+  } catch (e) {
+    if (o.readyFd !== null) notifyFailure(o.readyFd, (e as Error).message);
+    cap?.close();
+    await server?.close();
+    throw e;
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onTerm);
+    process.off('SIGHUP', onHup);
+    if (pidWritten && o.pidFile) removePidFile(o.pidFile);
+    if (out) safeFlush(out);
+    if (log) {
+      safeFlush(log);
+      log.close();
+    }
+  }
+}
+
+function sigCount(db: SignatureDb): number {
+  return db.sigCount;
+}
+
+function reportDrops(s: LiveStats, last: { kernel: number; iface: number }, report: (m: string) => void): void {
+  const k = s.droppedKernel - last.kernel;
+  const i = s.droppedInterface - last.iface;
+  last.kernel = s.droppedKernel;
+  last.iface = s.droppedInterface;
+  if (k > 0 || i > 0) {
+    report(`[!] Packets dropped: kernel ${k}, interface ${i} since the last report (totals ${s.droppedKernel}, ${s.droppedInterface} of ${s.received} received).`);
+  }
+}
+
+function safeFlush(w: FdWriter): boolean {
+  try {
+    w.flush();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function openLog(file: string): FdWriter {
+  try {
+    return FdWriter.openAppend(file);
+  } catch (e) {
+    throw new PofError('E_IO', `cannot open log file ${file}: ${(e as Error).message}`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * With -u, SIGHUP reopens the log as the user: a log pof creates is given
+ * to the user; about an existing one it cannot write, pof warns.
+ */
+async function handLogTo(file: string, existed: boolean, user: UserInfo, report: (m: string) => void): Promise<void> {
+  if (!existed) {
+    await chown(file, user.uid, user.gid).catch(() => undefined);
+    return;
+  }
+  const st = await stat(file).catch(() => null);
+  if (!st) return;
+  const writable = st.uid === user.uid ? (st.mode & 0o200) !== 0 : st.gid === user.gid ? (st.mode & 0o020) !== 0 : (st.mode & 0o002) !== 0;
+  if (!writable) {
+    report(
+      `[!] ${user.name} cannot write ${file}: after privileges are dropped, SIGHUP cannot reopen it ` +
+        `(let logrotate use 'create 0640 ${user.name} ...' or 'copytruncate').`,
+    );
+  }
+}
+
+/**
+ * Creates the socket's directory when it is missing (/run/p0f/ in the old
+ * guides), owned by the -u user so that it can remove the socket on exit.
+ */
+async function ensureSocketDir(sock: string, user: UserInfo | null): Promise<void> {
+  const dir = path.dirname(sock);
+  if (await exists(dir)) return;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (user) await chown(dir, user.uid, user.gid);
+  } catch (e) {
+    throw new PofError('E_API', `cannot create the API socket directory ${dir}: ${(e as Error).message}`);
+  }
+}
