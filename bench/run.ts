@@ -11,6 +11,9 @@
  * seed 1) into $POF_BENCH_DIR (default /tmp/pofbench) when missing. Set
  * BENCH_RUNS to change the number of alternating runs (default 3).
  *
+ *   flood    1,000,000 spoofed SYNs with default limits: peak RSS, tables,
+ *            regular clients kept (bench/flood.ts)
+ *
  *   api      the daemon: p0f 3 queries per second and p99 latency (4 pipelining
  *            clients) and live packets per second on lo without loss, each
  *            against p0f 3.09b on the same machine (bench/api.ts)
@@ -22,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 
 import { web } from './web.js';
 import { api } from './api.js';
+import { flood } from './flood.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.POF_SHARED ?? path.resolve(root, '../shared');
@@ -103,7 +107,7 @@ function offline(): void {
   }
 }
 
-const benches: Record<string, () => void | Promise<void>> = { offline, api, web };
+const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web };
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await fn();

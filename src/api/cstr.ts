@@ -7,11 +7,8 @@
 /** Writes `text` into buf[off, off + size). The target bytes must already be zero. */
 export function writeCString(buf: Buffer, off: number, size: number, text: string | null | undefined): void {
   if (!text) return;
-  const bytes = Buffer.from(text, 'utf8');
-  let n = Math.min(bytes.length, size - 1);
-  // Back off over UTF-8 continuation bytes so a character is never split.
-  if (n < bytes.length) while (n > 0 && (bytes[n]! & 0xc0) === 0x80) n--;
-  bytes.copy(buf, off, 0, n);
+  // Buffer#write stops before a character that would not fit whole.
+  buf.write(text, off, size - 1, 'utf8');
 }
 
 /** Reads a C string from buf[off, off + size): up to the first NUL, or the whole field. */

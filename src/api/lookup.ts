@@ -7,11 +7,17 @@
  *   const server = await PofApiServer.listen({ path, lookup: engineLookup(engine, conns) });
  */
 import type { ConnVerdicts } from './conn-verdicts.js';
+import { hostKeyOf, type HostKey } from '../state/hosts.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 
 /** What engineLookup reads from an engine (pof's Engine satisfies it). */
 export interface LookupSource {
-  readonly hosts: { get(addr: string): HostView | undefined; readonly size: number };
+  readonly hosts: {
+    get(addr: string): HostView | undefined;
+    /** Lookup by table key (pof's HostTable), for the byte-address fast path. */
+    getByKey?(key: HostKey): HostView | undefined;
+    readonly size: number;
+  };
   readonly stats?: { readonly packets: number };
 }
 
@@ -26,6 +32,7 @@ export function engineLookup(src: LookupSource, conns: ConnVerdicts, opts: Engin
   const version = opts.version ?? 'pof';
   return {
     host: (addr) => src.hosts.get(addr),
+    hostAt: src.hosts.getByKey ? (buf, off, ver) => src.hosts.getByKey!(hostKeyOf(buf, off, ver)) : undefined,
     connection: (cli, cliPort, srv, srvPort) => conns.get(cli, cliPort, srv, srvPort),
     status: (): StatusInfo => ({
       version,

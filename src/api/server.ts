@@ -22,7 +22,7 @@ import net from 'node:net';
 import { DEFAULT_API_CLIENTS, MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
 import { answerJsonLine, jsonError } from './json.js';
-import type { PofLookup, StatusInfo } from './types.js';
+import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
 import { answerV3, V3_QUERY_SIZE } from './v3.js';
 
@@ -161,6 +161,8 @@ export class PofApiServer {
     v2Misses: 0,
   };
   private readonly lookup: PofLookup;
+  private readonly hostByText: (addr: string) => HostView | undefined;
+  private readonly hostByBytes: ((buf: Uint8Array, off: number, ver: 4 | 6) => HostView | undefined) | undefined;
   private readonly maxClients: number;
   private readonly maxPending: number;
   private readonly pendingTimeoutMs: number;
@@ -185,6 +187,9 @@ export class PofApiServer {
     if (typeof opts.path !== 'string' || !opts.path) throw new PofError('E_CONFIG', 'API socket path is required');
     this.path = opts.path;
     this.lookup = opts.lookup;
+    const lk = opts.lookup;
+    this.hostByText = (addr) => lk.host(addr);
+    this.hostByBytes = lk.hostAt ? (buf, off, ver) => lk.hostAt!(buf, off, ver) : undefined;
     this.maxClients = intOpt('-S (API clients)', opts.maxClients, DEFAULT_API_CLIENTS, 1, MAX_API_CLIENTS);
     this.maxPending = intOpt('maxPending', opts.maxPending, DEFAULT_MAX_PENDING, 0, MAX_PENDING_CAP);
     this.pendingTimeoutMs = intOpt('pendingTimeoutMs', opts.pendingTimeoutMs, DEFAULT_PENDING_TIMEOUT_MS, 1, 3_600_000);
@@ -437,7 +442,7 @@ export class PofApiServer {
       }
       if (left < V3_QUERY_SIZE) break;
       this.stats.queries.v3++;
-      const out = answerV3(buf, off, (a) => this.lookup.host(a));
+      const out = answerV3(buf, off, this.hostByText, this.hostByBytes);
       if (out[4] === 0) this.stats.badQueries++;
       off += V3_QUERY_SIZE;
       s.write(out);

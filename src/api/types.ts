@@ -52,6 +52,11 @@ export interface PofLookup {
    * quad, or eight uncompressed lower-case hex groups).
    */
   host(addr: string): HostView | undefined;
+  /**
+   * Optional fast path: a host by its address bytes at buf[off] (4 bytes for
+   * IPv4, 16 for IPv6), skipping the text form.
+   */
+  hostAt?(buf: Uint8Array, off: number, ver: 4 | 6): HostView | undefined;
   /** The verdicts for one connection (client = the side that sent the SYN). */
   connection(cli: string, cliPort: number, srv: string, srvPort: number): ConnVerdict | undefined;
   /** Optional counters for status queries. */

@@ -226,10 +226,31 @@ export function decodeV3Response(buf: Buffer, off = 0): V3Response {
 }
 
 /** Answers one 21-byte query against a host lookup. */
-export function answerV3(query: Uint8Array, off: number, host: (addr: string) => HostView | undefined): Buffer {
-  const q = decodeV3Query(query, off);
-  if (!q.ok) return encodeV3Response(V3Status.BAD_QUERY);
-  const h = host(q.addr);
+export function answerV3(
+  query: Uint8Array,
+  off: number,
+  host: (addr: string) => HostView | undefined,
+  hostAt?: (buf: Uint8Array, off: number, ver: 4 | 6) => HostView | undefined,
+): Buffer {
+  let h: HostView | undefined;
+  if (hostAt) {
+    // The same checks as decodeV3Query, without building the address text.
+    if (query.length - off < V3_QUERY_SIZE) return encodeV3Response(V3Status.BAD_QUERY);
+    const magic = (query[off]! | (query[off + 1]! << 8) | (query[off + 2]! << 16) | (query[off + 3]! << 24)) >>> 0;
+    const type = query[off + 4];
+    if (magic !== V3_QUERY_MAGIC || (type !== V3_ADDR_IPV4 && type !== V3_ADDR_IPV6)) return encodeV3Response(V3Status.BAD_QUERY);
+    const a = off + 5;
+    if (type === V3_ADDR_IPV4) h = hostAt(query, a, 4);
+    else {
+      let mapped = query[a + 10] === 0xff && query[a + 11] === 0xff;
+      for (let i = 0; mapped && i < 10; i++) if (query[a + i] !== 0) mapped = false;
+      h = mapped ? hostAt(query, a + 12, 4) : hostAt(query, a, 6);
+    }
+  } else {
+    const q = decodeV3Query(query, off);
+    if (!q.ok) return encodeV3Response(V3Status.BAD_QUERY);
+    h = host(q.addr);
+  }
   if (!h) return encodeV3Response(V3Status.NO_MATCH);
   return encodeV3Response(V3Status.OK, hostToV3(h));
 }
