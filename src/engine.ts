@@ -412,6 +412,7 @@ export class Engine implements EngineContext {
       srv: f.server.addr,
       srvPort: f.srvPort,
       subj: toSrv ? 'cli' : 'srv',
+      conn: (f.connText ??= `cli=${f.client.addr}/${f.cliPort}|srv=${f.server.addr}/${f.srvPort}`),
       fields,
       encap: f.encap,
       detail,

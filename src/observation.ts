@@ -65,6 +65,12 @@ export interface Observation {
   srv: string;
   srvPort: number;
   subj: 'cli' | 'srv';
+  /**
+   * "cli=IP/PORT|srv=IP/PORT" as p0f's log prints it, when the producer has
+   * it at hand (the engine keeps one per connection); outputs build it
+   * otherwise.
+   */
+  conn?: string;
   fields: ObservationField[];
   /** True when p0f 3.09b could not have seen this (VLAN, tunnel, ...). */
   encap: boolean;

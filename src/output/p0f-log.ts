@@ -22,7 +22,8 @@ export function logTime(sec: number): string {
 }
 
 export function formatLogLine(o: Observation): string {
-  let s = `[${logTime(o.tsSec)}] mod=${o.mod}|cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}|subj=${o.subj}`;
+  const conn = o.conn ?? `cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}`;
+  let s = `[${logTime(o.tsSec)}] mod=${o.mod}|${conn}|subj=${o.subj}`;
   for (const [k, v] of o.fields) s += `|${k}=${v ?? '???'}`;
   return s + '\n';
 }

@@ -47,6 +47,8 @@ export interface Flow {
   respLen: number;
   /** Application-module state (HTTP). */
   app: unknown;
+  /** "cli=IP/PORT|srv=IP/PORT" for log lines, built on first use. */
+  connText: string | null;
   // table links
   bucket: number;
   next: Flow | null;
@@ -101,6 +103,7 @@ export function newFlow(client: Host, server: Host, k: TupleKey, now: number, sy
     response: null,
     respLen: 0,
     app: null,
+    connText: null,
     bucket: 0,
     next: null,
     prev: null,
