@@ -26,6 +26,9 @@ Usage:
   pof -L                                list network interfaces
   pof query ADDRESS [-s PATH]           ask a running pof (see pof query --help)
   pof check FILE.fp...                  validate signature files
+  pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
+                                        fingerprinting reverse proxy (see pof proxy --help)
+  pof logpipe [-s PATH] [options]       append pof fields to access-log lines on stdin
 
 Options:
 ${helpText(SENSOR_FLAGS)}
@@ -36,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
   const sub = argv[0];
   if (sub === 'check') return runCheck(argv.slice(1), process.stdout, process.stderr);
   if (sub === 'query') return runQuery(argv.slice(1), process.stdout, process.stderr);
+  if (sub === 'proxy') return (await import('./proxy.js')).runProxy(argv.slice(1), process.stdout, process.stderr);
+  if (sub === 'logpipe') return (await import('./logpipe.js')).runLogpipe(argv.slice(1), process.stdin, process.stdout, process.stderr);
 
   const { flags, rest } = parseArgs(argv, SENSOR_FLAGS);
   if (flags.has('help') || flags.has('h')) {

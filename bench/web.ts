@@ -1,0 +1,371 @@
+/**
+ * `npm run bench -- web`: what the web side costs, as ratios against
+ * baselines measured in the same run (autocannon on loopback, every server
+ * in a process of its own, runs interleaved, medians reported).
+ *
+ *   middleware  a node:http hello-world with withPof() vs the bare one:
+ *               socket mode (a pof daemon process answering every
+ *               connection) and in-process mode (a lookup in the server);
+ *               keep-alive load (goal: < 5% fewer requests/s) and a new
+ *               connection per request (one lookup each).
+ *   proxy       `pof proxy` (daemon socket) vs a plain Node reverse proxy
+ *               doing the same forwarding, both in front of the same
+ *               backend (goal: within 15%).
+ *
+ * BENCH_WEB_SECONDS (default 5) per run, BENCH_RUNS (default 3) rounds.
+ * The same file, run as `web.ts serve ROLE PORT [SOCKET]`, is each server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import type { ConnVerdict } from '../src/api/conn-verdicts.js';
+import type { HostView, PofLookup } from '../src/api/types.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 5);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+// ---------------------------------------------------------------- servers
+
+/** A lookup that knows every connection: the daemon's best case, and the same work as a real hit. */
+function everyConnection(): PofLookup {
+  const host: HostView = {
+    addr: '127.0.0.1',
+    ipVer: 4,
+    firstSeen: 1700000000,
+    lastSeen: 1700000100,
+    totalConn: 3,
+    lastOs: { id: 1, line: 1, generic: false, cls: 'unix', name: 'Linux', flavor: '(loopback)', sys: [] },
+    lastQuality: 0,
+    distance: 0,
+    lastUpMin: -1,
+    upModDays: 0,
+    mtu: 65535,
+    linkType: 'loopback',
+    lastNat: 0,
+    lastChg: 0,
+    httpName: null,
+    httpFlavor: null,
+    language: null,
+    badSw: 0,
+  };
+  return {
+    host: (addr) => ({ ...host, addr }),
+    connection: (cli, cliPort, srv, srvPort): ConnVerdict => ({
+      ipVer: 4,
+      cli,
+      cliPort,
+      srv,
+      srvPort,
+      firstSeen: 1700000000,
+      lastSeen: 1700000000,
+      encap: false,
+      sendsyn: false,
+      client: {
+        tcp: {
+          match: { name: 'Linux', flavor: '(loopback)', cls: 'unix', userland: false, generic: false, fuzzy: false },
+          label: 'Linux (loopback)',
+          dist: 0,
+          distUpperBound: false,
+          quality: 0,
+          params: 'none',
+          rawSig: '4:64+0:0:65495:mss*1,7:mss,sok,ts,nop,ws:df,id+:0',
+        },
+        mtu: { mtu: 65535, link: 'loopback' },
+        uptime: null,
+        http: null,
+        nat: null,
+      },
+      server: { tcp: null, mtu: null, uptime: null, http: null, nat: null },
+    }),
+  };
+}
+
+const hello = (res: http.ServerResponse, extra = ''): void => {
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 12 + extra.length });
+  res.end('hello world\n' + extra);
+};
+
+async function serve(role: string, port: number, sock: string, upstream: string): Promise<void> {
+  // Gone with the driver, however it ends.
+  process.on('disconnect', () => process.exit(0));
+  // The driver asks for this process's CPU time around each run.
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.(u.user + u.system);
+    }
+  });
+  const { withPof } = await import('../src/web/node-http.js');
+  const listen = (s: http.Server): void => void s.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+  switch (role) {
+    case 'plain':
+    case 'backend':
+      listen(http.createServer((_req, res) => hello(res)));
+      return;
+    case 'mw-socket':
+      listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50 })));
+      return;
+    case 'mw-inproc':
+      listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { lookup: everyConnection() })));
+      return;
+    case 'daemon': {
+      const { PofApiServer } = await import('../src/api/server.js');
+      await PofApiServer.listen({ path: sock, lookup: everyConnection(), maxClients: 100 });
+      process.stdout.write('ready\n');
+      return;
+    }
+    case 'proxy-pof': {
+      const { createPofProxy } = await import('../src/web/proxy.js');
+      const p = createPofProxy({ upstream, pof: { socket: sock, timeoutMs: 50 } });
+      await p.listen(port, '127.0.0.1');
+      process.stdout.write('ready\n');
+      return;
+    }
+    case 'proxy-plain': {
+      // The baseline: the same forwarding (streamed bodies, hop-by-hop
+      // headers dropped, X-Forwarded-For, kept-alive upstream), no pof.
+      const up = new URL(upstream);
+      const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256 });
+      const hop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+      listen(
+        http.createServer((req, res) => {
+          const headers: http.OutgoingHttpHeaders = {};
+          for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !hop.has(k)) headers[k] = v;
+          headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+          headers['x-forwarded-proto'] = 'http';
+          const upReq = http.request({ agent, host: up.hostname, port: up.port, method: req.method, path: req.url, headers }, (upRes) => {
+            const out: http.OutgoingHttpHeaders = {};
+            for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !hop.has(k)) out[k] = v;
+            res.writeHead(upRes.statusCode ?? 502, out);
+            upRes.pipe(res);
+          });
+          upReq.on('error', () => {
+            res.writeHead(502);
+            res.end();
+          });
+          req.pipe(upReq);
+        }),
+      );
+      return;
+    }
+    default:
+      throw new Error(`unknown role ${role}`);
+  }
+}
+
+// ---------------------------------------------------------------- driver
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface Server {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+async function start(role: string, sock: string, upstream = ''): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, 'serve', role, String(port), sock, upstream], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    child.once('exit', (c) => reject(new Error(`${role} exited with ${c}`)));
+  });
+  child.channel?.unref();
+  return { name: role, port, child };
+}
+
+/** CPU time (user + system, µs) a server process has used so far. */
+function cpuOf(c: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    c.once('message', (m) => resolve(Number(m)));
+    c.send('cpu');
+  });
+}
+
+function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    c.once('exit', () => r());
+    c.kill('SIGTERM');
+  });
+}
+
+interface Load {
+  name: string;
+  connections: number;
+  /** One request per connection ("Connection: close"; the server closes, autocannon reconnects). */
+  close: boolean;
+}
+
+const KEEPALIVE: Load = { name: 'keep-alive', connections: 50, close: false };
+const NEWCONN: Load = { name: 'new connection per request', connections: 20, close: true };
+
+async function measure(port: number, load: Load): Promise<{ rps: number; total: number; errors: number; non2xx: number }> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as (
+    o: Record<string, unknown>,
+  ) => Promise<{ requests: { average: number; total: number }; errors: number; timeouts: number; non2xx: number }>;
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/`,
+    connections: load.connections,
+    duration: seconds,
+    ...(load.close ? { headers: { connection: 'close' } } : {}),
+  });
+  return { rps: r.requests.average, total: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Contender {
+  name: string;
+  server: Server;
+  /** Other processes whose CPU counts for this contender (the daemon). */
+  helpers?: Server[];
+}
+
+/**
+ * Requests/s (median of interleaved runs) and CPU time per request of the
+ * serving process(es). On a busy or small machine the second is the
+ * steadier measure of cost: at saturation, throughput ~ 1 / CPU per request.
+ */
+async function compare(title: string, load: Load, contenders: Contender[], goal: (loss: number) => string): Promise<void> {
+  const rps = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const cpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const helperCpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  let errors = 0;
+  for (let i = 0; i < runs; i++) {
+    // Alternate the order so that warm-up and drift favour no one.
+    const order = i % 2 ? [...contenders].reverse() : contenders;
+    for (const c of order) {
+      const before = await cpuOf(c.server.child);
+      const hb = await Promise.all((c.helpers ?? []).map((h) => cpuOf(h.child)));
+      const r = await measure(c.server.port, load);
+      const after = await cpuOf(c.server.child);
+      const ha = await Promise.all((c.helpers ?? []).map((h) => cpuOf(h.child)));
+      rps.get(c.name)!.push(r.rps);
+      cpu.get(c.name)!.push((after - before) / Math.max(1, r.total));
+      helperCpu.get(c.name)!.push(ha.reduce((a, x, k) => a + x - hb[k]!, 0) / Math.max(1, r.total));
+      errors += r.errors + r.non2xx;
+    }
+  }
+  const base = contenders[0]!.name;
+  const baseRps = median(rps.get(base)!);
+  const baseCpu = median(cpu.get(base)!);
+  console.log(`web: ${title}, ${load.name} (${load.connections} connections, ${runs} x ${seconds} s):`);
+  for (const c of contenders) {
+    const m = median(rps.get(c.name)!);
+    const us = median(cpu.get(c.name)!);
+    const hus = median(helperCpu.get(c.name)!);
+    const runsText = rps.get(c.name)!.map((x) => Math.round(x)).join(', ');
+    const cpuText = `${us.toFixed(1)} us CPU/req` + (c.helpers?.length ? ` (+${hus.toFixed(1)} daemon)` : '');
+    let tail = 'baseline';
+    if (c.name !== base) {
+      const rpsLoss = 1 - m / baseRps;
+      const cpuLoss = 1 - baseCpu / us;
+      tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower; ${goal(cpuLoss)}`;
+    }
+    console.log(`web:   ${c.name.padEnd(27)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
+  }
+  if (errors) console.log(`web:   (${errors} errors or non-2xx answers)`);
+}
+
+/**
+ * The part of a keep-alive request that the middleware adds once the
+ * connection is cached, timed in this process without sockets: a
+ * withPof-wrapped listener against the bare one on the same requests.
+ */
+async function hotPathNs(): Promise<number> {
+  const { withPof } = await import('../src/web/node-http.js');
+  const sockets = Array.from({ length: 50 }, (_, i) => ({ remoteAddress: '127.0.0.1', remotePort: 40000 + i, localAddress: '127.0.0.1', localPort: 80 }));
+  let sink = 0;
+  const bare = (req: http.IncomingMessage): void => {
+    sink += req.pof ? 1 : 0;
+  };
+  const wrapped = withPof(bare, { lookup: everyConnection() });
+  class FakeReq {
+    headers = {};
+    pof: unknown = undefined;
+    constructor(readonly socket: unknown) {}
+  }
+  const time = (fn: (req: http.IncomingMessage, res: http.ServerResponse) => void): number => {
+    const n = 1_000_000;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) fn(new FakeReq(sockets[i % 50]) as unknown as http.IncomingMessage, null as unknown as http.ServerResponse);
+    return ((performance.now() - t0) * 1e6) / n;
+  };
+  const b: number[] = [];
+  const w: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    b.push(time(bare));
+    w.push(time(wrapped));
+  }
+  if (sink < 0) console.log(sink);
+  return Math.max(0, median(w) - median(b));
+}
+
+export async function web(): Promise<void> {
+  const hot = await hotPathNs();
+  console.log(`web: middleware hot path (a keep-alive request on a connection already looked up): ${hot.toFixed(0)} ns per request`);
+  const dir = mkdtempSync(join(tmpdir(), 'pof-bench-web-'));
+  const sock = join(dir, 'pof.sock');
+  const children: ChildProcess[] = [];
+  const launch = async (role: string, upstream = ''): Promise<Server> => {
+    const s = await start(role, sock, upstream);
+    children.push(s.child);
+    return s;
+  };
+  const loss5 = (l: number): string => (l < 0.05 ? 'goal < 5%: met' : 'goal < 5%: missed');
+  const loss15 = (l: number): string => (l <= 0.15 ? 'goal within 15%: met' : 'goal within 15%: missed');
+  try {
+    const daemon = await launch('daemon');
+    const plain = await launch('plain');
+    const mwSock = await launch('mw-socket');
+    const mwIn = await launch('mw-inproc');
+    const mw: Contender[] = [
+      { name: 'node:http (no pof)', server: plain },
+      { name: 'withPof, daemon socket', server: mwSock, helpers: [daemon] },
+      { name: 'withPof, in-process', server: mwIn },
+    ];
+    await compare('middleware', KEEPALIVE, mw, loss5);
+    await compare('middleware', NEWCONN, mw, (l) => `one lookup per connection: ${(l * 100).toFixed(1)}%`);
+    for (const c of [plain, mwSock, mwIn]) await stop(c.child);
+
+    const backend = await launch('backend');
+    const upstream = `http://127.0.0.1:${backend.port}`;
+    const pp = await launch('proxy-plain', upstream);
+    const pofp = await launch('proxy-pof', upstream);
+    const px: Contender[] = [
+      { name: 'plain Node reverse proxy', server: pp },
+      { name: 'pof proxy (daemon socket)', server: pofp, helpers: [daemon] },
+    ];
+    await compare('proxy', KEEPALIVE, px, loss15);
+    await compare('proxy', NEWCONN, px, loss15);
+  } finally {
+    for (const c of children) await stop(c);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  if (process.argv[2] === 'serve') {
+    await serve(process.argv[3]!, Number(process.argv[4]), process.argv[5] ?? '', process.argv[6] ?? '');
+  } else {
+    await web();
+  }
+}

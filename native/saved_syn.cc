@@ -1,0 +1,120 @@
+// Saved SYNs (Linux): a listening TCP socket with TCP_SAVE_SYN keeps the
+// headers of each connection's SYN, and the accepted socket hands them out
+// once with getsockopt(TCP_SAVED_SYN). pof fingerprints those bytes without
+// a capture, without root. The TypeScript side is src/web/saved-syn.ts.
+//
+//   setSaveSyn(fd, mode)  mode 0 off, 1 IP + TCP headers, 2 link header too
+//                         (Linux 5.10+); throws an Error with `code` (errno
+//                         name) on failure
+//   getSavedSyn(fd)       Buffer with the saved headers, or null when the
+//                         kernel has none (already read, not enabled, or a
+//                         connection accepted before it was)
+//   supported             true on Linux
+
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if defined(__linux__)
+#include <netinet/in.h>
+#include <sys/socket.h>
+#ifndef TCP_SAVE_SYN
+#define TCP_SAVE_SYN 27
+#endif
+#ifndef TCP_SAVED_SYN
+#define TCP_SAVED_SYN 28
+#endif
+#endif
+
+namespace {
+
+[[noreturn]] void ThrowErrno(Napi::Env env, const char* what, int err) {
+  Napi::Error e = Napi::Error::New(env, std::string(what) + ": " + std::strerror(err));
+  const char* name = "EUNKNOWN";
+  switch (err) {
+    case EBADF: name = "EBADF"; break;
+    case EINVAL: name = "EINVAL"; break;
+    case ENOTSOCK: name = "ENOTSOCK"; break;
+    case ENOPROTOOPT: name = "ENOPROTOOPT"; break;
+    case EOPNOTSUPP: name = "EOPNOTSUPP"; break;
+    case EPERM: name = "EPERM"; break;
+    case ENOMEM: name = "ENOMEM"; break;
+    default: break;
+  }
+  e.Value().Set("code", Napi::String::New(env, name));
+  e.Value().Set("errno", Napi::Number::New(env, err));
+  throw e;
+}
+
+int FdArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "a file descriptor (number) is required");
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd < 0) throw Napi::TypeError::New(info.Env(), "the file descriptor must be >= 0");
+  return fd;
+}
+
+Napi::Value SetSaveSyn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info);
+  int mode = 1;
+  if (info.Length() > 1) {
+    if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "mode must be 0, 1 or 2");
+    mode = info[1].As<Napi::Number>().Int32Value();
+    if (mode < 0 || mode > 2) throw Napi::TypeError::New(env, "mode must be 0, 1 or 2");
+  }
+#if defined(__linux__)
+  if (setsockopt(fd, IPPROTO_TCP, TCP_SAVE_SYN, &mode, sizeof(mode)) != 0) ThrowErrno(env, "setsockopt(TCP_SAVE_SYN)", errno);
+  return env.Undefined();
+#else
+  (void)fd;
+  ThrowErrno(env, "TCP_SAVE_SYN", EOPNOTSUPP);
+#endif
+}
+
+Napi::Value GetSavedSyn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info);
+#if defined(__linux__)
+  // Link (up to 14 + VLAN), IP (60 / 40 + extension headers) and TCP (60)
+  // headers fit in 512 bytes; the kernel says so (EINVAL + the size) when not.
+  std::vector<unsigned char> buf(512);
+  for (int attempt = 0; attempt < 2; attempt++) {
+    socklen_t len = static_cast<socklen_t>(buf.size());
+    if (getsockopt(fd, IPPROTO_TCP, TCP_SAVED_SYN, buf.data(), &len) == 0) {
+      if (len == 0) return env.Null();
+      return Napi::Buffer<unsigned char>::Copy(env, buf.data(), len);
+    }
+    int err = errno;
+    if (err == ENOENT) return env.Null();
+    if (err == EINVAL && len > buf.size() && len <= 65536) {
+      buf.resize(len);
+      continue;
+    }
+    ThrowErrno(env, "getsockopt(TCP_SAVED_SYN)", err);
+  }
+  return env.Null();
+#else
+  (void)fd;
+  ThrowErrno(env, "TCP_SAVED_SYN", EOPNOTSUPP);
+#endif
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setSaveSyn", Napi::Function::New(env, SetSaveSyn, "setSaveSyn"));
+  exports.Set("getSavedSyn", Napi::Function::New(env, GetSavedSyn, "getSavedSyn"));
+#if defined(__linux__)
+  exports.Set("supported", Napi::Boolean::New(env, true));
+#else
+  exports.Set("supported", Napi::Boolean::New(env, false));
+#endif
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(pof_saved_syn, Init)

@@ -1,0 +1,156 @@
+/**
+ * `pof logpipe`: appends pof's fields to access-log lines read on standard
+ * input (see src/web/logpipe.ts). For Apache:
+ *
+ *   LogFormat "%a %{remote}p %A %p %h %l %u %t \"%r\" %>s %b" pofpipe
+ *   CustomLog "|/usr/bin/pof logpipe -s /run/pof.sock --cut 4 -o /var/log/apache2/access.log" pofpipe
+ *
+ * Each line waits at most --timeout ms; a dead daemon costs nothing more
+ * than its lines' pof_err. SIGHUP reopens -o FILE.
+ */
+import type { Readable } from 'node:stream';
+
+import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { isPofError, PofError } from '../errors.js';
+import { LogFile } from '../web/log-file.js';
+import { DEFAULT_LOGPIPE_APPEND, DEFAULT_LOGPIPE_TIMEOUT_MS, LogPipe } from '../web/logpipe.js';
+import { DaemonSource } from '../web/sources.js';
+import { helpText, parseArgs, type FlagSpec } from './args.js';
+
+interface Out {
+  write(s: string): unknown;
+}
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: 's', takesValue: true, valueName: 'PATH', help: `the pof daemon's socket (default ${DEFAULT_API_SOCKET})` },
+  { name: 'addr-field', takesValue: true, valueName: 'N', help: "field holding the client's address (default 1)" },
+  { name: 'port-field', takesValue: true, valueName: 'N', help: "field holding the client's port (default 2; 0 = none: by address)" },
+  { name: 'srv-field', takesValue: true, valueName: 'N', help: "field holding the server's address" },
+  { name: 'srv-port-field', takesValue: true, valueName: 'N', help: "field holding the server's port" },
+  { name: 'srv', takesValue: true, valueName: 'ADDR', help: "the server's address, when lines lack it" },
+  { name: 'srv-port', takesValue: true, valueName: 'N', help: "the server's port, when lines lack it" },
+  { name: 'append', takesValue: true, valueName: 'FMT', help: 'what to append, in LogFormat syntax (%{pof_genre}e ...)' },
+  { name: 'cut', takesValue: true, valueName: 'N', help: 'drop the first N fields from the output' },
+  { name: 'timeout', takesValue: true, valueName: 'MS', help: `longest wait per line (default ${DEFAULT_LOGPIPE_TIMEOUT_MS})` },
+  { name: 'o', takesValue: true, valueName: 'FILE', help: 'append to FILE (reopened on SIGHUP) instead of stdout' },
+  { name: 'help', takesValue: false, help: 'show this help' },
+  { name: 'h', takesValue: false, help: 'show this help' },
+];
+
+const USAGE = `Usage: pof logpipe [-s PATH] [--addr-field N] [--port-field N] [--srv-field N --srv-port-field N]
+                   [--append FMT] [--cut N] [--timeout MS] [-o FILE]
+Reads access-log lines that carry the client's address and port, appends
+what the pof daemon knows about that connection, and writes them on.
+Default append: '${DEFAULT_LOGPIPE_APPEND}'
+
+${helpText(FLAGS)}
+`;
+
+function intFlag(flags: Map<string, string | true>, name: string, lo: number, hi: number): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) {
+    throw new PofError('E_USAGE', `--${name} wants a number in ${lo}..${hi}`);
+  }
+  return Number(v);
+}
+
+/** `pof logpipe ...`: until standard input ends. 0 done, 1 error, 2 usage. */
+export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, stderr: Out): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    stdout.write(USAGE);
+    return 0;
+  }
+  let pipe: LogPipe;
+  let out: LogFile;
+  let source: DaemonSource;
+  try {
+    const { flags, rest } = parseArgs(argv, FLAGS);
+    if (rest.length) throw new PofError('E_USAGE', `unexpected argument '${rest[0]}' (see pof logpipe --help)`);
+    const str = (k: string): string | undefined => {
+      const v = flags.get(k);
+      return typeof v === 'string' ? v : undefined;
+    };
+    out = new LogFile({ file: str('o'), stream: str('o') ? undefined : (stdout as unknown as { write(s: string): unknown }) });
+    source = new DaemonSource({ path: str('s') ?? DEFAULT_API_SOCKET });
+    try {
+      pipe = new LogPipe({
+        source,
+        addrField: intFlag(flags, 'addr-field', 1, 1000),
+        portField: intFlag(flags, 'port-field', 0, 1000),
+        srvField: intFlag(flags, 'srv-field', 1, 1000),
+        srvPortField: intFlag(flags, 'srv-port-field', 1, 1000),
+        srv: str('srv'),
+        srvPort: intFlag(flags, 'srv-port', 0, 65535),
+        append: str('append'),
+        cut: intFlag(flags, 'cut', 0, 1000),
+        timeoutMs: intFlag(flags, 'timeout', 1, 60000),
+        write: (text) => out.write(text),
+      });
+    } catch (e) {
+      await source.close();
+      await out.close();
+      if (isPofError(e) && e.code === 'E_CONFIG') throw new PofError('E_USAGE', e.message);
+      throw e;
+    }
+  } catch (e) {
+    if (isPofError(e)) {
+      stderr.write(`pof logpipe: ${e.message}\n`);
+      return e.code === 'E_USAGE' ? 2 : 1;
+    }
+    throw e;
+  }
+
+  await new Promise<void>((resolve) => {
+    let partial = '';
+    let paused = false;
+    const check = (): void => {
+      if (paused && !pipe.full && !out.behind) {
+        paused = false;
+        stdin.resume();
+      }
+    };
+    const timer = setInterval(check, 5);
+    timer.unref();
+    stdin.setEncoding('latin1');
+    stdin.on('data', (chunk: string) => {
+      const text = partial + chunk;
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        if (nl === -1) break;
+        let line = text.slice(start, nl);
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        pipe.push(line);
+        start = nl + 1;
+      }
+      partial = text.slice(start);
+      if (partial.length > 1 << 20) {
+        pipe.push(partial);
+        partial = '';
+      }
+      if (!paused && (pipe.full || out.behind)) {
+        paused = true;
+        stdin.pause();
+      }
+    });
+    const done = (): void => {
+      clearInterval(timer);
+      if (partial) pipe.push(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
+      partial = '';
+      resolve();
+    };
+    stdin.once('end', done);
+    stdin.once('error', (e) => {
+      stderr.write(`pof logpipe: reading input: ${e.message}\n`);
+      done();
+    });
+  });
+  await pipe.drain();
+  await source.close();
+  await out.close();
+  if (pipe.stats.errors && pipe.stats.errors === pipe.stats.lines) {
+    stderr.write(`pof logpipe: no line could be looked up (${pipe.stats.errors} errors)\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,196 @@
+/**
+ * `pof proxy`: a reverse proxy that fingerprints each client connection and
+ * forwards X-Pof-* headers to the backend (see src/web/proxy.ts).
+ *
+ *   pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE] [--saved-syn]
+ *             [--access-log FILE] [--log-format FMT] [--tls-cert F --tls-key F]
+ *
+ * Verdicts come from a pof daemon (-s, default /run/pof.sock), from a
+ * sensor of its own on an interface (-i, needs root), and/or from the SYNs
+ * the kernel saved for the listening socket (--saved-syn, Linux, no root).
+ * Runs until SIGINT or SIGTERM; SIGHUP reopens the access log.
+ */
+import { readFileSync } from 'node:fs';
+import type net from 'node:net';
+
+import { ConnVerdicts } from '../api/conn-verdicts.js';
+import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { openLive, type LiveCapture } from '../capture/live.js';
+import { loadSignatures } from '../db/load.js';
+import { Engine } from '../engine.js';
+import { isPofError, PofError } from '../errors.js';
+import { HttpModule } from '../state/http-module.js';
+import { AccessLog } from '../web/access-log.js';
+import type { PofOptions, WaitFor } from '../web/core.js';
+import { createPofProxy } from '../web/proxy.js';
+import { DEFAULT_SIGNATURES } from '../web/saved-syn.js';
+import { helpText, parseArgs, type FlagSpec } from './args.js';
+
+interface Out {
+  write(s: string): unknown;
+}
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'listen', takesValue: true, valueName: 'ADDR:PORT', help: 'where to listen (e.g. 0.0.0.0:80, [::]:443, :8080)' },
+  { name: 'upstream', takesValue: true, valueName: 'URL', help: 'the backend, e.g. http://127.0.0.1:8080' },
+  { name: 's', takesValue: true, valueName: 'PATH', help: `ask the pof daemon on this socket (default ${DEFAULT_API_SOCKET})` },
+  { name: 'i', takesValue: true, valueName: 'IFACE', help: 'run a sensor of its own on this interface (root)' },
+  { name: 'saved-syn', takesValue: false, help: "fingerprint the SYNs the kernel saved (Linux TCP_SAVE_SYN; no root)" },
+  { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database for -i / --saved-syn' },
+  { name: 'access-log', takesValue: true, valueName: 'FILE', help: "write an access log ('-' = stdout); SIGHUP reopens it" },
+  { name: 'log-format', takesValue: true, valueName: 'FMT', help: 'Apache LogFormat string or nickname (default pof_combined)' },
+  { name: 'tls-cert', takesValue: true, valueName: 'FILE', help: 'terminate TLS with this certificate (PEM)' },
+  { name: 'tls-key', takesValue: true, valueName: 'FILE', help: '... and this key (PEM)' },
+  { name: 'timeout', takesValue: true, valueName: 'MS', help: 'longest a request waits for pof (default 20)' },
+  { name: 'wait', takesValue: true, valueName: 'WHAT', help: "wait for 'syn' (default), 'http' or 'none'" },
+  { name: 'help', takesValue: false, help: 'show this help' },
+  { name: 'h', takesValue: false, help: 'show this help' },
+];
+
+const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE] [--saved-syn]
+                 [--access-log FILE] [--log-format FMT] [--tls-cert FILE --tls-key FILE]
+A reverse proxy that fingerprints each client connection and forwards
+X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed).
+
+${helpText(FLAGS)}
+`;
+
+/** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */
+export function parseListen(v: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v) ?? /^()()(\d{1,5})$/.exec(v);
+  if (!m) throw new PofError('E_USAGE', `--listen wants ADDR:PORT (got '${v}')`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new PofError('E_USAGE', `--listen: port out of range in '${v}'`);
+  const host = m[1] ?? (m[2] || undefined);
+  return { host, port };
+}
+
+export interface RunningProxy {
+  readonly address: net.AddressInfo;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new PofError('E_USAGE', `--${flag}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Starts the proxy from command-line arguments (what runProxy runs until a signal). */
+export async function startProxy(argv: string[], stderr: Out): Promise<RunningProxy> {
+  const { flags, rest } = parseArgs(argv, FLAGS);
+  if (rest.length) throw new PofError('E_USAGE', `unexpected argument '${rest[0]}' (see pof proxy --help)`);
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const listenText = str('listen');
+  const upstream = str('upstream');
+  if (!listenText) throw new PofError('E_USAGE', '--listen ADDR:PORT is required');
+  if (!upstream) throw new PofError('E_USAGE', '--upstream URL is required');
+  const listen = parseListen(listenText);
+  if (flags.has('s') && flags.has('i')) throw new PofError('E_USAGE', '-s and -i cannot be used together');
+  const certFile = str('tls-cert');
+  const keyFile = str('tls-key');
+  if (!!certFile !== !!keyFile) throw new PofError('E_USAGE', '--tls-cert and --tls-key go together');
+  let timeoutMs: number | undefined;
+  if (flags.has('timeout')) {
+    const t = str('timeout')!;
+    if (!/^\d+$/.test(t)) throw new PofError('E_USAGE', `--timeout wants milliseconds (got '${t}')`);
+    timeoutMs = Number(t);
+  }
+  const wait = str('wait');
+  if (wait !== undefined && wait !== 'syn' && wait !== 'http' && wait !== 'none') throw new PofError('E_USAGE', "--wait wants 'syn', 'http' or 'none'");
+  const savedSyn = flags.has('saved-syn');
+  const iface = str('i');
+  const dbFile = str('f');
+
+  const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined };
+  let capture: LiveCapture | null = null;
+  let startSensor: ((port: number) => void) | null = null;
+  const db = iface || (savedSyn && dbFile) ? loadSignatures(dbFile ?? DEFAULT_SIGNATURES) : null;
+  if (savedSyn) pofOpts.savedSyn = db ? { db } : true;
+  if (iface) {
+    const conns = new ConnVerdicts();
+    const engine = new Engine({ db: db! }, (o) => conns.observe(o));
+    engine.addModule(new HttpModule());
+    pofOpts.engine = engine;
+    pofOpts.conns = conns;
+    startSensor = (port) => {
+      capture = openLive({ iface, filter: `tcp port ${port}` });
+      capture.onPackets((rec) => engine.handle(rec));
+      capture.onError((e) => stderr.write(`pof proxy: ${e.message}\n`));
+      if (capture.warning) stderr.write(`pof proxy: ${capture.warning}\n`);
+    };
+  } else if (flags.has('s') || !savedSyn) {
+    pofOpts.socket = str('s') ?? DEFAULT_API_SOCKET;
+  }
+
+  const accessLogFile = str('access-log');
+  const accessLog = accessLogFile ? new AccessLog({ file: accessLogFile, format: str('log-format') ?? 'pof_combined' }) : undefined;
+  if (!accessLogFile && flags.has('log-format')) throw new PofError('E_USAGE', '--log-format goes with --access-log');
+
+  const proxy = createPofProxy({
+    upstream,
+    pof: pofOpts,
+    accessLog,
+    tls: certFile ? { cert: readPem('tls-cert', certFile), key: readPem('tls-key', keyFile!) } : undefined,
+    onError: (e) => stderr.write(`pof proxy: upstream: ${e.message}\n`),
+  });
+  // With a fixed port the sensor starts first, so that no SYN is missed.
+  if (startSensor && listen.port) startSensor(listen.port);
+  let address: net.AddressInfo;
+  try {
+    address = await proxy.listen(listen.port, listen.host);
+  } catch (e) {
+    (capture as LiveCapture | null)?.close();
+    await proxy.close();
+    await accessLog?.close();
+    throw new PofError('E_IO', `cannot listen on ${listenText}: ${(e as Error).message}`);
+  }
+  if (startSensor && !listen.port) startSensor(address.port);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${certFile ? 'https' : 'http'}://${host}:${address.port}`;
+  return {
+    address,
+    url,
+    async close() {
+      (capture as LiveCapture | null)?.close();
+      await proxy.close();
+      await accessLog?.close();
+    },
+  };
+}
+
+/** `pof proxy ...`: runs until SIGINT / SIGTERM; 0 on a clean stop, 1 on errors, 2 on usage. */
+export async function runProxy(argv: string[], stdout: Out, stderr: Out): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    stdout.write(USAGE);
+    return 0;
+  }
+  let running: RunningProxy;
+  try {
+    running = await startProxy(argv, stderr);
+  } catch (e) {
+    if (isPofError(e)) {
+      stderr.write(`pof proxy: ${e.message}\n`);
+      return e.code === 'E_USAGE' ? 2 : 1;
+    }
+    throw e;
+  }
+  stdout.write(`pof proxy: listening on ${running.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await running.close();
+  return 0;
+}

@@ -1,0 +1,193 @@
+/**
+ * Access logs in Apache's LogFormat language, pof variables included:
+ *
+ *   const log = new AccessLog({ format: 'pof_combined', file: '/var/log/app/access.log' });
+ *   app.use(pofExpress({ socket: '/run/pof.sock' }));
+ *   app.use(log.handler);
+ *
+ * A file is opened for appending and reopened on SIGHUP (logrotate's
+ * postrotate `kill -HUP`); '-' or no file writes to stdout. Writing never
+ * holds a request up: when the output cannot keep up, lines beyond
+ * `maxBufferBytes` are dropped and counted.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
+
+import { PofError } from '../errors.js';
+import { connTuple } from './core.js';
+import { LogFile, type LogSink } from './log-file.js';
+
+export type { LogSink };
+import { compileLogFormat, type CompiledLogFormat, type LogFormatOptions, type LogRecord } from './log-format.js';
+
+export const DEFAULT_LOG_FORMAT = 'combined';
+export const DEFAULT_MAX_LOG_BUFFER = 4 * 1024 * 1024;
+
+export interface AccessLogOptions extends LogFormatOptions {
+  /** A LogFormat string or nickname (common, combined, pof, pof_combined, ...); default combined. */
+  format?: string;
+  /** File to append to; '-' for stdout. */
+  file?: string;
+  /** Or any writable (a stream, a test buffer). */
+  stream?: LogSink;
+  /** Reopen the file on SIGHUP (default true with a file). */
+  reopenOnSighup?: boolean;
+  /** Other %{VAR}e variables. */
+  env?: Record<string, string> | ((req: IncomingMessage, name: string) => string | undefined);
+  /** Unwritten bytes beyond which lines are dropped (default 4 MiB). */
+  maxBufferBytes?: number;
+}
+
+interface Tracked {
+  startMs: number;
+  startPerf: number;
+  bytesOut: number;
+  keepAliveCount: number;
+}
+
+const requestsOnSocket = new WeakMap<object, number>();
+
+export class AccessLog {
+  readonly format: string;
+  private readonly compiled: CompiledLogFormat;
+  private readonly env: AccessLogOptions['env'];
+  private readonly out: LogFile;
+  /** Lines written, and dropped because the output fell behind. */
+  written = 0;
+  dropped = 0;
+  /** The last error formatting a line. */
+  lastError: Error | null = null;
+
+  constructor(opts: AccessLogOptions = {}) {
+    if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'access log: options must be an object');
+    this.format = opts.format ?? DEFAULT_LOG_FORMAT;
+    this.compiled = compileLogFormat(this.format, opts, os.hostname());
+    if (opts.env !== undefined && typeof opts.env !== 'function' && (typeof opts.env !== 'object' || opts.env === null)) {
+      throw new PofError('E_CONFIG', 'access log: env must be an object or a function');
+    }
+    this.env = opts.env;
+    this.out = new LogFile({
+      file: opts.file,
+      stream: opts.stream,
+      reopenOnSighup: opts.reopenOnSighup,
+      highWaterBytes: opts.maxBufferBytes ?? DEFAULT_MAX_LOG_BUFFER,
+    });
+    this.handler = this.handler.bind(this);
+    this.track = this.track.bind(this);
+  }
+
+  /** Reopens the file (after logrotate moved it). */
+  reopen(): void {
+    this.out.reopen();
+  }
+
+  /** The output's last write error, if any. */
+  get outputError(): Error | null {
+    return this.out.lastError;
+  }
+
+  /** Starts timing a request; the line is written when its response closes. */
+  track(req: IncomingMessage, res: ServerResponse): void {
+    const sock = req.socket;
+    const n = requestsOnSocket.get(sock) ?? 0;
+    requestsOnSocket.set(sock, n + 1);
+    const t: Tracked = { startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
+    const write = res.write;
+    const end = res.end;
+    const count = (chunk: unknown, enc: unknown): void => {
+      if (typeof chunk === 'string') t.bytesOut += Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
+      else if (chunk instanceof Uint8Array) t.bytesOut += chunk.byteLength;
+    };
+    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      count(chunk, rest[0]);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as ServerResponse['write'];
+    res.end = function (this: ServerResponse, ...args: unknown[]) {
+      if (args.length && typeof args[0] !== 'function') count(args[0], args[1]);
+      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as ServerResponse['end'];
+    res.once('close', () => this.log(req, res, t));
+  }
+
+  /** Connect / Express middleware: `app.use(log.handler)`. */
+  handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void {
+    this.track(req, res);
+    next?.();
+  }
+
+  /** Koa middleware: `app.use(log.koa())`. */
+  koa(): (ctx: { req: IncomingMessage; res: ServerResponse }, next: () => Promise<unknown>) => Promise<unknown> {
+    return (ctx, next) => {
+      this.track(ctx.req, ctx.res);
+      return next();
+    };
+  }
+
+  /** Fastify hook: `app.addHook('onRequest', log.fastifyHook())`. */
+  fastifyHook(): (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: () => void) => void {
+    return (request, reply, done) => {
+      this.track(request.raw, reply.raw);
+      done();
+    };
+  }
+
+  /** The line for a finished request (without writing it). */
+  line(req: IncomingMessage, res: ServerResponse, t: Tracked): string {
+    return this.compiled(this.record(req, res, t));
+  }
+
+  private record(req: IncomingMessage, res: ServerResponse, t: Tracked): LogRecord {
+    const tuple = connTuple(req.socket);
+    const envOpt = this.env;
+    const aborted = !res.writableFinished;
+    return {
+      method: req.method ?? '-',
+      url: req.url ?? '-',
+      httpVersion: req.httpVersion,
+      headersIn: req.headers,
+      headerOut: (name) => {
+        const v = res.getHeader(name);
+        if (v === undefined) return undefined;
+        return Array.isArray(v) ? v.join(', ') : String(v);
+      },
+      status: res.statusCode,
+      bytesOut: t.bytesOut,
+      cli: tuple?.cli ?? req.socket.remoteAddress ?? '-',
+      cliPort: tuple?.cliPort ?? req.socket.remotePort ?? 0,
+      srv: tuple?.srv ?? req.socket.localAddress ?? '-',
+      srvPort: tuple?.srvPort ?? req.socket.localPort ?? 0,
+      startMs: t.startMs,
+      durationUs: (performance.now() - t.startPerf) * 1000,
+      keepAliveCount: t.keepAliveCount,
+      connStatus: aborted ? 'X' : (res as ServerResponse & { shouldKeepAlive?: boolean }).shouldKeepAlive ? '+' : '-',
+      pof: req.pof,
+      env: envOpt === undefined ? undefined : typeof envOpt === 'function' ? (name) => envOpt(req, name) : (name) => envOpt[name],
+    };
+  }
+
+  private log(req: IncomingMessage, res: ServerResponse, t: Tracked): void {
+    let text: string;
+    try {
+      text = this.line(req, res, t) + '\n';
+    } catch (e) {
+      this.lastError = e as Error;
+      return;
+    }
+    this.writeLine(text);
+  }
+
+  /** Writes one finished line (with its newline), or drops it when the output is behind. */
+  writeLine(text: string): void {
+    if (this.out.behind) {
+      this.dropped++;
+      return;
+    }
+    this.written++;
+    this.out.write(text);
+  }
+
+  /** Stops logging; flushes and closes a file. */
+  close(): Promise<void> {
+    return this.out.close();
+  }
+}

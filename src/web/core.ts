@@ -1,0 +1,396 @@
+/**
+ * The core every web adapter shares: from a request's socket to a PofResult.
+ *
+ *   - finds the connection's 4-tuple (IPv4-mapped IPv6 addresses as IPv4,
+ *     IPv6 in pof's canonical text),
+ *   - reads the saved SYN when asked to (Linux TCP_SAVE_SYN) and matches it,
+ *   - asks pof (an engine in this process or the daemon's socket), waiting
+ *     up to `timeoutMs` for the connection's verdict to appear,
+ *   - caches the result on the TCP connection, so keep-alive requests ask
+ *     once (errors are asked again after `retryErrorsMs`).
+ *
+ * Nothing here fails a request: whatever goes wrong ends as a result whose
+ * `err` (pof_err) says why, within the timeout.
+ */
+import type net from 'node:net';
+
+import type { PofClient } from '../api/client.js';
+import type { ConnVerdicts } from '../api/conn-verdicts.js';
+import type { JsonConn } from '../api/json.js';
+import { engineLookup, type LookupSource } from '../api/lookup.js';
+import type { PofLookup } from '../api/types.js';
+import type { SignatureDb } from '../db/types.js';
+import { PofError } from '../errors.js';
+import { addrToString, parseAddress } from '../state/addr.js';
+import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
+import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
+import { DaemonSource, lookupSource, type PofSource } from './sources.js';
+
+export const DEFAULT_TIMEOUT_MS = 20;
+export const MAX_TIMEOUT_MS = 60_000;
+export const DEFAULT_RETRY_MS = 2;
+export const DEFAULT_RETRY_ERRORS_MS = 1000;
+
+/** What to wait for (up to timeoutMs) before answering. */
+export type WaitFor = 'none' | 'syn' | 'http';
+
+export interface PofOptions {
+  /** The pof daemon's API socket (`pof -s PATH`). */
+  socket?: string;
+  /** Or a PofClient of your own (not closed by close()). */
+  client?: PofClient;
+  /** Or an engine in this process with its connection verdicts. */
+  engine?: LookupSource;
+  conns?: ConnVerdicts;
+  /** Or any lookup (engineLookup(...), a test double). */
+  lookup?: PofLookup;
+  /**
+   * Fingerprint each connection's SYN as the kernel saved it (Linux
+   * TCP_SAVE_SYN; see saved-syn.ts). Works alone, or before a daemon /
+   * engine that adds what only traffic watching gives.
+   */
+  savedSyn?: boolean | { db?: SignatureDb; signatures?: string };
+  /** Longest a request waits for pof, ms (default 20). */
+  timeoutMs?: number;
+  /**
+   * 'syn' (default): wait (up to timeoutMs) until the connection's SYN
+   * verdict is known; 'http': also its HTTP verdict; 'none': take the first
+   * answer.
+   */
+  waitFor?: WaitFor;
+  /** Pause between two questions while waiting, ms (default 2). */
+  retryMs?: number;
+  /** A connection whose lookup failed is asked again after this, ms (default 1000). */
+  retryErrorsMs?: number;
+  /** Which mod_pof variables to expose (and forward, for the proxy); default all. */
+  fields?: readonly PofVarName[];
+}
+
+export interface PofCoreStats {
+  /** Connections looked up (cache misses). */
+  lookups: number;
+  /** Requests answered from the connection cache. */
+  cached: number;
+  /** Questions asked of the source (polls included). */
+  asked: number;
+  /** Lookups that ended with an error. */
+  errors: number;
+  /** Connections with a saved SYN read. */
+  savedSyns: number;
+}
+
+export interface PofCore {
+  readonly options: Readonly<ResolvedOptions>;
+  readonly stats: PofCoreStats;
+  /**
+   * The result for a request's socket: a value when cached, else a promise
+   * (never rejected; settles within timeoutMs plus a few ms).
+   */
+  get(socket: net.Socket): PofResult | Promise<PofResult>;
+  /** The cached result, if any, without asking. */
+  peek(socket: net.Socket): PofResult | undefined;
+  /** Reads (and caches) the saved SYN of a new connection; call it on 'connection'. */
+  onConnection(socket: net.Socket): void;
+  /** Turns saved SYNs on for a server (when savedSyn is set). */
+  attachServer(server: net.Server): void;
+  close(): Promise<void>;
+}
+
+interface ResolvedOptions {
+  timeoutMs: number;
+  waitFor: WaitFor;
+  retryMs: number;
+  retryErrorsMs: number;
+  fields: readonly PofVarName[];
+  savedSyn: boolean;
+  source: 'daemon' | 'engine' | 'lookup' | 'none';
+}
+
+function intOpt(name: string, v: unknown, dflt: number, lo: number, hi: number): number {
+  const n = v ?? dflt;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) {
+    throw new PofError('E_CONFIG', `pof middleware: ${name} must be an integer in ${lo}..${hi} (got ${String(v)})`);
+  }
+  return n;
+}
+
+/** The 4-tuple of an accepted socket, or null (closed, not TCP). */
+export function connTuple(socket: net.Socket): ConnTuple | null {
+  const ra = socket.remoteAddress;
+  const la = socket.localAddress;
+  const rp = socket.remotePort;
+  const lp = socket.localPort;
+  if (!ra || !la || rp === undefined || lp === undefined) return null;
+  const c = parseAddress(ra);
+  const s = parseAddress(la);
+  if (!c || !s || c.ver !== s.ver) return null;
+  return {
+    ipVer: c.ver,
+    cli: c.ver === 4 && !ra.includes(':') ? ra : addrToString(c.bytes, 0, c.ver),
+    cliPort: rp,
+    srv: s.ver === 4 && !la.includes(':') ? la : addrToString(s.bytes, 0, s.ver),
+    srvPort: lp,
+  };
+}
+
+interface Entry {
+  result: PofResult | null;
+  pending: Promise<PofResult> | null;
+  at: number;
+  syn: SynVerdict | null;
+  synErr: string | null;
+  synRead: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function satisfied(a: PofAnswer | null, waitFor: WaitFor, syn: SynVerdict | null): boolean {
+  if (waitFor === 'none') return true;
+  const side = a?.conn?.client;
+  if (waitFor === 'syn') return syn !== null || !!side?.tcp;
+  return !!side?.http;
+}
+
+function emptySide(): JsonConn['client'] {
+  return { tcp: null, mtu: null, uptime: null, http: null, nat: null };
+}
+
+/** The source's answer with the saved SYN's verdict in place of (or as) the connection's TCP facts. */
+function withSyn(t: ConnTuple, a: PofAnswer | null, syn: SynVerdict): PofAnswer {
+  const conn: JsonConn = a?.conn
+    ? { ...a.conn, client: { ...a.conn.client } }
+    : {
+        ip_version: t.ipVer,
+        cli: { addr: t.cli, port: t.cliPort },
+        srv: { addr: t.srv, port: t.srvPort },
+        first_seen: Math.floor(Date.now() / 1000),
+        last_seen: Math.floor(Date.now() / 1000),
+        encap: false,
+        sendsyn: false,
+        client: emptySide(),
+        server: emptySide(),
+      };
+  conn.client.tcp = syn.tcp;
+  if (syn.mtu) conn.client.mtu = syn.mtu;
+  return { host: a?.host ?? null, conn };
+}
+
+/**
+ * Builds the shared core from validated options. Exactly one of socket,
+ * client, engine (+conns) or lookup may be given; savedSyn may be given
+ * with any of them or alone.
+ */
+export function createPofCore(opts: PofOptions = {}): PofCore {
+  if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof middleware: options must be an object');
+  const given = [opts.socket !== undefined, opts.client !== undefined, opts.engine !== undefined, opts.lookup !== undefined].filter(Boolean).length;
+  if (given > 1) throw new PofError('E_CONFIG', 'pof middleware: give one of socket, client, engine (with conns) or lookup');
+  if (opts.socket !== undefined && (typeof opts.socket !== 'string' || !opts.socket || opts.socket.includes('\0'))) {
+    throw new PofError('E_CONFIG', 'pof middleware: socket must be a socket file path');
+  }
+  if (opts.engine !== undefined && opts.conns === undefined) {
+    throw new PofError('E_CONFIG', 'pof middleware: engine needs conns (the ConnVerdicts its observations feed)');
+  }
+  if (opts.conns !== undefined && opts.engine === undefined) throw new PofError('E_CONFIG', 'pof middleware: conns given without engine');
+  const waitFor = opts.waitFor ?? 'syn';
+  if (waitFor !== 'none' && waitFor !== 'syn' && waitFor !== 'http') {
+    throw new PofError('E_CONFIG', `pof middleware: waitFor must be 'none', 'syn' or 'http' (got ${String(waitFor)})`);
+  }
+  const fields = opts.fields ?? POF_VAR_NAMES;
+  if (!Array.isArray(fields) || fields.some((f) => !(POF_VAR_NAMES as readonly string[]).includes(f))) {
+    throw new PofError('E_CONFIG', `pof middleware: fields must list names among ${POF_VAR_NAMES.join(', ')}`);
+  }
+  const savedSyn = opts.savedSyn !== undefined && opts.savedSyn !== false;
+  if (opts.savedSyn !== undefined && typeof opts.savedSyn !== 'boolean' && (typeof opts.savedSyn !== 'object' || opts.savedSyn === null)) {
+    throw new PofError('E_CONFIG', 'pof middleware: savedSyn must be true, false or { db | signatures }');
+  }
+  if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
+  if (!given && !savedSyn) throw new PofError('E_CONFIG', 'pof middleware: give socket, client, engine (with conns), lookup or savedSyn');
+
+  const resolved: ResolvedOptions = {
+    timeoutMs: intOpt('timeoutMs', opts.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
+    waitFor,
+    retryMs: intOpt('retryMs', opts.retryMs, DEFAULT_RETRY_MS, 1, 1000),
+    retryErrorsMs: intOpt('retryErrorsMs', opts.retryErrorsMs, DEFAULT_RETRY_ERRORS_MS, 0, 3_600_000),
+    fields: [...fields],
+    savedSyn,
+    source: opts.socket !== undefined || opts.client ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : 'none',
+  };
+
+  let source: PofSource | null = null;
+  if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket });
+  else if (opts.client) source = new DaemonSource({ client: opts.client });
+  else if (opts.engine) source = lookupSource(engineLookup(opts.engine, opts.conns!), 'engine');
+  else if (opts.lookup) source = lookupSource(opts.lookup, 'engine');
+
+  let fp: SynFingerprinter | null = null;
+  if (savedSyn) {
+    const s = opts.savedSyn;
+    if (typeof s === 'object' && s.db) fp = new SynFingerprinter(s.db);
+    else fp = SynFingerprinter.fromFile(typeof s === 'object' && s.signatures ? s.signatures : undefined);
+  }
+
+  const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0 };
+  const cache = new WeakMap<object, Entry>();
+  const limitVars = resolved.fields.length !== POF_VAR_NAMES.length;
+
+  const entryOf = (socket: net.Socket): Entry => {
+    let e = cache.get(socket);
+    if (!e) {
+      e = { result: null, pending: null, at: 0, syn: null, synErr: null, synRead: false };
+      cache.set(socket, e);
+    }
+    return e;
+  };
+
+  const readSyn = (socket: net.Socket, e: Entry): void => {
+    if (e.synRead || !fp) return;
+    e.synRead = true;
+    const server = (socket as net.Socket & { server?: net.Server }).server;
+    if (server && !savedSynEnabled(server)) {
+      // First connection of a server nobody attached: enable it for the next ones.
+      try {
+        enableSavedSyn(server);
+      } catch {
+        /* reported below as the reason there is no saved SYN */
+      }
+    }
+    const bytes = readSavedSyn(socket);
+    if (!bytes) {
+      e.synErr = 'no saved SYN (connection accepted before TCP_SAVE_SYN was set?)';
+      return;
+    }
+    stats.savedSyns++;
+    const r = fp.fingerprint(bytes);
+    if (r.ok) e.syn = r.verdict;
+    else e.synErr = r.reason;
+  };
+
+  const finish = (r: PofResult): PofResult => {
+    if (limitVars) {
+      for (const k of POF_VAR_NAMES) if (!resolved.fields.includes(k)) delete (r.vars as Partial<Record<PofVarName, string>>)[k];
+    }
+    if (r.err) stats.errors++;
+    return r;
+  };
+
+  const lookup = async (t: ConnTuple, e: Entry): Promise<PofResult> => {
+    const via: PofVia[] = e.syn ? ['saved-syn'] : [];
+    if (!source) {
+      if (e.syn) return buildResult(t, withSyn(t, null, e.syn), via);
+      return errorResult(t, e.synErr ?? 'no saved SYN', via);
+    }
+    const deadline = performance.now() + resolved.timeoutMs;
+    let last: PofAnswer | null = null;
+    let err: string | null = null;
+    let answered = false;
+    for (;;) {
+      const down = source.unavailable();
+      if (down) {
+        err = down;
+        break;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        err = last ? null : `no verdict within ${resolved.timeoutMs} ms`;
+        break;
+      }
+      try {
+        stats.asked++;
+        last = await source.ask(t, left);
+        answered = true;
+      } catch (x) {
+        const msg = x instanceof Error ? x.message : String(x);
+        err = source.unavailable() ?? (/timed out/.test(msg)
+            ? answered
+              ? `no verdict within ${resolved.timeoutMs} ms`
+              : `pof did not answer within ${resolved.timeoutMs} ms`
+            : msg);
+        break;
+      }
+      if (satisfied(last, resolved.waitFor, e.syn)) break;
+      const pause = Math.min(resolved.retryMs, deadline - performance.now());
+      if (pause <= 0) {
+        if (!last) err = `no verdict within ${resolved.timeoutMs} ms`;
+        break;
+      }
+      await sleep(pause);
+    }
+    if (answered) via.push(source.via);
+    const answer = e.syn ? withSyn(t, last, e.syn) : last;
+    // With a saved SYN the request has its TCP verdict: a daemon problem
+    // is still reported, but the result is found.
+    const r = buildResult(t, answer, via, err);
+    if (!r.found && answered) r.vars.pof_type = '2';
+    return r;
+  };
+
+  const cacheResult = (e: Entry, r: PofResult): PofResult => {
+    e.result = finish(r);
+    e.at = performance.now();
+    return e.result;
+  };
+
+  const core: PofCore = {
+    options: resolved,
+    stats,
+    onConnection(socket) {
+      if (fp) readSyn(socket, entryOf(socket));
+    },
+    attachServer(server) {
+      if (!fp) return;
+      enableSavedSyn(server);
+    },
+    peek(socket) {
+      return cache.get(socket)?.result ?? undefined;
+    },
+    get(socket) {
+      const e = entryOf(socket);
+      if (e.result && (!e.result.err || e.result.found || performance.now() - e.at < resolved.retryErrorsMs)) {
+        stats.cached++;
+        return e.result;
+      }
+      if (e.pending) {
+        stats.cached++;
+        return e.pending;
+      }
+      stats.lookups++;
+      readSyn(socket, e);
+      const t = connTuple(socket);
+      if (!t) return cacheResult(e, errorResult(null, 'connection has no address (closed?)'));
+      // Fast path: a source in this process that knows the connection
+      // already (the usual case) answers without a promise.
+      if (!source) return cacheResult(e, e.syn ? buildResult(t, withSyn(t, null, e.syn), ['saved-syn']) : errorResult(t, e.synErr ?? 'no saved SYN'));
+      if (source.sync && !source.unavailable()) {
+        let a: PofAnswer | null = null;
+        let ok = true;
+        try {
+          stats.asked++;
+          a = source.ask(t, resolved.timeoutMs) as PofAnswer | null;
+        } catch {
+          ok = false;
+        }
+        if (ok && satisfied(a, resolved.waitFor, e.syn)) {
+          const via: PofVia[] = e.syn ? ['saved-syn', source.via] : [source.via];
+          const r = buildResult(t, e.syn ? withSyn(t, a, e.syn) : a, via);
+          if (!r.found) r.vars.pof_type = '2';
+          return cacheResult(e, r);
+        }
+      }
+      const p = lookup(t, e).then(
+        (r) => r,
+        (x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x)),
+      ).then((r) => {
+        e.result = finish(r);
+        e.at = performance.now();
+        e.pending = null;
+        return e.result;
+      });
+      e.pending = p;
+      return p;
+    },
+    async close() {
+      if (source) await source.close();
+    },
+  };
+  return core;
+}

@@ -1,0 +1,269 @@
+/**
+ * A reverse proxy that fingerprints each client connection and tells the
+ * backend what pof knows in X-Pof-* request headers (PHP sees
+ * $_SERVER['HTTP_X_POF_GENRE']), with X-Forwarded-For / -Proto / -Host.
+ * Client-sent X-Pof-* headers are removed: the backend can trust them.
+ *
+ * Bodies stream both ways (no buffering), WebSocket and other upgrades are
+ * passed through, upstream connections are kept alive, TLS can be
+ * terminated here. Fingerprinting never fails a request: at worst it is
+ * forwarded after timeoutMs with X-Pof-Err saying why.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+
+import { PofError } from '../errors.js';
+import type { AccessLog } from './access-log.js';
+import type { PofCore } from './core.js';
+import { coreOf, type PofSetup } from './node-http.js';
+import { POF_EXTRA_NAMES, pofValue, type PofResult, type PofValueName } from './result.js';
+
+export interface PofProxyOptions {
+  /** Where requests go: 'http://127.0.0.1:8080' (a path prefix may follow). */
+  upstream: string;
+  /** How to fingerprint (core options, or a core). */
+  pof: PofSetup;
+  accessLog?: AccessLog;
+  /** Terminate TLS with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Send pof's own fields (X-Pof-Os, X-Pof-App, ...) too (default true). */
+  extraHeaders?: boolean;
+  /** Keep the client's Host header (default true); false sends the upstream's. */
+  preserveHost?: boolean;
+  /** Give up on an upstream that does not answer (ms, default 60000; 0 = never). */
+  upstreamTimeoutMs?: number;
+  /** Told about upstream failures (502s, broken upgrades). */
+  onError?: (err: Error) => void;
+}
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own ones. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** 'pof_ua_mismatch' -> 'X-Pof-Ua-Mismatch'. */
+export function pofHeaderName(name: string): string {
+  return 'X-Pof-' + name.slice(4).split('_').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
+}
+
+/** Header-safe text: printable ASCII only. */
+function headerValue(v: string): string {
+  return /^[\x20-\x7e]*$/.test(v) ? v : v.replace(/[^\x20-\x7e]/g, '?');
+}
+
+export interface PofProxy {
+  readonly server: http.Server | https.Server;
+  readonly core: PofCore;
+  listen(port: number, host?: string): Promise<net.AddressInfo>;
+  close(): Promise<void>;
+}
+
+export function createPofProxy(opts: PofProxyOptions): PofProxy {
+  if (!opts || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof proxy: options are required');
+  let up: URL;
+  try {
+    up = new URL(opts.upstream);
+  } catch {
+    throw new PofError('E_CONFIG', `pof proxy: upstream is not a URL: ${String(opts.upstream)}`);
+  }
+  if (up.protocol !== 'http:' && up.protocol !== 'https:') throw new PofError('E_CONFIG', 'pof proxy: upstream must be an http:// or https:// URL');
+  if (up.search || up.hash) throw new PofError('E_CONFIG', 'pof proxy: upstream takes no query or fragment');
+  const upTimeout = opts.upstreamTimeoutMs ?? 60_000;
+  if (!Number.isInteger(upTimeout) || upTimeout < 0) throw new PofError('E_CONFIG', 'pof proxy: upstreamTimeoutMs must be an integer >= 0');
+  const core = coreOf(opts.pof);
+  const log = opts.accessLog;
+  const secure = opts.tls !== undefined;
+  const preserveHost = opts.preserveHost ?? true;
+  const extra = opts.extraHeaders ?? true;
+  const onError = opts.onError ?? (() => {});
+  const base = up.pathname === '/' ? '' : up.pathname.replace(/\/$/, '');
+  const upHost = up.hostname.startsWith('[') ? up.hostname.slice(1, -1) : up.hostname;
+  const upPort = Number(up.port || (up.protocol === 'https:' ? 443 : 80));
+  const agent = up.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxFreeSockets: 256 }) : new http.Agent({ keepAlive: true, maxFreeSockets: 256 });
+  const request = up.protocol === 'https:' ? https.request : http.request;
+
+  const varNames: PofValueName[] = [...core.options.fields, ...(extra ? POF_EXTRA_NAMES : [])];
+  const headerNames = new Map<PofValueName, string>(varNames.map((n) => [n, pofHeaderName(n)]));
+  // X-Pof-Type and X-Pof-Err always go (the backend can tell "unknown"
+  // from "not asked"); the others only when known.
+  const mustSend = new Set<PofValueName>(core.options.fields.filter((f) => f === 'pof_type' || f === 'pof_err'));
+
+  // A connection's pof headers are the same for each of its requests.
+  const pofHeaders = new WeakMap<PofResult, Array<[string, string]>>();
+  function pofHeaderPairs(r: PofResult): Array<[string, string]> {
+    let pairs = pofHeaders.get(r);
+    if (!pairs) {
+      pairs = [];
+      for (const [name, header] of headerNames) {
+        const v = pofValue(r, name);
+        if (v !== '' || mustSend.has(name)) pairs.push([header, headerValue(v)]);
+      }
+      pofHeaders.set(r, pairs);
+    }
+    return pairs;
+  }
+
+  function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): http.OutgoingHttpHeaders {
+    const h: http.OutgoingHttpHeaders = {};
+    const conn = req.headers.connection;
+    // Headers the client named in Connection are hop-by-hop too.
+    const connTokens =
+      conn && conn !== 'keep-alive' && conn !== 'close'
+        ? new Set(conn.toLowerCase().split(',').map((s) => s.trim()))
+        : null;
+    for (const k in req.headers) {
+      const v = req.headers[k];
+      if (v === undefined || HOP.has(k) || (k.charCodeAt(0) === 0x78 && k.startsWith('x-pof-')) || connTokens?.has(k)) continue;
+      h[k] = v;
+    }
+    if (upgrade) {
+      h.connection = 'Upgrade';
+      if (req.headers.upgrade) h.upgrade = req.headers.upgrade;
+    }
+    const cli = r.conn?.cli ?? req.socket.remoteAddress ?? '';
+    const xff = req.headers['x-forwarded-for'];
+    h['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${cli}` : cli;
+    h['x-forwarded-proto'] = secure ? 'https' : 'http';
+    if (req.headers.host && !req.headers['x-forwarded-host']) h['x-forwarded-host'] = req.headers.host;
+    if (!preserveHost) h.host = up.host;
+    for (const [k, v] of pofHeaderPairs(r)) h[k] = v;
+    return h;
+  }
+
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, r: PofResult): void {
+    const upReq = request({
+      agent,
+      host: upHost,
+      port: upPort,
+      method: req.method,
+      path: base + (req.url ?? '/'),
+      headers: upstreamHeaders(req, r, false),
+      timeout: upTimeout || undefined,
+      servername: up.protocol === 'https:' ? upHost : undefined,
+    });
+    let answered = false;
+    const fail = (e: Error): void => {
+      if (answered) return;
+      answered = true;
+      onError(e);
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'text/plain', connection: 'close' });
+        res.end('Bad Gateway\n');
+      } else res.destroy(e);
+    };
+    upReq.on('timeout', () => upReq.destroy(new Error(`upstream ${up.host} timed out`)));
+    upReq.on('error', fail);
+    upReq.on('response', (upRes) => {
+      answered = true;
+      const out: http.OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(upRes.headers)) {
+        if (v === undefined || HOP.has(k)) continue;
+        out[k] = v;
+      }
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+      upRes.on('error', (e) => res.destroy(e));
+      upRes.pipe(res);
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upReq.destroy();
+    });
+    req.on('error', () => upReq.destroy());
+    req.pipe(upReq);
+  }
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    log?.track(req, res);
+    const r = core.get(req.socket);
+    if (r instanceof Promise) {
+      void r.then((v) => {
+        req.pof = v;
+        if (!res.destroyed) forward(req, res, v);
+      });
+    } else {
+      req.pof = r;
+      forward(req, res, r);
+    }
+  }
+
+  function rawHead(statusLine: string, rawHeaders: string[]): string {
+    let s = statusLine + '\r\n';
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) s += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+    return s + '\r\n';
+  }
+
+  function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, r: PofResult): void {
+    req.pof = r;
+    socket.on('error', () => {});
+    const upReq = request({
+      agent: false,
+      host: upHost,
+      port: upPort,
+      method: req.method,
+      path: base + (req.url ?? '/'),
+      headers: upstreamHeaders(req, r, true),
+      servername: up.protocol === 'https:' ? upHost : undefined,
+    });
+    upReq.on('error', (e) => {
+      onError(e);
+      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    upReq.on('upgrade', (upRes, upSocket, upHead) => {
+      upSocket.on('error', () => socket.destroy());
+      socket.on('error', () => upSocket.destroy());
+      socket.write(rawHead(`HTTP/${upRes.httpVersion} ${upRes.statusCode} ${upRes.statusMessage}`, upRes.rawHeaders));
+      if (upHead.length) socket.write(upHead);
+      if (head.length) upSocket.write(head);
+      upSocket.pipe(socket);
+      socket.pipe(upSocket);
+      socket.on('close', () => upSocket.destroy());
+      upSocket.on('close', () => socket.destroy());
+    });
+    upReq.on('response', (upRes) => {
+      // The backend declined the upgrade: relay its answer and close.
+      const raw: string[] = [];
+      for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2) {
+        const k = upRes.rawHeaders[i]!.toLowerCase();
+        if (k === 'connection' || k === 'transfer-encoding' || k === 'keep-alive') continue;
+        raw.push(upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!);
+      }
+      raw.push('Connection', 'close');
+      socket.write(rawHead(`HTTP/${upRes.httpVersion} ${upRes.statusCode} ${upRes.statusMessage}`, raw));
+      upRes.pipe(socket);
+    });
+    upReq.end();
+  }
+
+  const server = secure ? https.createServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : http.createServer();
+  server.on('request', onRequest);
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const r = core.get(req.socket);
+    if (r instanceof Promise) void r.then((v) => upgrade(req, socket, head, v));
+    else upgrade(req, socket, head, r);
+  });
+  server.on('clientError', (_e, socket: net.Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return {
+    server,
+    core,
+    listen(port, host) {
+      if (core.options.savedSyn) core.attachServer(server);
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as net.AddressInfo);
+        });
+      });
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+      agent.destroy();
+      await core.close();
+    },
+  };
+}

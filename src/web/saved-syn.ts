@@ -1,0 +1,208 @@
+/**
+ * Saved SYNs: on Linux a listening socket with TCP_SAVE_SYN keeps the
+ * headers of each connection's SYN (IP header onward; mode 2 would add the
+ * link header), and the accepted socket hands them out once with
+ * getsockopt(TCP_SAVED_SYN). pof's decoder and TCP matcher turn them into
+ * the exact TCP verdict, distance and MTU of that connection: no capture,
+ * no daemon, no root. What only watching the traffic gives (HTTP, uptime,
+ * NAT, host history) still comes from a daemon or an engine.
+ *
+ * The two socket options go through a small addon of pof's own
+ * (native/saved_syn.cc, built with the libpcap one by `npm run
+ * build:native`); Node exposes a socket's descriptor as `_handle.fd`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+import type { JsonSide } from '../api/json.js';
+import type { PacketRecord } from '../capture/types.js';
+import { loadSignatures } from '../db/load.js';
+import type { SignatureDb } from '../db/types.js';
+import { decodePacket } from '../decode/packet.js';
+import { LinkType } from '../decode/constants.js';
+import { newTcpPacket, TcpFlag, type TcpPacket } from '../decode/types.js';
+import { PofError } from '../errors.js';
+import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
+import { buildTcpIndex, matchQuality, matchTcp, observeTcp, tcpParams, tcpRawSig, type TcpSigIndex } from '../fingerprint/tcp.js';
+
+/** The database pof ships (signatures/pof.fp in the package). */
+export const DEFAULT_SIGNATURES = fileURLToPath(new URL('../../signatures/pof.fp', import.meta.url));
+
+interface SavedSynAddon {
+  setSaveSyn(fd: number, mode: number): void;
+  getSavedSyn(fd: number): Buffer | null;
+  supported: boolean;
+}
+
+const ADDON_URL = new URL('../../build/Release/pof_saved_syn.node', import.meta.url);
+let addon: SavedSynAddon | null | undefined;
+let addonError = '';
+
+function loadAddon(): SavedSynAddon | null {
+  if (addon !== undefined) return addon;
+  const file = fileURLToPath(ADDON_URL);
+  if (process.platform !== 'linux') {
+    addonError = 'saved SYNs (TCP_SAVE_SYN) exist on Linux only';
+    addon = null;
+  } else if (!existsSync(file)) {
+    addonError = `the saved-SYN addon is not built (${file} is missing): run \`npm run build:native\``;
+    addon = null;
+  } else {
+    try {
+      addon = createRequire(import.meta.url)(file) as SavedSynAddon;
+    } catch (e) {
+      addonError = `cannot load ${file}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+      addon = null;
+    }
+  }
+  return addon;
+}
+
+/** True when saved SYNs can be used here (Linux, addon built). */
+export function savedSynAvailable(): boolean {
+  return loadAddon()?.supported === true;
+}
+
+/** Why savedSynAvailable() is false ('' when it is true). */
+export function savedSynUnavailableReason(): string {
+  return savedSynAvailable() ? '' : addonError || 'not supported';
+}
+
+function fdOf(handleOwner: unknown): number {
+  const h = (handleOwner as { _handle?: { fd?: unknown } } | null)?._handle;
+  const fd = h?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+const enabled = new WeakSet<object>();
+
+/**
+ * Turns TCP_SAVE_SYN on for a listening server (now, or when it starts
+ * listening). Connections accepted before have no saved SYN. Throws a
+ * PofError when saved SYNs are unavailable or the option is refused.
+ */
+export function enableSavedSyn(server: net.Server): void {
+  const a = loadAddon();
+  if (!a) throw new PofError('E_CONFIG', addonError);
+  if (enabled.has(server)) return;
+  enabled.add(server);
+  const apply = (): void => {
+    const fd = fdOf(server);
+    if (fd < 0) throw new PofError('E_CONFIG', 'saved SYNs need a TCP server listening on an address and port (no descriptor found)');
+    try {
+      a.setSaveSyn(fd, 1);
+    } catch (e) {
+      throw new PofError('E_CONFIG', `cannot enable saved SYNs: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  if (server.listening) apply();
+  else server.once('listening', apply);
+}
+
+/** True when enableSavedSyn() was called for this server. */
+export function savedSynEnabled(server: net.Server): boolean {
+  return enabled.has(server);
+}
+
+/**
+ * The saved SYN of an accepted connection (IP header onward), or null. The
+ * kernel hands it out once: call this once per connection and keep it.
+ */
+export function readSavedSyn(socket: net.Socket): Buffer | null {
+  const a = loadAddon();
+  if (!a) return null;
+  const fd = fdOf(socket);
+  if (fd < 0) return null;
+  try {
+    return a.getSavedSyn(fd);
+  } catch {
+    return null;
+  }
+}
+
+/** The TCP verdict of one SYN, in the query API's shape of a connection's client side. */
+export type SynVerdict = Pick<JsonSide, 'tcp' | 'mtu'> & { tcp: NonNullable<JsonSide['tcp']> };
+
+/**
+ * Matches saved SYNs against a signature database: the engine's decoder and
+ * matcher, without its tables. One instance may be shared; not reentrant
+ * (it reuses one decoded-packet view).
+ */
+export class SynFingerprinter {
+  private readonly tcpIdx: TcpSigIndex;
+  private readonly mtuIdx: MtuIndex;
+  private readonly pk: TcpPacket = newTcpPacket();
+  private readonly rec: PacketRecord = { linkType: LinkType.RAW, tsSec: 0, tsUsec: 0, data: Buffer.alloc(0), offset: 0, caplen: 0, wirelen: 0 };
+
+  constructor(db: SignatureDb) {
+    this.tcpIdx = buildTcpIndex(db.tcpRequest);
+    this.mtuIdx = buildMtuIndex(db.mtu);
+  }
+
+  /** Loads a signature file (default: the database pof ships). */
+  static fromFile(path: string = DEFAULT_SIGNATURES): SynFingerprinter {
+    return new SynFingerprinter(loadSignatures(path));
+  }
+
+  /**
+   * The verdict for saved SYN headers (IP header first), or a reason why
+   * there is none. `nowMs` only matters for uptime, which one SYN cannot give.
+   */
+  fingerprint(bytes: Buffer, nowMs = Date.now()): { ok: true; verdict: SynVerdict } | { ok: false; reason: string } {
+    let data = bytes;
+    let hadPayload = false;
+    // The kernel saves headers only; a SYN carrying data (TCP Fast Open)
+    // claims more bytes than that. Tell the decoder the truth, and keep
+    // the fact that there was a payload.
+    if (data.length >= 20 && data[0]! >> 4 === 4) {
+      if (data.readUInt16BE(2) > data.length) {
+        data = Buffer.from(data);
+        data.writeUInt16BE(data.length, 2);
+        hadPayload = true;
+      }
+    } else if (data.length >= 40 && data[0]! >> 4 === 6) {
+      if (data.readUInt16BE(4) + 40 > data.length) {
+        data = Buffer.from(data);
+        data.writeUInt16BE(data.length - 40, 4);
+        hadPayload = true;
+      }
+    }
+    const rec = this.rec;
+    rec.data = data;
+    rec.caplen = rec.wirelen = data.length;
+    rec.tsSec = Math.floor(nowMs / 1000);
+    rec.tsUsec = (nowMs % 1000) * 1000;
+    const pk = this.pk;
+    const outcome = decodePacket(rec, pk);
+    rec.data = EMPTY;
+    if (outcome !== 'ok') return { ok: false, reason: `saved SYN not decoded (${outcome})` };
+    if (pk.tcpType !== TcpFlag.SYN) return { ok: false, reason: 'saved headers are not a SYN' };
+    // The scratch view is ours: let it say that the SYN carried data, so
+    // that matching (pclass) and raw_sig ('+') both see it.
+    if (hadPayload && !pk.payLen) pk.payLen = 1;
+    const sig = observeTcp(pk, nowMs);
+    matchTcp(this.tcpIdx, sig, 0);
+    const m = sig.matched;
+    const userland = m !== null && m.label.cls === null;
+    const mtu = pk.mss ? mtuFromMss(pk.mss, pk.ipVer) : 0;
+    const verdict: SynVerdict = {
+      tcp: {
+        label: m ? (m.label.flavor ? `${m.label.name} ${m.label.flavor}` : m.label.name) : null,
+        match: m
+          ? { name: m.label.name, flavor: m.label.flavor, class: m.label.cls, userland, generic: m.label.generic, fuzzy: sig.fuzzy }
+          : null,
+        dist: sig.dist,
+        dist_upper_bound: m !== null && m.badTtl,
+        quality: matchQuality(sig),
+        params: tcpParams(sig, pk.tos),
+        raw_sig: tcpRawSig(pk, sig, 0),
+      },
+      mtu: mtu ? { mtu, link: this.mtuIdx.get(mtu) ?? null } : null,
+    };
+    return { ok: true, verdict };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,167 @@
+/**
+ * Where the web side gets its answers: an engine in this process (through
+ * the query server's lookup interface) or a pof daemon's socket (through
+ * PofClient). Both answer in the JSON API's shapes, so the rest of the web
+ * side has one code path.
+ *
+ * The daemon source never lets a dead daemon cost every request its
+ * timeout: once connecting fails it answers "unavailable" at once, and a
+ * background probe (with back-off) finds out when the daemon is back.
+ */
+import { PofClient } from '../api/client.js';
+import { connToJson, hostToJson } from '../api/json.js';
+import type { PofLookup } from '../api/types.js';
+import { PofError } from '../errors.js';
+import type { ConnTuple, PofAnswer, PofVia } from './result.js';
+
+export interface PofSource {
+  readonly via: PofVia;
+  /** ask() and askHost() answer at once (never a promise). */
+  readonly sync: boolean;
+  /** One question; null = nothing known. Rejects (or throws) when pof could not be asked. */
+  ask(t: ConnTuple, timeoutMs: number): PofAnswer | null | Promise<PofAnswer | null>;
+  /** What is known about an address alone (no connection). */
+  askHost(addr: string, timeoutMs: number): PofAnswer | null | Promise<PofAnswer | null>;
+  /** Set while the source is known to be unreachable: why. */
+  unavailable(): string | null;
+  close(): Promise<void>;
+}
+
+/** An in-process lookup (engineLookup(engine, conns), or any PofLookup). */
+export function lookupSource(lookup: PofLookup, via: PofVia = 'engine'): PofSource {
+  return {
+    via,
+    sync: true,
+    ask(t) {
+      const c = lookup.connection(t.cli, t.cliPort, t.srv, t.srvPort);
+      const h = lookup.host(t.cli);
+      if (!c && !h) return null;
+      return { host: h ? hostToJson(h) : null, conn: c ? connToJson(c) : null };
+    },
+    askHost(addr) {
+      const h = lookup.host(addr);
+      return h ? { host: hostToJson(h), conn: null } : null;
+    },
+    unavailable: () => null,
+    close: async () => {},
+  };
+}
+
+export interface DaemonSourceOptions {
+  /** A client to use (not closed by close()); or `path` to make one. */
+  client?: PofClient;
+  path?: string;
+  /** First wait before probing a daemon found down (ms); doubles up to probeMaxMs. */
+  probeMinMs?: number;
+  probeMaxMs?: number;
+  /** Timeout of one probe (ms). */
+  probeTimeoutMs?: number;
+}
+
+export const DEFAULT_PROBE_MIN_MS = 250;
+export const DEFAULT_PROBE_MAX_MS = 5000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+
+/** Error codes that mean "nobody is listening there". */
+const DOWN = /\b(ENOENT|ECONNREFUSED|EACCES|ENOTSOCK|EPERM|ECONNRESET|EPIPE)\b/;
+
+export class DaemonSource implements PofSource {
+  readonly via = 'daemon' as const;
+  readonly sync = false;
+  readonly client: PofClient;
+  private readonly own: boolean;
+  private down: string | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeDelay: number;
+  private readonly probeMin: number;
+  private readonly probeMax: number;
+  private readonly probeTimeout: number;
+  private closed = false;
+  /** Questions sent to the daemon (for tests and stats). */
+  asked = 0;
+
+  constructor(opts: DaemonSourceOptions) {
+    if (opts.client) {
+      this.client = opts.client;
+      this.own = false;
+    } else {
+      if (typeof opts.path !== 'string' || !opts.path) throw new PofError('E_CONFIG', 'the pof daemon socket path is required');
+      // The client's own timeout is a ceiling; each question carries its own.
+      this.client = new PofClient({ path: opts.path, timeoutMs: 1000, reconnectMinMs: 20, reconnectMaxMs: 2000 });
+      this.own = true;
+    }
+    this.probeMin = opts.probeMinMs ?? DEFAULT_PROBE_MIN_MS;
+    this.probeMax = opts.probeMaxMs ?? DEFAULT_PROBE_MAX_MS;
+    this.probeTimeout = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    this.probeDelay = this.probeMin;
+  }
+
+  unavailable(): string | null {
+    return this.down;
+  }
+
+  async ask(t: ConnTuple, timeoutMs: number): Promise<PofAnswer | null> {
+    if (this.down) throw new PofError('E_API', this.down);
+    this.asked++;
+    try {
+      return await this.client.queryConnection(
+        { cli: t.cli, cliPort: t.cliPort, srv: t.srv, srvPort: t.srvPort },
+        { timeoutMs: Math.max(1, Math.ceil(timeoutMs)) },
+      );
+    } catch (e) {
+      this.noteFailure(e);
+      throw e;
+    }
+  }
+
+  /** What the daemon knows about an address alone (no connection); null = nothing. */
+  async askHost(addr: string, timeoutMs: number): Promise<PofAnswer | null> {
+    if (this.down) throw new PofError('E_API', this.down);
+    this.asked++;
+    try {
+      const h = await this.client.queryHostJson(addr, { timeoutMs: Math.max(1, Math.ceil(timeoutMs)) });
+      return h ? { host: h, conn: null } : null;
+    } catch (e) {
+      this.noteFailure(e);
+      throw e;
+    }
+  }
+
+  private noteFailure(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    const m = DOWN.exec(msg);
+    if (m && !this.closed) this.markDown(`pof daemon unavailable (${m[1]} on ${this.client.path})`);
+  }
+
+  private markDown(why: string): void {
+    if (this.down) return;
+    this.down = why;
+    this.probeDelay = this.probeMin;
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed || this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      this.client.status({ timeoutMs: this.probeTimeout }).then(
+        () => {
+          this.down = null;
+          this.probeDelay = this.probeMin;
+        },
+        () => {
+          this.probeDelay = Math.min(this.probeMax, this.probeDelay * 2);
+          this.scheduleProbe();
+        },
+      );
+    }, this.probeDelay);
+    this.probeTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    if (this.own) await this.client.close();
+  }
+}

@@ -1,0 +1,236 @@
+// The middleware core: option validation, 4-tuples, timeouts against a
+// silent or restarting daemon, field selection, waiting, and a live sensor
+// on loopback (root only).
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { describe, it } from 'node:test';
+
+import { engineLookup } from '../../src/api/lookup.js';
+import { PofApiServer } from '../../src/api/server.js';
+import { addonAvailable, openLive } from '../../src/capture/live.js';
+import { connTuple, createPofCore, type PofOptions } from '../../src/web/core.js';
+import { withPof } from '../../src/web/node-http.js';
+import type { PofResult } from '../../src/web/result.js';
+import { cannedLookup, makeEngine, request, tempDir } from './helpers.js';
+
+async function serve(opts: PofOptions | ReturnType<typeof createPofCore>, host = '127.0.0.1', before?: (s: net.Socket) => void) {
+  const listener = withPof((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.pof));
+  }, opts);
+  const server = http.createServer(listener);
+  if (before) server.prependListener('connection', before);
+  await new Promise<void>((r) => server.listen(0, host, r));
+  const port = (server.address() as net.AddressInfo).port;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${h}:${port}/`,
+    core: listener.core,
+    async get(): Promise<{ pof: PofResult; ms: number }> {
+      const r = await request(`http://${h}:${port}/`, { agent: false });
+      return { pof: JSON.parse(r.body) as PofResult, ms: r.ms };
+    },
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await listener.core.close();
+    },
+  };
+}
+
+describe('options are checked at construction', () => {
+  const bad: Array<[string, PofOptions, RegExp]> = [
+    ['nothing to ask', {}, /give socket, client, engine/],
+    ['two sources', { socket: '/x', lookup: cannedLookup() }, /give one of/],
+    ['empty socket path', { socket: '' }, /socket must be/],
+    ['engine without conns', { engine: makeEngine().engine }, /engine needs conns/],
+    ['conns without engine', { lookup: cannedLookup(), conns: makeEngine().conns }, /conns given without engine/],
+    ['timeout 0', { socket: '/x', timeoutMs: 0 }, /timeoutMs must be an integer in 1\.\.60000/],
+    ['timeout fractional', { socket: '/x', timeoutMs: 2.5 }, /timeoutMs/],
+    ['timeout too long', { socket: '/x', timeoutMs: 600_000 }, /timeoutMs/],
+    ['bad waitFor', { socket: '/x', waitFor: 'tcp' as never }, /waitFor must be/],
+    ['unknown field', { socket: '/x', fields: ['pof_genre', 'pof_shoesize' as never] }, /fields must list/],
+    ['bad retryMs', { socket: '/x', retryMs: 0 }, /retryMs/],
+    ['bad savedSyn', { socket: '/x', savedSyn: 'yes' as never }, /savedSyn must be/],
+  ];
+  for (const [name, opts, re] of bad) {
+    it(name, () => {
+      assert.throws(() => createPofCore(opts), (e: Error & { code?: string }) => e.code === 'E_CONFIG' && re.test(e.message));
+    });
+  }
+  it('good options resolve with defaults (20 ms, wait for the SYN)', async () => {
+    const c = createPofCore({ socket: '/nonexistent.sock' });
+    assert.equal(c.options.timeoutMs, 20);
+    assert.equal(c.options.waitFor, 'syn');
+    assert.equal(c.options.fields.length, 12);
+    await c.close();
+  });
+});
+
+describe('connTuple', () => {
+  const sock = (ra: string, rp: number, la: string, lp: number): net.Socket =>
+    ({ remoteAddress: ra, remotePort: rp, localAddress: la, localPort: lp }) as unknown as net.Socket;
+  it('IPv4', () => assert.deepEqual(connTuple(sock('192.0.2.1', 5000, '198.51.100.2', 80)), { ipVer: 4, cli: '192.0.2.1', cliPort: 5000, srv: '198.51.100.2', srvPort: 80 }));
+  it('IPv4-mapped IPv6 (a dual-stack listener) is IPv4', () =>
+    assert.deepEqual(connTuple(sock('::ffff:192.0.2.1', 5000, '::ffff:198.51.100.2', 80)), { ipVer: 4, cli: '192.0.2.1', cliPort: 5000, srv: '198.51.100.2', srvPort: 80 }));
+  it("IPv6 in pof's canonical text", () =>
+    assert.deepEqual(connTuple(sock('2001:db8::1', 5000, '::1', 443)), { ipVer: 6, cli: '2001:db8:0:0:0:0:0:1', cliPort: 5000, srv: '0:0:0:0:0:0:0:1', srvPort: 443 }));
+  it('a closed socket has none', () => assert.equal(connTuple({} as net.Socket), null));
+});
+
+describe('the core against real sockets', () => {
+  it('IPv6 connections are asked about in canonical form', async () => {
+    const lookup = cannedLookup();
+    const asked: string[] = [];
+    const conn = lookup.connection;
+    lookup.connection = (c, cp, s, sp) => {
+      asked.push(`${c}/${cp}>${s}/${sp}`);
+      return conn(c, cp, s, sp);
+    };
+    const app = await serve({ lookup }, '::1');
+    try {
+      const { pof } = await app.get();
+      assert.equal(pof.conn?.ipVer, 6);
+      assert.equal(pof.conn?.cli, '0:0:0:0:0:0:0:1');
+      assert.match(asked[0]!, /^0:0:0:0:0:0:0:1\/\d+>0:0:0:0:0:0:0:1\/\d+$/);
+      assert.equal(pof.vars.pof_genre, 'Windows');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a silent daemon: the request goes on after the timeout', async () => {
+    const dir = tempDir();
+    const held: net.Socket[] = [];
+    const silent = net.createServer((s) => held.push(s)); // reads, never answers
+    await new Promise<void>((r) => silent.listen(dir.path('slow.sock'), r));
+    const app = await serve({ socket: dir.path('slow.sock'), timeoutMs: 20 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { pof, ms } = await app.get();
+        assert.equal(pof.found, false);
+        assert.equal(pof.vars.pof_err, 'pof did not answer within 20 ms');
+        assert.ok(ms < 300, `took ${ms} ms`);
+      }
+    } finally {
+      await app.close();
+      for (const s of held) s.destroy();
+      silent.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a restarting daemon: errors while it is gone, answers again once it is back', async () => {
+    const dir = tempDir();
+    const path = dir.path('pof.sock');
+    const lookup = cannedLookup();
+    let server = await PofApiServer.listen({ path, lookup });
+    const app = await serve({ socket: path, timeoutMs: 50 });
+    try {
+      assert.equal((await app.get()).pof.vars.pof_genre, 'Windows');
+      await server.close();
+      const down = await app.get();
+      assert.equal(down.pof.found, false);
+      assert.match(down.pof.vars.pof_err, /ENOENT|ECONNREFUSED|ECONNRESET|did not answer/);
+      assert.ok(down.ms < 500);
+      server = await PofApiServer.listen({ path, lookup });
+      let back: PofResult | null = null;
+      for (let i = 0; i < 200 && back?.vars.pof_genre !== 'Windows'; i++) {
+        back = (await app.get()).pof;
+        if (back.vars.pof_genre !== 'Windows') await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(back?.vars.pof_genre, 'Windows');
+    } finally {
+      await app.close();
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
+  it('fields limits the mod_pof variables exposed', async () => {
+    const app = await serve({ lookup: cannedLookup(), fields: ['pof_genre', 'pof_err'] });
+    try {
+      const { pof } = await app.get();
+      assert.deepEqual(pof.vars, { pof_genre: 'Windows', pof_err: '' });
+      assert.equal(pof.os?.name, 'Windows');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("waitFor 'none' takes the first answer; 'syn' waits for the connection's SYN", async () => {
+    for (const waitFor of ['none', 'syn'] as const) {
+      const sys = makeEngine();
+      const app = await serve({ engine: sys.engine, conns: sys.conns, waitFor, timeoutMs: 300 }, '127.0.0.1', (s) => {
+        const t = { ipVer: 4 as const, cli: '127.0.0.1', cliPort: s.remotePort!, srv: '127.0.0.1', srvPort: s.localPort! };
+        setTimeout(() => sys.feedSyn(t), 40);
+      });
+      try {
+        const { pof } = await app.get();
+        if (waitFor === 'none') {
+          assert.equal(pof.vars.pof_type, '2');
+          assert.equal(pof.found, false);
+        } else {
+          assert.equal(pof.vars.pof_genre, 'Linux');
+        }
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
+  it('one lookup serves pipelined requests that arrive while it runs', async () => {
+    const sys = makeEngine();
+    let sock: net.Socket | null = null;
+    const app = await serve({ engine: sys.engine, conns: sys.conns, timeoutMs: 500 }, '127.0.0.1', (s) => {
+      sock = s;
+      setTimeout(() => sys.feedSyn({ ipVer: 4, cli: '127.0.0.1', cliPort: s.remotePort!, srv: '127.0.0.1', srvPort: s.localPort! }), 30);
+    });
+    try {
+      const port = Number(new URL(app.url).port);
+      const raw = net.connect(port, '127.0.0.1');
+      await new Promise((r) => raw.once('connect', r));
+      let text = '';
+      raw.on('data', (d) => (text += d.toString()));
+      raw.write('GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await new Promise((r) => raw.once('close', r));
+      assert.equal(text.match(/"pof_genre":"Linux"/g)?.length, 3);
+      assert.equal(app.core.stats.lookups, 1);
+      assert.ok(sock);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+const liveSkip = !addonAvailable() ? 'native addon not built' : !isRoot ? 'needs root for live capture' : false;
+
+describe('a live sensor on loopback (root)', { skip: liveSkip }, () => {
+  it("fingerprints the real connection's SYN and its HTTP request", async () => {
+    const sys = makeEngine();
+    const app = await serve({ engine: sys.engine, conns: sys.conns, waitFor: 'http', timeoutMs: 2000 });
+    const port = Number(new URL(app.url).port);
+    const cap = openLive({ iface: 'lo', filter: `tcp port ${port}`, timeoutMs: 1 });
+    cap.onPackets((rec) => sys.engine.handle(rec));
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const { pof } = await app.get();
+      assert.equal(pof.vars.pof_genre, 'Linux');
+      assert.equal(pof.vars.pof_details, '(loopback)');
+      assert.equal(pof.vars.pof_distance, '0');
+      assert.equal(pof.mtu, 65535);
+      assert.match(pof.rawSig ?? '', /^4:64\+0:0:65495:/);
+      assert.deepEqual(pof.via, ['engine']);
+      // The HTTP request was seen too (waitFor 'http').
+      const v = sys.conns.get(pof.conn!.cli, pof.conn!.cliPort, pof.conn!.srv, pof.conn!.srvPort);
+      assert.ok(v?.client.http, 'HTTP verdict recorded');
+    } finally {
+      cap.close();
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,342 @@
+// pof proxy: a PHP backend sees pof's X-Pof-* headers (never the
+// client's), bodies stream both ways, upgrades pass, TLS terminates, and
+// the CLI (runProxy) runs with saved SYNs, an access log and a live sensor.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+
+import { addonAvailable } from '../../src/capture/live.js';
+import { startProxy } from '../../src/cli/proxy.js';
+import { AccessLog } from '../../src/web/access-log.js';
+import { createPofProxy, pofHeaderName, type PofProxy } from '../../src/web/proxy.js';
+import { savedSynAvailable } from '../../src/web/saved-syn.js';
+import { cannedLookup, makeEngine, request, tempDir, until } from './helpers.js';
+import { havePhp, proxyUrl, spawnFixture, startNodeBackend, startPhp, stopChild } from './net-helpers.js';
+
+interface PhpSaw {
+  genre: string | null;
+  details: string | null;
+  distance: string | null;
+  type: string | null;
+  err: string | null;
+  os: string | null;
+  via: string | null;
+  xff: string | null;
+  proto: string | null;
+  host: string | null;
+  method: string;
+  uri: string;
+  len: number;
+  md5: string;
+}
+
+const tupleOf = (s: net.Socket) => ({ ipVer: 4 as const, cli: '127.0.0.1', cliPort: s.remotePort!, srv: '127.0.0.1', srvPort: s.localPort! });
+
+it('header names: pof_genre -> X-Pof-Genre (PHP: HTTP_X_POF_GENRE)', () => {
+  assert.equal(pofHeaderName('pof_genre'), 'X-Pof-Genre');
+  assert.equal(pofHeaderName('pof_ua_mismatch'), 'X-Pof-Ua-Mismatch');
+  assert.equal(pofHeaderName('pof_raw_sig'), 'X-Pof-Raw-Sig');
+});
+
+describe('proxy in front of php -S', { skip: !havePhp && 'php-cli not installed' }, () => {
+  const dir = tempDir();
+  let php: Awaited<ReturnType<typeof startPhp>>;
+  before(async () => {
+    php = await startPhp(dir.dir);
+  });
+  after(async () => {
+    await php.stop();
+    dir.cleanup();
+  });
+
+  async function withProxy(make: () => PofProxy, fn: (url: string) => Promise<void>): Promise<void> {
+    const p = make();
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      await fn(`http://127.0.0.1:${a.port}`);
+    } finally {
+      await p.close();
+    }
+  }
+
+  it("the backend sees pof's genre, not the one the client sent", async () => {
+    const sys = makeEngine();
+    await withProxy(
+      () => {
+        const p = createPofProxy({ upstream: php.url, pof: { engine: sys.engine, conns: sys.conns, timeoutMs: 500 } });
+        p.server.prependListener('connection', (s: net.Socket) => sys.feedSyn(tupleOf(s)));
+        return p;
+      },
+      async (url) => {
+        const r = await request(`${url}/index.php?q=1`, { agent: false, headers: { 'X-Pof-Genre': 'Windows', 'x-pof-err': 'fake', 'X-Forwarded-For': '203.0.113.9' } });
+        assert.equal(r.status, 200);
+        const saw = JSON.parse(r.body) as PhpSaw;
+        assert.equal(saw.genre, 'Linux');
+        assert.equal(saw.details, '3.10 to 4.18');
+        assert.equal(saw.distance, '7');
+        assert.equal(saw.type, '0');
+        assert.equal(saw.err, '');
+        assert.equal(saw.os, 'Linux 3.10 to 4.18');
+        assert.equal(saw.via, 'engine');
+        assert.equal(saw.xff, '203.0.113.9, 127.0.0.1');
+        assert.equal(saw.proto, 'http');
+        assert.equal(saw.uri, '/index.php?q=1');
+      },
+    );
+  });
+
+  it('daemon down: the request still goes through, X-Pof-Err says why, the spoofed genre is gone', async () => {
+    const d = tempDir();
+    await withProxy(
+      () => createPofProxy({ upstream: php.url, pof: { socket: d.path('none.sock'), timeoutMs: 20 } }),
+      async (url) => {
+        const r = await request(`${url}/`, { agent: false, headers: { 'X-Pof-Genre': 'Windows' } });
+        const saw = JSON.parse(r.body) as PhpSaw;
+        assert.equal(saw.genre, null);
+        assert.equal(saw.type, '');
+        assert.match(saw.err ?? '', /ENOENT/);
+        assert.equal(saw.os, null, 'extra fields are sent only when known');
+      },
+    );
+    d.cleanup();
+  });
+
+  it('POST bodies reach PHP whole', async () => {
+    const body = Buffer.alloc(300_000, 0x42);
+    await withProxy(
+      () => createPofProxy({ upstream: php.url, pof: { lookup: cannedLookup() } }),
+      async (url) => {
+        const r = await request(`${url}/`, { method: 'POST', agent: false, body, headers: { 'content-type': 'application/octet-stream' } });
+        const saw = JSON.parse(r.body) as PhpSaw;
+        assert.equal(saw.method, 'POST');
+        assert.equal(saw.len, body.length);
+        assert.equal(saw.md5, createHash('md5').update(body).digest('hex'));
+        assert.equal(saw.genre, 'Windows');
+      },
+    );
+  });
+
+  const cliSkip = !savedSynAvailable() ? 'saved-SYN addon not built' : false;
+  it('`pof proxy --saved-syn --access-log`: PHP sees the SYN verdict, the log has it', { skip: cliSkip }, async () => {
+    const d = tempDir();
+    const log = d.path('access.log');
+    const child = spawnFixture('run-proxy.ts', ['--listen', '127.0.0.1:0', '--upstream', php.url, '--saved-syn', '--access-log', log, '--log-format', '%h "%r" %>s "%{pof_genre}e" "%{pof_details}e" %{pof_distance}e']);
+    try {
+      const url = await proxyUrl(child);
+      const r = await request(`${url}/`, { agent: false, headers: { 'X-Pof-Genre': 'Windows' } });
+      const saw = JSON.parse(r.body) as PhpSaw;
+      assert.equal(saw.genre, 'Linux');
+      assert.equal(saw.details, '(loopback)');
+      assert.equal(saw.distance, '0');
+      assert.equal(saw.via, 'saved-syn');
+      assert.ok(await until(() => existsSync(log) && readFileSync(log, 'utf8').includes('\n'), 5000));
+      assert.equal(readFileSync(log, 'utf8'), '127.0.0.1 "GET / HTTP/1.1" 200 "Linux" "(loopback)" 0\n');
+    } finally {
+      await stopChild(child);
+      d.cleanup();
+    }
+    assert.equal(child.exitCode, 0);
+  });
+
+  const isRoot = process.getuid?.() === 0;
+  const liveSkip = !addonAvailable() ? 'native addon not built' : !isRoot ? 'needs root for live capture' : false;
+  it('`pof proxy -i lo`: its own sensor fingerprints the client', { skip: liveSkip }, async () => {
+    const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', php.url, '-i', 'lo', '--timeout', '2000', '--wait', 'http'], process.stderr);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await request(`${p.url}/`, { agent: false, headers: { 'X-Pof-Genre': 'Windows' } });
+      const saw = JSON.parse(r.body) as PhpSaw;
+      assert.equal(saw.genre, 'Linux');
+      assert.equal(saw.details, '(loopback)');
+      assert.equal(saw.via, 'engine');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('proxy mechanics (Node backend)', () => {
+  let backend: Awaited<ReturnType<typeof startNodeBackend>>;
+  let proxy: PofProxy;
+  let url: string;
+  const lines: string[] = [];
+  before(async () => {
+    backend = await startNodeBackend();
+    proxy = createPofProxy({
+      upstream: backend.url,
+      pof: { lookup: cannedLookup() },
+      accessLog: new AccessLog({ stream: { write: (s: string) => lines.push(s) }, format: '%m %U %>s %B "%{pof_genre}e"' }),
+    });
+    const a = await proxy.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${a.port}`;
+  });
+  after(async () => {
+    await proxy.close();
+    await backend.stop();
+  });
+
+  it('streams both ways: the first echoed chunk arrives before the upload ends', async () => {
+    const got: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(`${url}/echo`, { method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.on('data', (d: Buffer) => {
+          got.push(d);
+          const text = Buffer.concat(got).toString();
+          if (text === 'first-chunk;') req.end('second-chunk');
+        });
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.write('first-chunk;');
+    });
+    assert.equal(Buffer.concat(got).toString(), 'first-chunk;second-chunk');
+  });
+
+  it('large responses come through intact', async () => {
+    const n = 8 * 1024 * 1024 + 17;
+    const r = await new Promise<number>((resolve, reject) => {
+      http.get(`${url}/big?n=${n}`, { agent: false }, (res) => {
+        let len = 0;
+        res.on('data', (d: Buffer) => (len += d.length));
+        res.on('end', () => resolve(len));
+      }).on('error', reject);
+    });
+    assert.equal(r, n);
+  });
+
+  it('upstream headers: several Set-Cookie kept, hop-by-hop dropped; request hop-by-hop dropped', async () => {
+    const r = await request(`${url}/cookies`, { agent: false, headers: { connection: 'keep-alive, x-secret', 'x-secret': '1', te: 'trailers', 'x-keep': 'yes' } });
+    assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+    assert.notEqual(r.headers['keep-alive'], 'timeout=77');
+    const seen = JSON.parse(r.body) as Record<string, string>;
+    assert.equal(seen['x-secret'], undefined);
+    assert.equal(seen.te, undefined);
+    assert.equal(seen['x-keep'], 'yes');
+    assert.equal(seen['x-pof-genre'], 'Windows');
+    assert.equal(seen['x-pof-app'], 'Firefox 10.x or newer');
+    assert.equal(seen['x-pof-ua-mismatch'], '1');
+    assert.equal(seen['x-forwarded-host'], new URL(url).host);
+    assert.equal(seen.host, new URL(url).host, 'Host is kept');
+  });
+
+  it('WebSocket upgrade: 101 passes, bytes flow both ways, the backend saw X-Pof-Genre', async () => {
+    const res = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; socket: net.Socket; head: Buffer }>((resolve, reject) => {
+      const req = http.request(`${url}/ws`, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket', 'x-pof-genre': 'Windows 95' } });
+      req.on('upgrade', (r, socket, head) => resolve({ status: r.statusCode!, headers: r.headers, socket, head }));
+      req.on('response', (r) => reject(new Error(`no upgrade: ${r.statusCode}`)));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(res.status, 101);
+    assert.equal(res.headers['x-seen-genre'], 'Windows');
+    const echoed = await new Promise<string>((resolve) => {
+      let s = res.head.toString();
+      res.socket.on('data', (d: Buffer) => {
+        s += d.toString();
+        if (s.length >= 9) resolve(s);
+      });
+      res.socket.write('ping-pong');
+    });
+    assert.equal(echoed, 'ping-pong');
+    res.socket.destroy();
+  });
+
+  it('a declined upgrade relays the backend answer', async () => {
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${url}/no-upgrade`, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket' } });
+      req.on('response', (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+      });
+      req.on('upgrade', () => reject(new Error('upgraded')));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.deepEqual(r, { status: 403, body: 'nope' });
+  });
+
+  it('writes the access log with pof variables', async () => {
+    lines.length = 0;
+    await request(`${url}/cookies`, { agent: false });
+    assert.ok(await until(() => lines.length === 1));
+    assert.match(lines[0]!, /^GET \/cookies 200 \d+ "Windows"\n$/);
+  });
+
+  it('upstream down: 502', async () => {
+    const p = createPofProxy({ upstream: 'http://127.0.0.1:1', pof: { lookup: cannedLookup() } });
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      const r = await request(`http://127.0.0.1:${a.port}/`, { agent: false });
+      assert.equal(r.status, 502);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('refuses bad options', () => {
+    assert.throws(() => createPofProxy({ upstream: 'ftp://x', pof: { lookup: cannedLookup() } }), /http:\/\/ or https:\/\//);
+    assert.throws(() => createPofProxy({ upstream: 'not a url', pof: { lookup: cannedLookup() } }), /not a URL/);
+    assert.throws(() => createPofProxy({ upstream: 'http://x/?a=1', pof: { lookup: cannedLookup() } }), /no query/);
+  });
+});
+
+const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+describe('TLS termination', { skip: !haveOpenssl && 'openssl not installed' }, () => {
+  it('https in, http to the backend, X-Forwarded-Proto https', async () => {
+    const d = tempDir();
+    const key = d.path('key.pem');
+    const cert = d.path('cert.pem');
+    const g = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    assert.equal(g.status, 0);
+    const backend = await startNodeBackend();
+    const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', backend.url, '--tls-cert', cert, '--tls-key', key, '-s', d.path('none.sock'), '--timeout', '5'], process.stderr);
+    try {
+      assert.match(p.url, /^https:/);
+      const body = await new Promise<string>((resolve, reject) => {
+        https.get(`${p.url}/`, { rejectUnauthorized: false, agent: false }, (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve(b));
+        }).on('error', reject);
+      });
+      const seen = JSON.parse(body) as Record<string, string>;
+      assert.equal(seen['x-forwarded-proto'], 'https');
+      assert.match(seen['x-pof-err']!, /ENOENT/);
+    } finally {
+      await p.close();
+      await backend.stop();
+      d.cleanup();
+    }
+  });
+});
+
+describe('pof proxy arguments', () => {
+  const bad: Array<[string[], RegExp]> = [
+    [[], /--listen ADDR:PORT is required/],
+    [['--listen', '127.0.0.1:0'], /--upstream URL is required/],
+    [['--listen', 'nope', '--upstream', 'http://x'], /--listen wants ADDR:PORT/],
+    [['--listen', ':99999', '--upstream', 'http://x'], /port out of range/],
+    [['--listen', ':0', '--upstream', 'http://x', '-s', '/a', '-i', 'lo'], /cannot be used together/],
+    [['--listen', ':0', '--upstream', 'http://x', '--tls-cert', 'a'], /go together/],
+    [['--listen', ':0', '--upstream', 'http://x', '--wait', 'ack'], /--wait wants/],
+    [['--listen', ':0', '--upstream', 'http://x', '--bogus'], /unknown option/],
+  ];
+  for (const [args, re] of bad) {
+    it(args.join(' ') || '(none)', async () => {
+      await assert.rejects(startProxy(args, process.stderr), (e: Error & { code?: string }) => e.code === 'E_USAGE' && re.test(e.message));
+    });
+  }
+  it('runProxy prints usage errors and returns 2', async () => {
+    const { runProxy } = await import('../../src/cli/proxy.js');
+    let err = '';
+    const code = await runProxy(['--listen', 'x', '--upstream', 'http://x'], { write: () => true }, { write: (s: string) => (err += s) });
+    assert.equal(code, 2);
+    assert.match(err, /^pof proxy: --listen wants ADDR:PORT/);
+  });
+});

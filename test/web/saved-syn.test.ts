@@ -1,0 +1,184 @@
+// Saved SYNs: the matcher on SYN bytes (table), then real loopback
+// connections with TCP_SAVE_SYN, as this user and as an unprivileged one.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+import { withPof } from '../../src/web/node-http.js';
+import type { PofResult } from '../../src/web/result.js';
+import { readSavedSyn, savedSynAvailable, SynFingerprinter } from '../../src/web/saved-syn.js';
+import { cannedLookup, request, signatures, synBytes, tempDir } from './helpers.js';
+
+const T4 = { ipVer: 4 as const, cli: '192.0.2.10', cliPort: 40000, srv: '198.51.100.1', srvPort: 80 };
+const T6 = { ipVer: 6 as const, cli: '2001:db8:0:0:0:0:0:10', cliPort: 40000, srv: '2001:db8:0:0:0:0:0:1', srvPort: 443 };
+
+describe('SynFingerprinter', () => {
+  const fp = new SynFingerprinter(signatures());
+  const cases: Array<[string, Buffer, { label: string | null; dist: number; mtu: number | null; link?: string | null; rawSig?: RegExp }]> = [
+    ['Linux 3.10-4.18 over IPv4, 7 hops', synBytes(T4), { label: 'Linux 3.10 to 4.18', dist: 7, mtu: 1500, link: 'Ethernet', rawSig: /^4:57\+7:0:1460:mss\*20,7:mss,sok,ts,nop,ws:df,id\+:0$/ }],
+    ['Linux over IPv6 (MSS 1440)', synBytes(T6, { mss: 1440, ttl: 60 }), { label: 'Linux 3.10 to 4.18', dist: 4, mtu: 1500 }],
+    ['Linux loopback (MSS 65495, window 65495)', synBytes(T4, { mss: 65495, win: 65495, ttl: 64 }), { label: 'Linux (loopback)', dist: 0, mtu: 65535 }],
+    ['no MSS: no MTU', synBytes(T4, { options: [1, 1, 4, 2] }), { label: null, dist: 7, mtu: null }],
+  ];
+  for (const [name, bytes, want] of cases) {
+    it(name, () => {
+      const r = fp.fingerprint(bytes, 1700000000000);
+      assert.ok(r.ok, !r.ok ? r.reason : '');
+      assert.equal(r.verdict.tcp.label, want.label);
+      assert.equal(r.verdict.tcp.dist, want.dist);
+      assert.equal(r.verdict.mtu?.mtu ?? null, want.mtu);
+      if (want.link !== undefined) assert.equal(r.verdict.mtu?.link, want.link);
+      if (want.rawSig) assert.match(r.verdict.tcp.raw_sig!, want.rawSig);
+    });
+  }
+  it('a SYN with data (TCP Fast Open: the saved headers claim more) still decodes, as a payload SYN', () => {
+    const b = synBytes(T4);
+    b.writeUInt16BE(b.length + 100, 2);
+    const r = fp.fingerprint(b);
+    assert.ok(r.ok);
+    assert.match(r.verdict.tcp.raw_sig!, /:\+$/);
+    assert.equal(b.readUInt16BE(2), synBytes(T4).length + 100, 'the caller’s bytes are not changed');
+  });
+  it('a SYN+ACK is refused', () => {
+    const b = synBytes(T4);
+    b[20 + 13] = 0x12;
+    const r = fp.fingerprint(b);
+    assert.deepEqual(r, { ok: false, reason: 'saved headers are not a SYN' });
+  });
+  for (const [name, bytes] of [
+    ['empty', Buffer.alloc(0)],
+    ['truncated', synBytes(T4).subarray(0, 30)],
+    ['not IP', Buffer.alloc(60, 0x11)],
+  ] as const) {
+    it(`${name} bytes give a reason`, () => {
+      const r = fp.fingerprint(bytes);
+      assert.equal(r.ok, false);
+      assert.match((r as { reason: string }).reason, /saved SYN not decoded/);
+    });
+  }
+});
+
+const skip = process.platform !== 'linux' ? 'Linux only' : !savedSynAvailable() ? 'saved-SYN addon not built (npm run build:native)' : false;
+
+async function serve(opts: Parameters<typeof withPof>[1], attach = true) {
+  const listener = withPof((req, res) => res.end(JSON.stringify(req.pof)), opts);
+  const server = http.createServer(listener);
+  if (attach) listener.attach(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    server,
+    core: listener.core,
+    get: async (): Promise<PofResult> => JSON.parse((await request(`http://127.0.0.1:${port}/`, { agent: false })).body) as PofResult,
+    close: async () => {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await listener.core.close();
+    },
+  };
+}
+
+describe('saved SYNs on loopback', { skip }, () => {
+  it('the exact TCP verdict, distance and MTU of each connection, no daemon', async () => {
+    const app = await serve({ savedSyn: true });
+    try {
+      const pof = await app.get();
+      assert.deepEqual(pof.via, ['saved-syn']);
+      assert.equal(pof.vars.pof_genre, 'Linux');
+      assert.equal(pof.vars.pof_details, '(loopback)');
+      assert.equal(pof.vars.pof_distance, '0');
+      assert.equal(pof.vars.pof_type, '0');
+      assert.equal(pof.mtu, 65535);
+      assert.match(pof.rawSig!, /^4:64\+0:0:65495:mss\*1,\d+:mss,sok,ts,nop,ws:df(,id\+)?:0$/);
+      assert.equal(pof.err, null);
+      assert.equal(app.core.stats.savedSyns, 1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the kernel hands the SYN out once', async () => {
+    const srv = http.createServer();
+    const listener = withPof(() => {}, { savedSyn: true });
+    listener.attach(srv);
+    const got: Array<Buffer | null> = [];
+    srv.on('connection', (s) => {
+      got.push(readSavedSyn(s), readSavedSyn(s));
+      s.destroy();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    await request(`http://127.0.0.1:${port}/`).catch(() => {});
+    srv.close();
+    await listener.core.close();
+    assert.equal(got[0]![0]! >> 4, 4, 'starts at the IP header (no link header)');
+    assert.equal(got[1], null);
+  });
+
+  it('a server nobody attached gets saved SYNs from its second connection on', async () => {
+    const app = await serve({ savedSyn: true }, false);
+    try {
+      const first = await app.get();
+      assert.equal(first.found, false);
+      assert.match(first.vars.pof_err, /no saved SYN/);
+      const second = await app.get();
+      assert.equal(second.vars.pof_genre, 'Linux');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with a daemon/engine: the SYN from the kernel, the rest from pof', async () => {
+    const app = await serve({ savedSyn: true, lookup: cannedLookup() });
+    try {
+      const pof = await app.get();
+      assert.deepEqual(pof.via, ['saved-syn', 'engine']);
+      assert.equal(pof.vars.pof_genre, 'Linux', 'the SYN saved by the kernel wins over the lookup');
+      assert.equal(pof.http?.label, 'Firefox 10.x or newer');
+      assert.equal(pof.vars.pof_nat, '1');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with the daemon down: still the SYN verdict, and pof_err says why the rest is missing', async () => {
+    const dir = tempDir();
+    const app = await serve({ savedSyn: true, socket: dir.path('none.sock'), timeoutMs: 20 });
+    try {
+      const pof = await app.get();
+      assert.equal(pof.found, true);
+      assert.equal(pof.vars.pof_genre, 'Linux');
+      assert.match(pof.vars.pof_err, /ENOENT/);
+      assert.deepEqual(pof.via, ['saved-syn']);
+    } finally {
+      await app.close();
+      dir.cleanup();
+    }
+  });
+
+  const asNobody = process.getuid?.() !== 0 ? 'needs root to switch to an unprivileged user' : spawnSync('setpriv', ['--version']).status !== 0 ? 'setpriv missing' : false;
+  it('works for an unprivileged user (nobody), IPv4 and IPv6', { skip: asNobody }, () => {
+    const child = fileURLToPath(new URL('./fixtures/saved-syn-child.ts', import.meta.url));
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--import', 'tsx', child],
+      { encoding: 'utf8', timeout: 60_000, cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { ...process.env, HOME: '/tmp' } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { uid: number; v4: PofResult; v6: PofResult };
+    assert.equal(out.uid, 65534);
+    for (const [pof, mtu] of [[out.v4, 65535], [out.v6, 65536]] as const) {
+      assert.deepEqual(pof.via, ['saved-syn']);
+      assert.equal(pof.vars.pof_genre, 'Linux');
+      assert.equal(pof.vars.pof_details, '(loopback)');
+      assert.equal(pof.vars.pof_distance, '0');
+      assert.equal(pof.mtu, mtu);
+    }
+    assert.equal(out.v6.conn?.ipVer, 6);
+  });
+});
