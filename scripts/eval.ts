@@ -90,10 +90,8 @@ interface Verdict {
   rawSig: string;
 }
 
-interface FileRun {
-  syn: Map<string, Verdict>;
-  /** "cliPort>srvPort" -> tuple keys with those ports (for the tunnel fallback). */
-  byPorts: Map<string, string[]>;
+/** Identification counts over all captures. */
+interface IdCounts {
   synTotal: number;
   synTool: number;
   synNamed: number;
@@ -103,6 +101,12 @@ interface FileRun {
   httpReqNamed: number;
   httpResp: number;
   httpRespNamed: number;
+}
+
+interface FileRun extends IdCounts {
+  syn: Map<string, Verdict>;
+  /** "cliPort>srvPort" -> tuple keys with those ports (for the tunnel fallback). */
+  byPorts: Map<string, string[]>;
   unnamedSyn: string[];
   unnamedSynack: string[];
 }
@@ -243,7 +247,7 @@ function judge(v: Verdict | undefined, ua: string): Outcome {
   return (FAMILY[v.name] ?? v.name) === ua ? 'correct' : 'wrong';
 }
 
-interface DbReport {
+interface DbReport extends IdCounts {
   name: string;
   runs: Map<string, FileRun>;
   perFamily: Map<string, { flows: number; named: number; correct: number; wrong: number; merged: number; mergedRight: number; unnamed: number }>;
@@ -252,15 +256,6 @@ interface DbReport {
   merged: number;
   mergedRight: number;
   unnamed: number;
-  synTotal: number;
-  synTool: number;
-  synNamed: number;
-  synackTotal: number;
-  synackNamed: number;
-  httpReq: number;
-  httpReqNamed: number;
-  httpResp: number;
-  httpRespNamed: number;
 }
 
 function evaluate(name: string, dbPath: string, captures: string[], labeled: Labeled[]): DbReport {
