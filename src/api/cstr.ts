@@ -18,3 +18,8 @@ export function readCString(buf: Buffer, off: number, size: number): string {
   while (end < max && buf[end] !== 0) end++;
   return buf.toString('utf8', off, end);
 }
+
+/** A number fitted to a wire field's range: truncated, clamped, `dflt` when not finite. */
+export function clamp(n: number, lo: number, hi: number, dflt: number): number {
+  return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), lo), hi) : dflt;
+}

@@ -43,7 +43,7 @@
  * Strings are NUL-terminated, cut to size - 1 bytes as p0f 2 does. A bad
  * magic or type gets a "bad query" answer with the id copied; padding is 0.
  */
-import { readCString, writeCString } from './cstr.js';
+import { clamp, readCString, writeCString } from './cstr.js';
 import type { ConnVerdict } from './conn-verdicts.js';
 
 export const V2_MAGIC = 0x0defaced;
@@ -187,8 +187,6 @@ export function verdictToV2(v: ConnVerdict): V2Info {
   };
 }
 
-const clamp = (n: number, lo: number, hi: number, dflt: number): number =>
-  Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), lo), hi) : dflt;
 
 /** Encodes an answer; `info` is used only with type OK. */
 export function encodeV2Response(type: 0 | 1 | 2, id: number, info?: V2Info | null): Buffer {

@@ -38,7 +38,7 @@
  * 32-byte name unterminated).
  */
 import { addrToString } from '../state/addr.js';
-import { readCString, writeCString } from './cstr.js';
+import { clamp, readCString, writeCString } from './cstr.js';
 import type { HostView } from './types.js';
 
 export const V3_QUERY_MAGIC = 0x50304601;
@@ -130,9 +130,9 @@ export interface V3HostInfo {
   language: string;
 }
 
-const u32 = (n: number): number => (Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), 0), 0xffffffff) : 0);
-const u8 = (n: number): number => (Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), 0), 0xff) : 0);
-const s16 = (n: number): number => (Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), -0x8000), 0x7fff) : -1);
+const u32 = (n: number): number => clamp(n, 0, 0xffffffff, 0);
+const u8 = (n: number): number => clamp(n, 0, 0xff, 0);
+const s16 = (n: number): number => clamp(n, -0x8000, 0x7fff, -1);
 
 /** Maps a host record to the response fields the way p0f's handle_query does. */
 export function hostToV3(h: HostView): V3HostInfo {
