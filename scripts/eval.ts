@@ -103,6 +103,22 @@ interface IdCounts {
   httpRespNamed: number;
 }
 
+const COUNT_KEYS = [
+  'synTotal',
+  'synTool',
+  'synNamed',
+  'synackTotal',
+  'synackNamed',
+  'httpReq',
+  'httpReqNamed',
+  'httpResp',
+  'httpRespNamed',
+] as const satisfies readonly (keyof IdCounts)[];
+
+function zeroCounts(): IdCounts {
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as unknown as IdCounts;
+}
+
 interface FileRun extends IdCounts {
   syn: Map<string, Verdict>;
   /** "cliPort>srvPort" -> tuple keys with those ports (for the tunnel fallback). */
@@ -133,15 +149,7 @@ function runFile(file: string, db: SignatureDb): FileRun {
   const r: FileRun = {
     syn: new Map(),
     byPorts: new Map(),
-    synTotal: 0,
-    synTool: 0,
-    synNamed: 0,
-    synackTotal: 0,
-    synackNamed: 0,
-    httpReq: 0,
-    httpReqNamed: 0,
-    httpResp: 0,
-    httpRespNamed: 0,
+    ...zeroCounts(),
     unnamedSyn: [],
     unnamedSynack: [],
   };
@@ -270,28 +278,12 @@ function evaluate(name: string, dbPath: string, captures: string[], labeled: Lab
     merged: 0,
     mergedRight: 0,
     unnamed: 0,
-    synTotal: 0,
-    synTool: 0,
-    synNamed: 0,
-    synackTotal: 0,
-    synackNamed: 0,
-    httpReq: 0,
-    httpReqNamed: 0,
-    httpResp: 0,
-    httpRespNamed: 0,
+    ...zeroCounts(),
   };
   for (const f of captures) {
     const r = runFile(f, db);
     runs.set(path.basename(f), r);
-    rep.synTotal += r.synTotal;
-    rep.synTool += r.synTool;
-    rep.synNamed += r.synNamed;
-    rep.synackTotal += r.synackTotal;
-    rep.synackNamed += r.synackNamed;
-    rep.httpReq += r.httpReq;
-    rep.httpReqNamed += r.httpReqNamed;
-    rep.httpResp += r.httpResp;
-    rep.httpRespNamed += r.httpRespNamed;
+    for (const k of COUNT_KEYS) rep[k] += r[k];
   }
   for (const l of labeled) {
     if (SKIP_UA.has(l.ua)) continue;
