@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { ConnVerdict } from '../src/api/conn-verdicts.js';
-import type { HostView, PofLookup } from '../src/api/types.js';
+import type { PofLookup } from '../src/api/types.js';
+import { makeHost } from '../test/api/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 5);
@@ -35,26 +36,16 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 /** A lookup that knows every connection: the daemon's best case, and the same work as a real hit. */
 function everyConnection(): PofLookup {
-  const host: HostView = {
+  const host = makeHost({
     addr: '127.0.0.1',
-    ipVer: 4,
     firstSeen: 1700000000,
     lastSeen: 1700000100,
     totalConn: 3,
     lastOs: { id: 1, line: 1, generic: false, cls: 'unix', name: 'Linux', flavor: '(loopback)', sys: [] },
-    lastQuality: 0,
     distance: 0,
-    lastUpMin: -1,
-    upModDays: 0,
     mtu: 65535,
     linkType: 'loopback',
-    lastNat: 0,
-    lastChg: 0,
-    httpName: null,
-    httpFlavor: null,
-    language: null,
-    badSw: 0,
-  };
+  });
   return {
     host: (addr) => ({ ...host, addr }),
     connection: (cli, cliPort, srv, srvPort): ConnVerdict => ({
