@@ -16,27 +16,6 @@ export function addrToString(buf: Buffer | Uint8Array, off: number, ver: 4 | 6):
   return s;
 }
 
-/** Four 32-bit words of an address (IPv4 uses the first only; the rest are 0). */
-export interface AddrWords {
-  w0: number;
-  w1: number;
-  w2: number;
-  w3: number;
-}
-
-export function readAddrWords(buf: Buffer, off: number, ver: 4 | 6, out: AddrWords): void {
-  out.w0 = buf.readUInt32BE(off);
-  if (ver === 4) {
-    out.w1 = 0;
-    out.w2 = 0;
-    out.w3 = 0;
-  } else {
-    out.w1 = buf.readUInt32BE(off + 4);
-    out.w2 = buf.readUInt32BE(off + 8);
-    out.w3 = buf.readUInt32BE(off + 12);
-  }
-}
-
 /** Parse an address as users and APIs give it (IPv4-mapped IPv6 becomes IPv4). */
 export function parseAddress(text: string): { ver: 4 | 6; bytes: Uint8Array } | null {
   const t = text.trim();
