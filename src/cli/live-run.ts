@@ -27,10 +27,9 @@ import { DEFAULT_API_CLIENTS } from '../config.js';
 import { Engine } from '../engine.js';
 import { PofError } from '../errors.js';
 import type { Observation } from '../observation.js';
-import { formatConsoleBlock } from '../output/console.js';
-import { formatJsonLine } from '../output/json.js';
-import { formatLogLine, logTime } from '../output/p0f-log.js';
-import { FdWriter } from '../output/writer.js';
+import { logTime } from '../output/p0f-log.js';
+import { FdWriter, openLogFile } from '../output/writer.js';
+import { printObservation } from '../output/print.js';
 import { HttpModule } from '../state/http-module.js';
 import { notifyFailure, notifyReady, removePidFile, writePidFile } from './daemon.js';
 import { loadDb } from './db.js';
@@ -138,7 +137,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       : null;
     if (o.logFile) {
       const existed = await exists(o.logFile);
-      log = openLog(o.logFile);
+      log = openLogFile(o.logFile);
       if (user) await handLogTo(o.logFile, existed, user, report);
     }
     const iface = o.iface ?? defaultInterface(listInterfaces());
@@ -166,8 +165,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     };
     const sink = (ob: Observation): void => {
       conns.observe(ob);
-      if (out) out.write(o.json ? formatJsonLine(ob) : formatConsoleBlock(ob));
-      if (log) log.write(formatLogLine(ob));
+      printObservation(ob, out, log, o.json);
       if ((out || log) && !flushQueued) {
         dirty = flushQueued = true;
         setImmediate(flushAll);
@@ -227,7 +225,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       }
       if (o.logFile && log) {
         try {
-          const fresh = openLog(o.logFile);
+          const fresh = openLogFile(o.logFile);
           safeFlush(log);
           log.close();
           log = fresh;
@@ -305,13 +303,6 @@ function safeFlush(w: FdWriter): boolean {
   }
 }
 
-function openLog(file: string): FdWriter {
-  try {
-    return FdWriter.openAppend(file);
-  } catch (e) {
-    throw new PofError('E_IO', `cannot open log file ${file}: ${(e as Error).message}`);
-  }
-}
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(

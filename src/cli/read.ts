@@ -5,12 +5,9 @@ import type { PacketRecord } from '../capture/types.js';
 import { Engine } from '../engine.js';
 import { HttpModule } from '../state/http-module.js';
 import type { SignatureDb } from '../db/types.js';
-import { PofError } from '../errors.js';
 import type { Observation } from '../observation.js';
-import { formatConsoleBlock } from '../output/console.js';
-import { formatJsonLine } from '../output/json.js';
-import { formatLogLine } from '../output/p0f-log.js';
-import { FdWriter } from '../output/writer.js';
+import { FdWriter, openLogFile } from '../output/writer.js';
+import { printObservation } from '../output/print.js';
 
 export interface ReadOptions {
   file: string;
@@ -32,10 +29,9 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
   // Nothing is formatted for a stdout that goes to /dev/null (as GNU tar
   // skips work whose output would be discarded).
   const out = o.quiet || isDevNull(1) ? null : new FdWriter(1);
-  const log = o.logFile ? openLog(o.logFile) : null;
+  const log = o.logFile ? openLogFile(o.logFile) : null;
   const sink = (ob: Observation): void => {
-    if (out) out.write(o.json ? formatJsonLine(ob) : formatConsoleBlock(ob));
-    if (log) log.write(formatLogLine(ob));
+    printObservation(ob, out, log, o.json);
   };
   const engine = new Engine(
     {
@@ -87,10 +83,3 @@ export function isDevNull(fd: number): boolean {
   }
 }
 
-function openLog(path: string): FdWriter {
-  try {
-    return FdWriter.openAppend(path);
-  } catch (e) {
-    throw new PofError('E_IO', `cannot open log file ${path}: ${(e as Error).message}`);
-  }
-}

@@ -4,6 +4,7 @@
  * with few syscalls, in order.
  */
 import fs from 'node:fs';
+import { PofError } from '../errors.js';
 
 export class FdWriter {
   private readonly fd: number;
@@ -57,5 +58,14 @@ export class FdWriter {
   close(): void {
     this.flush();
     if (this.fd > 2) fs.closeSync(this.fd);
+  }
+}
+
+/** Opens p0f's -o log for appending; one clear line when it cannot be. */
+export function openLogFile(path: string): FdWriter {
+  try {
+    return FdWriter.openAppend(path);
+  } catch (e) {
+    throw new PofError('E_IO', `cannot open log file ${path}: ${(e as Error).message}`);
   }
 }
