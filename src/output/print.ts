@@ -2,10 +2,10 @@
 import type { Observation } from '../observation.js';
 import { formatConsoleBlock } from './console.js';
 import { formatJsonLine } from './json.js';
-import { formatLogLine } from './p0f-log.js';
+import { writeLogLine } from './p0f-log.js';
 import type { FdWriter } from './writer.js';
 
 export function printObservation(ob: Observation, out: FdWriter | null, log: FdWriter | null, json: boolean): void {
   if (out) out.write(json ? formatJsonLine(ob) : formatConsoleBlock(ob));
-  if (log) log.write(formatLogLine(ob));
+  if (log) writeLogLine(log, ob);
 }

@@ -32,6 +32,44 @@ export class FdWriter {
     this.pos += (this.buf as unknown as { utf8Write(s: string, off: number): number }).utf8Write(s, this.pos);
   }
 
+  /** Copies encoded bytes; cheaper than encoding a string that repeats. */
+  bytes(b: Uint8Array): void {
+    if (this.pos + b.length > this.buf.length) {
+      this.flush();
+      if (b.length > this.buf.length) {
+        this.writeAll(Buffer.from(b.buffer, b.byteOffset, b.length), 0);
+        return;
+      }
+    }
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /**
+   * Writes a short string. ASCII is copied by this loop, which for a few
+   * dozen chars costs less than a call into the UTF-8 encoder; anything
+   * else goes to the encoder.
+   */
+  short(s: string): void {
+    const n = s.length;
+    if (this.pos + n * 3 > this.buf.length) {
+      this.write(s);
+      return;
+    }
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.pos = p;
+        this.write(i === 0 ? s : s.slice(i));
+        return;
+      }
+      buf[p++] = c;
+    }
+    this.pos = p;
+  }
+
   flush(): void {
     if (!this.pos) return;
     const n = this.pos;
