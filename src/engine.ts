@@ -437,9 +437,12 @@ export class Engine implements EngineContext {
   }
 }
 
-/** A big-endian 32-bit word (the decoder has checked the bounds). */
+/**
+ * Four address bytes, big-endian, as a signed 32-bit integer (it stays a
+ * small integer in V8). The decoder has checked the bounds.
+ */
 function word(b: Buffer, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
 }
 
 /** Appends bytes to a flow buffer, growing it in steps up to MAX_FLOW_DATA. */

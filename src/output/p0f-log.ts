@@ -32,56 +32,61 @@ export function formatLogLine(o: Observation): string {
 /*
  * The -o log in bulk: a busy capture writes hundreds of thousands of lines
  * built from a few hundred distinct values (labels, raw signatures, params),
- * so each value is encoded once and its bytes are copied after that. Only
- * the connection text, new for every flow, is encoded each time.
+ * so each `|key=value` is encoded once and its bytes are copied after that,
+ * as is each second's `[time] mod=NAME|`. Only the connection text, new for
+ * every flow, is encoded each time. The caches are bounded: a full one
+ * starts over.
  */
 const BYTE_CACHE_MAX = 4096;
-const valueBytes = new Map<string, Uint8Array>();
-const keyBytes = new Map<string, Uint8Array>();
-const UNKNOWN = Buffer.from('???');
+let fieldCount = 0;
+const fieldBytes = new Map<string, Map<string | null, Uint8Array>>();
+const heads = new Map<string, Uint8Array>();
+let headSec = NaN;
 const SUBJ = { cli: Buffer.from('|subj=cli'), srv: Buffer.from('|subj=srv') } as const;
-const BAR = Buffer.from('|');
 const NL = Buffer.from('\n');
-let stampSec = NaN;
-let stamp: Uint8Array = Buffer.alloc(0);
 
-function bytesOf(s: string): Uint8Array {
-  let b = valueBytes.get(s);
+function fieldOf(k: string, v: string | null): Uint8Array {
+  let byValue = fieldBytes.get(k);
+  if (byValue === undefined) {
+    byValue = new Map();
+    fieldBytes.set(k, byValue);
+  }
+  let b = byValue.get(v);
   if (b === undefined) {
-    if (valueBytes.size >= BYTE_CACHE_MAX) valueBytes.clear();
-    b = Buffer.from(s);
-    valueBytes.set(s, b);
+    if (++fieldCount > BYTE_CACHE_MAX) {
+      fieldBytes.clear();
+      fieldCount = 1;
+      byValue = new Map();
+      fieldBytes.set(k, byValue);
+    }
+    b = Buffer.from(`|${k}=${v ?? '???'}`);
+    byValue.set(v, b);
   }
   return b;
 }
 
-function keyOf(k: string): Uint8Array {
-  let b = keyBytes.get(k);
+function headOf(sec: number, mod: string): Uint8Array {
+  if (sec !== headSec) {
+    heads.clear();
+    headSec = sec;
+  }
+  let b = heads.get(mod);
   if (b === undefined) {
-    if (keyBytes.size >= BYTE_CACHE_MAX) keyBytes.clear();
-    b = Buffer.from(`|${k}=`);
-    keyBytes.set(k, b);
+    b = Buffer.from(`[${logTime(sec)}] mod=${mod}|`);
+    heads.set(mod, b);
   }
   return b;
 }
 
 /** Writes formatLogLine(o) to w, byte for byte, without building the line. */
 export function writeLogLine(w: FdWriter, o: Observation): void {
-  if (o.tsSec !== stampSec) {
-    stamp = Buffer.from(`[${logTime(o.tsSec)}] mod=`);
-    stampSec = o.tsSec;
-  }
-  w.bytes(stamp);
-  w.bytes(bytesOf(o.mod));
-  w.bytes(BAR);
+  w.bytes(headOf(o.tsSec, o.mod));
   w.short(o.conn ?? `cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}`);
   w.bytes(SUBJ[o.subj]);
   const fields = o.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
-    w.bytes(keyOf(f[0]));
-    const v = f[1];
-    w.bytes(v === null ? UNKNOWN : bytesOf(v));
+    w.bytes(fieldOf(f[0], f[1]));
   }
   w.bytes(NL);
 }

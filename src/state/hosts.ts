@@ -7,11 +7,15 @@ import type { Label } from '../db/types.js';
 import type { TcpObservation } from '../fingerprint/tcp.js';
 import { parseAddress } from './addr.js';
 
-/** Table key of an address: the 32-bit value for IPv4, 32 hex digits for IPv6. */
+/**
+ * Table key of an address: for IPv4 its 32 bits as a signed integer (a small
+ * integer to V8, which Map hashes far faster than an unsigned value above
+ * 2^31), for IPv6 32 hex digits.
+ */
 export type HostKey = number | string;
 
 export function hostKeyOf(buf: Buffer | Uint8Array, off: number, ver: 4 | 6): HostKey {
-  if (ver === 4) return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+  if (ver === 4) return (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
   return Buffer.from(buf.buffer, buf.byteOffset + off, 16).toString('hex');
 }
 
