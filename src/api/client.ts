@@ -81,6 +81,9 @@ export class PofClient {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private closed = false;
+  /** Queries sent in this turn of the event loop, written together at its end. */
+  private outbox: Array<Buffer | string> = [];
+  private flushQueued = false;
 
   constructor(opts: PofClientOptions) {
     if (typeof opts.path !== 'string' || !opts.path) throw new PofError('E_CONFIG', 'API socket path is required');
@@ -215,9 +218,28 @@ export class PofClient {
       const r = this.queue.shift()!;
       if (r.done) continue;
       this.inflight.push(r);
-      this.sock.write(r.payload);
+      this.outbox.push(r.payload);
+    }
+    if (this.outbox.length && !this.flushQueued) {
+      // A server accepting many connections asks many questions per turn
+      // of the event loop: one write (one system call) carries them all.
+      this.flushQueued = true;
+      setImmediate(this.flushOutbox);
     }
   }
+
+  private readonly flushOutbox = (): void => {
+    this.flushQueued = false;
+    const out = this.outbox;
+    if (!out.length) return;
+    this.outbox = [];
+    // After a lost connection the outbox was emptied and its queries
+    // requeued; what is here belongs to the current socket.
+    if (!this.sock || !this.connected) return;
+    if (out.length === 1) this.sock.write(out[0]!);
+    else if (out.every((p) => typeof p === 'string')) this.sock.write(out.join(''));
+    else this.sock.write(Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+  };
 
   private connect(): void {
     const s = net.connect(this.path);
@@ -243,6 +265,7 @@ export class PofClient {
     this.sock = null;
     this.connected = false;
     this.rbuf = null;
+    this.outbox = [];
     // Unanswered queries go back to the front of the queue, in order.
     const again = this.inflight.filter((r) => !r.done);
     this.inflight = [];

@@ -97,6 +97,47 @@ test('pipelined: 2000 queries over one connection, answers matched in order', as
   });
 });
 
+test('queries asked in one turn of the event loop reach the server in one write', async () => {
+  // A bare server that records each read and answers every JSON line.
+  const path = tmp.path(`raw${++seq}.sock`);
+  const reads: number[] = [];
+  const srv = net.createServer((sock) => {
+    let pending = '';
+    sock.on('data', (d) => {
+      reads.push(d.length);
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      sock.write(lines.map(() => '{"status":"no match"}\n').join(''));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const c = new PofClient({ path, timeoutMs: 5000 });
+  try {
+    await c.queryHostJson('192.0.2.1'); // connected
+    reads.length = 0;
+    // Count the socket writes that carry queries (answers carry "status").
+    let queryWrites = 0;
+    const write = net.Socket.prototype.write;
+    net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+      if (String(args[0]).includes('"addr"')) queryWrites++;
+      return write.apply(this, args);
+    } as net.Socket['write'];
+    let answers;
+    try {
+      answers = await Promise.all(Array.from({ length: 20 }, (_, i) => c.queryHostJson(`192.0.2.${i + 1}`)));
+    } finally {
+      net.Socket.prototype.write = write;
+    }
+    assert.deepEqual(answers, Array.from({ length: 20 }, () => null));
+    assert.equal(queryWrites, 1, `20 queries took ${queryWrites} writes`);
+    assert.equal(reads.length, 1);
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
 test('bounded queue; close rejects what is pending', async () => {
   await withServer(async (path) => {
     const c = new PofClient({ path, maxQueue: 3 });
