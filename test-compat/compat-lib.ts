@@ -156,9 +156,45 @@ export function formatReport(r: CompatReport, maxDiffs = 60): string {
 }
 
 /**
- * p0f 3.09b is not always deterministic (e.g. its HTTP Date parsing reads an
- * uninitialised tm_isdst, so "date" NAT reasons come and go between runs of
- * the same capture). For a capture whose stored log disagrees with pof, run
+ * p0f 3.09b is not always deterministic: its HTTP Date parsing hands mktime()
+ * a struct tm whose tm_isdst was never set, so the stack slot's old contents
+ * decide whether a Date is read an hour early. Often that is the low half of
+ * a heap pointer left by an earlier call, whose sign address randomisation
+ * picks anew on every run: "date" NAT reasons (host change, ip sharing) then
+ * come and go between runs of the same capture. With randomisation off
+ * (setarch -R) the pointer is positive, no Date is shifted, and p0f gives
+ * the same log every time: the one pof follows.
+ */
+export function p0fWithoutAslr(file: string, mods: string[]): string[] | null {
+  const arch = spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-noaslr-'));
+  try {
+    const log = path.join(tmp, 'p0f.log');
+    const r = spawnSync('setarch', [arch, '-R', 'p0f', '-r', file, '-o', log], { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore', timeout: 60_000 });
+    if (r.status !== 0 || !fs.existsSync(log)) return null;
+    return fs.readFileSync(log, 'utf8').split('\n').filter((l) => mods.includes(modOf(l)));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** How many of `expected` (a multiset) appear in `got`. */
+export function multisetMatched(expected: string[], got: string[]): number {
+  const g = new Map<string, number>();
+  for (const x of got) g.set(x, (g.get(x) ?? 0) + 1);
+  let n = 0;
+  for (const x of expected) {
+    const k = g.get(x) ?? 0;
+    if (k > 0) {
+      n++;
+      g.set(x, k - 1);
+    }
+  }
+  return n;
+}
+
+/**
+ * The run-to-run check (see p0fWithoutAslr for why p0f varies). For a capture whose stored log disagrees with pof, run
  * the installed p0f again several times: a record pof lacks is excused when
  * some p0f run lacks it too, and a record only pof has is excused when some
  * p0f run has it too. Returns the excused count per capture.
