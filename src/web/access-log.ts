@@ -10,8 +10,9 @@
  * holds a request up: when the output cannot keep up, lines beyond
  * `maxBufferBytes` are dropped and counted.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import os from 'node:os';
+import type { Duplex } from 'node:stream';
 
 import { PofError } from '../errors.js';
 import { connTuple } from './core.js';
@@ -45,7 +46,66 @@ interface Tracked {
   keepAliveCount: number;
 }
 
+/** What the client was answered, as far as the line needs it. */
+interface Answer {
+  status: number;
+  headerOut(name: string): string | undefined;
+  connStatus: LogRecord['connStatus'];
+}
+
+/** An upgrade request being logged (see AccessLog.trackUpgrade). */
+export interface UpgradeLogEntry {
+  /**
+   * The client was sent this answer's head (101, the backend's refusal, a
+   * 502); what is written to the socket from now on counts as %b. Only the
+   * first call counts.
+   */
+  answered(status: number, headers?: IncomingHttpHeaders): void;
+}
+
+const SWITCHING_PROTOCOLS = 101;
+/**
+ * An upgrade whose client left before any answer: the status Apache's
+ * request and Node's ServerResponse start with, so that the line reads as
+ * an aborted normal request does (%X is X).
+ */
+const UNANSWERED_STATUS = 200;
+
 const requestsOnSocket = new WeakMap<object, number>();
+
+function headerText(v: OutgoingHttpHeader | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
+
+type WriteFn = (...args: unknown[]) => unknown;
+
+/** Calls onBytes with the size of each chunk written to w, through write() or end(). */
+function countWrites(w: ServerResponse | Duplex, onBytes: (n: number) => void): void {
+  const target = w as unknown as { write: WriteFn; end: WriteFn };
+  const write = target.write;
+  const end = target.end;
+  const count = (chunk: unknown, enc: unknown): void => {
+    if (typeof chunk === 'string') onBytes(Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8'));
+    else if (chunk instanceof Uint8Array) onBytes(chunk.byteLength);
+  };
+  target.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+    count(chunk, rest[0]);
+    return write.call(this, chunk, ...rest);
+  };
+  target.end = function (this: unknown, ...args: unknown[]) {
+    if (args.length && typeof args[0] !== 'function') count(args[0], args[1]);
+    return end.apply(this, args);
+  };
+}
+
+function responseAnswer(res: ServerResponse): Answer {
+  return {
+    status: res.statusCode,
+    headerOut: (name) => headerText(res.getHeader(name)),
+    connStatus: !res.writableFinished ? 'X' : (res as ServerResponse & { shouldKeepAlive?: boolean }).shouldKeepAlive ? '+' : '-',
+  };
+}
 
 export class AccessLog {
   readonly format: string;
@@ -74,6 +134,7 @@ export class AccessLog {
     });
     this.handler = this.handler.bind(this);
     this.track = this.track.bind(this);
+    this.trackUpgrade = this.trackUpgrade.bind(this);
   }
 
   /** Reopens the file (after logrotate moved it). */
@@ -88,25 +149,51 @@ export class AccessLog {
 
   /** Starts timing a request; the line is written when its response closes. */
   track(req: IncomingMessage, res: ServerResponse): void {
+    const t = this.start(req);
+    countWrites(res, (n) => (t.bytesOut += n));
+    res.once('close', () => this.log(req, t, responseAnswer(res)));
+  }
+
+  /**
+   * Starts timing an upgrade request (a server's 'upgrade' event: a socket,
+   * no ServerResponse). The line is written once, when the socket closes,
+   * as Apache writes it when a tunnel ends: %D / %T span the whole
+   * upgraded connection, %b / %B count what the client was sent after the
+   * answer's head (the tunnel's bytes, or the refusal's body). %X is '-'
+   * for a tunnel (either side may close it), else 'X' unless the answer
+   * was sent to its end.
+   */
+  trackUpgrade(req: IncomingMessage, socket: Duplex): UpgradeLogEntry {
+    const t = this.start(req);
+    let status: number | undefined;
+    let headers: IncomingHttpHeaders = {};
+    countWrites(socket, (n) => {
+      if (status !== undefined) t.bytesOut += n;
+    });
+    const finish = (): void =>
+      this.log(req, t, {
+        status: status ?? UNANSWERED_STATUS,
+        headerOut: (name) => headerText(headers[name.toLowerCase()]),
+        connStatus: status === SWITCHING_PROTOCOLS || (status !== undefined && socket.writableEnded) ? '-' : 'X',
+      });
+    // A socket already closed emits no 'close' again; its line is still due.
+    if (socket.closed) queueMicrotask(finish);
+    else socket.once('close', finish);
+    return {
+      answered(s, h = {}) {
+        if (status !== undefined) return;
+        status = s;
+        headers = h;
+      },
+    };
+  }
+
+  /** Times a request from now on; counts it on its connection (%k). */
+  private start(req: IncomingMessage): Tracked {
     const sock = req.socket;
     const n = requestsOnSocket.get(sock) ?? 0;
     requestsOnSocket.set(sock, n + 1);
-    const t: Tracked = { startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
-    const write = res.write;
-    const end = res.end;
-    const count = (chunk: unknown, enc: unknown): void => {
-      if (typeof chunk === 'string') t.bytesOut += Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
-      else if (chunk instanceof Uint8Array) t.bytesOut += chunk.byteLength;
-    };
-    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      count(chunk, rest[0]);
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    res.end = function (this: ServerResponse, ...args: unknown[]) {
-      if (args.length && typeof args[0] !== 'function') count(args[0], args[1]);
-      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as ServerResponse['end'];
-    res.once('close', () => this.log(req, res, t));
+    return { startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
   }
 
   /** Connect / Express middleware: `app.use(log.handler)`. */
@@ -133,24 +220,19 @@ export class AccessLog {
 
   /** The line for a finished request (without writing it). */
   line(req: IncomingMessage, res: ServerResponse, t: Tracked): string {
-    return this.compiled(this.record(req, res, t));
+    return this.compiled(this.record(req, t, responseAnswer(res)));
   }
 
-  private record(req: IncomingMessage, res: ServerResponse, t: Tracked): LogRecord {
+  private record(req: IncomingMessage, t: Tracked, a: Answer): LogRecord {
     const tuple = connTuple(req.socket);
     const envOpt = this.env;
-    const aborted = !res.writableFinished;
     return {
       method: req.method ?? '-',
       url: req.url ?? '-',
       httpVersion: req.httpVersion,
       headersIn: req.headers,
-      headerOut: (name) => {
-        const v = res.getHeader(name);
-        if (v === undefined) return undefined;
-        return Array.isArray(v) ? v.join(', ') : String(v);
-      },
-      status: res.statusCode,
+      headerOut: a.headerOut,
+      status: a.status,
       bytesOut: t.bytesOut,
       cli: tuple?.cli ?? req.socket.remoteAddress ?? '-',
       cliPort: tuple?.cliPort ?? req.socket.remotePort ?? 0,
@@ -159,16 +241,16 @@ export class AccessLog {
       startMs: t.startMs,
       durationUs: (performance.now() - t.startPerf) * 1000,
       keepAliveCount: t.keepAliveCount,
-      connStatus: aborted ? 'X' : (res as ServerResponse & { shouldKeepAlive?: boolean }).shouldKeepAlive ? '+' : '-',
+      connStatus: a.connStatus,
       pof: req.pof,
       env: envOpt === undefined ? undefined : typeof envOpt === 'function' ? (name) => envOpt(req, name) : (name) => envOpt[name],
     };
   }
 
-  private log(req: IncomingMessage, res: ServerResponse, t: Tracked): void {
+  private log(req: IncomingMessage, t: Tracked, a: Answer): void {
     let text: string;
     try {
-      text = this.line(req, res, t) + '\n';
+      text = this.compiled(this.record(req, t, a)) + '\n';
     } catch (e) {
       this.lastError = e as Error;
       return;

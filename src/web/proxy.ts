@@ -14,7 +14,7 @@ import https from 'node:https';
 import type net from 'node:net';
 
 import { PofError } from '../errors.js';
-import type { AccessLog } from './access-log.js';
+import type { AccessLog, UpgradeLogEntry } from './access-log.js';
 import type { PofCore } from './core.js';
 import { coreOf, type PofSetup } from './node-http.js';
 import { POF_EXTRA_NAMES, pofValue, type PofResult, type PofValueName } from './result.js';
@@ -36,6 +36,11 @@ export interface PofProxyOptions {
   /** Told about upstream failures (502s, broken upgrades). */
   onError?: (err: Error) => void;
 }
+
+const BAD_GATEWAY = 502;
+/** What the client of an upgrade hears when the backend cannot be reached. */
+const BAD_GATEWAY_HEADERS = { connection: 'close', 'content-length': '0' };
+const BAD_GATEWAY_HEAD = 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own ones. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -146,7 +151,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       answered = true;
       onError(e);
       if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'text/plain', connection: 'close' });
+        res.writeHead(BAD_GATEWAY, { 'content-type': 'text/plain', connection: 'close' });
         res.end('Bad Gateway\n');
       } else res.destroy(e);
     };
@@ -190,9 +195,14 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     return s + '\r\n';
   }
 
-  function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, r: PofResult): void {
+  /** Passes an upgrade on; `entry` (when logging) is told the answer the client got. */
+  function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, r: PofResult, entry: UpgradeLogEntry | undefined): void {
     req.pof = r;
-    socket.on('error', () => {});
+    // The client left while pof was asked: nothing to pass on.
+    if (socket.destroyed || socket.readableEnded) {
+      socket.destroy();
+      return;
+    }
     const upReq = request({
       agent: false,
       host: upHost,
@@ -202,14 +212,30 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       headers: upstreamHeaders(req, r, true),
       servername: up.protocol === 'https:' ? upHost : undefined,
     });
+    let answered = false;
+    const answer = (status: number, headers: http.IncomingHttpHeaders): void => {
+      answered = true;
+      entry?.answered(status, headers);
+    };
+    // A client that leaves takes its backend request (or tunnel) with it.
+    // The server allows half-open sockets: before the answer, a FIN from the
+    // client is its leaving (after it, the tunnel passes the FIN on).
+    socket.once('close', () => upReq.destroy());
+    socket.once('end', () => {
+      if (!answered) socket.destroy();
+    });
     upReq.on('error', (e) => {
+      // After an answer, or with the client gone, there is no one to tell.
+      if (answered || socket.destroyed) return;
       onError(e);
-      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable) socket.end(BAD_GATEWAY_HEAD);
+      answer(BAD_GATEWAY, BAD_GATEWAY_HEADERS);
     });
     upReq.on('upgrade', (upRes, upSocket, upHead) => {
       upSocket.on('error', () => socket.destroy());
       socket.on('error', () => upSocket.destroy());
       socket.write(rawHead(`HTTP/${upRes.httpVersion} ${upRes.statusCode} ${upRes.statusMessage}`, upRes.rawHeaders));
+      answer(upRes.statusCode ?? BAD_GATEWAY, upRes.headers);
       if (upHead.length) socket.write(upHead);
       if (head.length) upSocket.write(head);
       upSocket.pipe(socket);
@@ -227,6 +253,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       }
       raw.push('Connection', 'close');
       socket.write(rawHead(`HTTP/${upRes.httpVersion} ${upRes.statusCode} ${upRes.statusMessage}`, raw));
+      answer(upRes.statusCode ?? BAD_GATEWAY, upRes.headers);
       upRes.pipe(socket);
     });
     upReq.end();
@@ -234,10 +261,18 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
 
   const server = secure ? https.createServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : http.createServer();
   server.on('request', onRequest);
+  // An upgraded socket is no longer the server's: close() ends it itself.
+  const upgraded = new Set<net.Socket>();
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    // The server no longer listens for this socket's errors; a client
+    // reset (even while pof is asked) must not throw: it shows as 'close'.
+    socket.on('error', () => {});
+    const entry = log?.trackUpgrade(req, socket);
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     const r = core.get(req.socket);
-    if (r instanceof Promise) void r.then((v) => upgrade(req, socket, head, v));
-    else upgrade(req, socket, head, r);
+    if (r instanceof Promise) void r.then((v) => upgrade(req, socket, head, v, entry));
+    else upgrade(req, socket, head, r, entry);
   });
   server.on('clientError', (_e, socket: net.Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -258,10 +293,16 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       });
     },
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections?.();
-      });
+      // Waiting for the tunnels' 'close' lets their access-log lines out first.
+      const tunnels = [...upgraded].map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
+      for (const s of upgraded) s.destroy();
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections?.();
+        }),
+        ...tunnels,
+      ]);
       agent.destroy();
       await core.close();
     },

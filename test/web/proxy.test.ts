@@ -1,18 +1,20 @@
 // pof proxy: a PHP backend sees pof's X-Pof-* headers (never the
-// client's), bodies stream both ways, upgrades pass, TLS terminates, and
-// the CLI (runProxy) runs with saved SYNs, an access log and a live sensor.
+// client's), bodies stream both ways, upgrades pass (and are logged once
+// each: 101, refused, 502, client gone), TLS terminates, and the CLI
+// (runProxy) runs with saved SYNs, an access log and a live sensor.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type net from 'node:net';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { addonAvailable } from '../../src/capture/live.js';
 import { startProxy } from '../../src/cli/proxy.js';
 import { AccessLog } from '../../src/web/access-log.js';
+import type { PofOptions } from '../../src/web/core.js';
 import { createPofProxy, pofHeaderName, type PofProxy } from '../../src/web/proxy.js';
 import { savedSynAvailable } from '../../src/web/saved-syn.js';
 import { cannedLookup, makeEngine, request, tempDir, until } from './helpers.js';
@@ -262,10 +264,12 @@ describe('proxy mechanics (Node backend)', () => {
   });
 
   it('writes the access log with pof variables', async () => {
+    // Upgrade lines of the tests above may still come in (they are written when their tunnels close).
+    const cookieLines = (): string[] => lines.filter((l) => l.startsWith('GET /cookies '));
     lines.length = 0;
     await request(`${url}/cookies`, { agent: false });
-    assert.ok(await until(() => lines.length === 1));
-    assert.match(lines[0]!, /^GET \/cookies 200 \d+ "Windows"\n$/);
+    assert.ok(await until(() => cookieLines().length === 1));
+    assert.match(cookieLines()[0]!, /^GET \/cookies 200 \d+ "Windows"\n$/);
   });
 
   it('upstream down: 502', async () => {
@@ -283,6 +287,146 @@ describe('proxy mechanics (Node backend)', () => {
     assert.throws(() => createPofProxy({ upstream: 'ftp://x', pof: { lookup: cannedLookup() } }), /http:\/\/ or https:\/\//);
     assert.throws(() => createPofProxy({ upstream: 'not a url', pof: { lookup: cannedLookup() } }), /not a URL/);
     assert.throws(() => createPofProxy({ upstream: 'http://x/?a=1', pof: { lookup: cannedLookup() } }), /no query/);
+  });
+});
+
+/** An upgrade request: the tunnel's socket on a 101, else the status and body. */
+type UpgradeReply = { status: 101; socket: net.Socket; head: Buffer } | { status: number; body: string };
+
+function openUpgrade(url: string): Promise<UpgradeReply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket' } });
+    req.on('upgrade', (_r, socket, head) => resolve({ status: 101, socket, head }));
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('access log: upgrades, one line each, written when the client connection closes', () => {
+  // %b / %B: bytes to the client after the answer's head; %X: '-' unless cut short.
+  const FORMAT = '"%r" %>s %b %B %X %D "%{pof_genre}e"';
+  const TUNNEL_OPEN_MS = 100;
+  const SETTLE_MS = 50;
+  let backend: Awaited<ReturnType<typeof startNodeBackend>>;
+  before(async () => {
+    backend = await startNodeBackend();
+  });
+  after(async () => {
+    await backend.stop();
+  });
+
+  async function withLoggedProxy(upstream: string, fn: (url: string, lines: string[]) => Promise<void>, pof: PofOptions = {}): Promise<void> {
+    const lines: string[] = [];
+    const p = createPofProxy({ upstream, pof: { lookup: cannedLookup(), ...pof }, accessLog: new AccessLog({ stream: { write: (s: string) => lines.push(s) }, format: FORMAT }) });
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      await fn(`http://127.0.0.1:${a.port}`, lines);
+    } finally {
+      await p.close();
+    }
+  }
+
+  /** Waits for the first line, then a little longer to see that no second one follows. */
+  async function onlyLine(lines: string[]): Promise<string> {
+    assert.ok(await until(() => lines.length > 0), 'no access-log line');
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    assert.equal(lines.length, 1, `one line, got ${JSON.stringify(lines)}`);
+    return lines[0]!;
+  }
+
+  it('101: logged when the tunnel closes, with the bytes echoed to the client and the whole time', async () => {
+    await withLoggedProxy(backend.url, async (url, lines) => {
+      const r = await openUpgrade(`${url}/ws?x=1`);
+      assert.equal(r.status, 101);
+      if (!('socket' in r)) return;
+      let echoed = r.head.toString();
+      r.socket.on('data', (d: Buffer) => (echoed += d.toString()));
+      r.socket.write('ping-pong');
+      assert.ok(await until(() => echoed === 'ping-pong'));
+      await new Promise((res) => setTimeout(res, TUNNEL_OPEN_MS));
+      assert.deepEqual(lines, [], 'nothing logged while the tunnel is open');
+      r.socket.destroy();
+      const m = /^"GET \/ws\?x=1 HTTP\/1\.1" 101 9 9 - (\d+) "Windows"\n$/.exec(await onlyLine(lines));
+      assert.ok(m, lines[0]);
+      assert.ok(Number(m[1]) >= TUNNEL_OPEN_MS * 1000, `%D ${m[1]} us covers the open tunnel`);
+    });
+  });
+
+  it("declined: the backend's status and body size", async () => {
+    await withLoggedProxy(backend.url, async (url, lines) => {
+      assert.deepEqual(await openUpgrade(`${url}/no-upgrade`), { status: 403, body: 'nope' });
+      assert.match(await onlyLine(lines), /^"GET \/no-upgrade HTTP\/1\.1" 403 4 4 - \d+ "Windows"\n$/);
+    });
+  });
+
+  it('backend down: 502, no body', async () => {
+    await withLoggedProxy('http://127.0.0.1:1', async (url, lines) => {
+      const r = await openUpgrade(`${url}/ws`);
+      assert.equal(r.status, 502);
+      assert.match(await onlyLine(lines), /^"GET \/ws HTTP\/1\.1" 502 - 0 - \d+ "Windows"\n$/);
+    });
+  });
+
+  it('the client leaves before the backend answers: one aborted line, the backend request is dropped', async () => {
+    const held: net.Socket[] = [];
+    let backendEnded = false;
+    const silent = http.createServer();
+    silent.on('upgrade', (_req, socket: net.Socket) => {
+      held.push(socket);
+      // An upgraded socket is half-open: the proxy's FIN shows as 'end'.
+      socket.on('end', () => (backendEnded = true)).resume();
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      await withLoggedProxy(`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, async (url, lines) => {
+        const req = http.request(`${url}/ws`, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket' } });
+        req.on('error', () => {});
+        req.end();
+        assert.ok(await until(() => held.length === 1), 'the backend got the upgrade');
+        req.destroy();
+        assert.match(await onlyLine(lines), /^"GET \/ws HTTP\/1\.1" 200 - 0 X \d+ "Windows"\n$/);
+        assert.ok(await until(() => backendEnded), 'the proxy dropped its backend request');
+      });
+    } finally {
+      silent.close();
+      silent.closeAllConnections();
+    }
+  });
+
+  it('a client reset while pof is asked: no crash, one aborted line, nothing sent to the backend', async () => {
+    // The canned lookup has no HTTP verdict: waiting for one holds the upgrade for the timeout.
+    const POF_WAIT_MS = 300;
+    const seenBefore = backend.seen.length;
+    await withLoggedProxy(
+      backend.url,
+      async (url, lines) => {
+        const { port } = new URL(url);
+        const c = net.connect(Number(port), '127.0.0.1');
+        c.on('error', () => {});
+        await new Promise((r) => c.once('connect', r));
+        c.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        c.resetAndDestroy();
+        assert.match(await onlyLine(lines), /^"GET \/ws HTTP\/1\.1" 200 - 0 X \d+ "-"\n$/);
+        await new Promise((r) => setTimeout(r, POF_WAIT_MS));
+        assert.equal(backend.seen.length, seenBefore);
+      },
+      { waitFor: 'http', timeoutMs: POF_WAIT_MS },
+    );
+  });
+
+  it('close() ends open tunnels, and their lines are written first', async () => {
+    let lines: string[] = [];
+    await withLoggedProxy(backend.url, async (url, l) => {
+      lines = l;
+      assert.equal((await openUpgrade(`${url}/ws`)).status, 101);
+    });
+    assert.match(lines.join(''), /^"GET \/ws HTTP\/1\.1" 101 - 0 - \d+ "Windows"\n$/);
   });
 });
 
