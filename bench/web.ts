@@ -12,7 +12,8 @@
  *               doing the same forwarding, both in front of the same
  *               backend (goal: within 15%).
  *
- * BENCH_WEB_SECONDS (default 5) per run, BENCH_RUNS (default 3) rounds.
+ * BENCH_WEB_SECONDS (default 5) per run, BENCH_RUNS (default 3) rounds;
+ * BENCH_WEB_ONLY=middleware or =proxy runs one half.
  * The same file, run as `web.ts serve ROLE PORT [SOCKET]`, is each server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +32,7 @@ import { makeHost } from '../test/api/helpers.js';
 const SELF = fileURLToPath(import.meta.url);
 const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 5);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+const only = process.env.BENCH_WEB_ONLY ?? '';
 
 // ---------------------------------------------------------------- servers
 
@@ -311,8 +313,11 @@ async function hotPathNs(): Promise<number> {
 }
 
 export async function web(): Promise<void> {
-  const hot = await hotPathNs();
-  console.log(`web: middleware hot path (a keep-alive request on a connection already looked up): ${hot.toFixed(0)} ns per request`);
+  if (only && only !== 'middleware' && only !== 'proxy') throw new Error(`BENCH_WEB_ONLY must be middleware or proxy, not ${only}`);
+  if (only !== 'proxy') {
+    const hot = await hotPathNs();
+    console.log(`web: middleware hot path (a keep-alive request on a connection already looked up): ${hot.toFixed(0)} ns per request`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'pof-bench-web-'));
   const sock = join(dir, 'pof.sock');
   const children: ChildProcess[] = [];
@@ -325,17 +330,20 @@ export async function web(): Promise<void> {
   const loss15 = (l: number): string => (l <= 0.15 ? 'goal within 15%: met' : 'goal within 15%: missed');
   try {
     const daemon = await launch('daemon');
-    const plain = await launch('plain');
-    const mwSock = await launch('mw-socket');
-    const mwIn = await launch('mw-inproc');
-    const mw: Contender[] = [
-      { name: 'node:http (no pof)', server: plain },
-      { name: 'withPof, daemon socket', server: mwSock, helpers: [daemon] },
-      { name: 'withPof, in-process', server: mwIn },
-    ];
-    await compare('middleware', KEEPALIVE, mw, loss5);
-    await compare('middleware', NEWCONN, mw, (l) => `one lookup per connection: ${(l * 100).toFixed(1)}%`);
-    for (const c of [plain, mwSock, mwIn]) await stop(c.child);
+    if (only !== 'proxy') {
+      const plain = await launch('plain');
+      const mwSock = await launch('mw-socket');
+      const mwIn = await launch('mw-inproc');
+      const mw: Contender[] = [
+        { name: 'node:http (no pof)', server: plain },
+        { name: 'withPof, daemon socket', server: mwSock, helpers: [daemon] },
+        { name: 'withPof, in-process', server: mwIn },
+      ];
+      await compare('middleware', KEEPALIVE, mw, loss5);
+      await compare('middleware', NEWCONN, mw, (l) => `one lookup per connection: ${(l * 100).toFixed(1)}%`);
+      for (const c of [plain, mwSock, mwIn]) await stop(c.child);
+    }
+    if (only === 'middleware') return;
 
     const backend = await launch('backend');
     const upstream = `http://127.0.0.1:${backend.port}`;

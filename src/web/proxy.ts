@@ -92,46 +92,65 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   // from "not asked"); the others only when known.
   const mustSend = new Set<PofValueName>(core.options.fields.filter((f) => f === 'pof_type' || f === 'pof_err'));
 
-  // A connection's pof headers are the same for each of its requests.
-  const pofHeaders = new WeakMap<PofResult, Array<[string, string]>>();
-  function pofHeaderPairs(r: PofResult): Array<[string, string]> {
-    let pairs = pofHeaders.get(r);
-    if (!pairs) {
-      pairs = [];
+  // A connection's pof headers are the same for each of its requests:
+  // name, value, name, value, ... as Node's raw header lists are.
+  const pofHeaders = new WeakMap<PofResult, string[]>();
+  function pofHeaderList(r: PofResult): string[] {
+    let list = pofHeaders.get(r);
+    if (!list) {
+      list = [];
       for (const [name, header] of headerNames) {
         const v = pofValue(r, name);
-        if (v !== '' || mustSend.has(name)) pairs.push([header, headerValue(v)]);
+        if (v !== '' || mustSend.has(name)) list.push(header, headerValue(v));
       }
-      pofHeaders.set(r, pairs);
+      pofHeaders.set(r, list);
     }
-    return pairs;
+    return list;
   }
 
-  function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): http.OutgoingHttpHeaders {
-    const h: http.OutgoingHttpHeaders = {};
+  /**
+   * The request's headers for the backend, as a raw list (which Node sends
+   * as it is, cheaper than a header object): the client's own, in their
+   * order and spelling, less hop-by-hop ones, client-sent X-Pof-* and
+   * repeats of Host or Content-Length; then X-Forwarded-*, then pof's.
+   */
+  function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): string[] {
+    const raw = req.rawHeaders;
+    const out: string[] = [];
     const conn = req.headers.connection;
     // Headers the client named in Connection are hop-by-hop too.
     const connTokens =
       conn && conn !== 'keep-alive' && conn !== 'close'
         ? new Set(conn.toLowerCase().split(',').map((s) => s.trim()))
         : null;
-    for (const k in req.headers) {
-      const v = req.headers[k];
-      if (v === undefined || HOP.has(k) || (k.charCodeAt(0) === 0x78 && k.startsWith('x-pof-')) || connTokens?.has(k)) continue;
-      h[k] = v;
+    let host = false;
+    let length = false;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      const k = name.toLowerCase();
+      if (HOP.has(k) || (k.charCodeAt(0) === 0x78 && (k.startsWith('x-pof-') || k === 'x-forwarded-for')) || connTokens?.has(k)) continue;
+      if (k === 'host') {
+        if (host || !preserveHost) continue;
+        host = true;
+      } else if (k === 'content-length') {
+        if (length) continue;
+        length = true;
+      }
+      out.push(name, raw[i + 1]!);
     }
+    if (!host) out.push('Host', up.host);
     if (upgrade) {
-      h.connection = 'Upgrade';
-      if (req.headers.upgrade) h.upgrade = req.headers.upgrade;
+      out.push('Connection', 'Upgrade');
+      if (req.headers.upgrade) out.push('Upgrade', req.headers.upgrade);
     }
     const cli = r.conn?.cli ?? req.socket.remoteAddress ?? '';
     const xff = req.headers['x-forwarded-for'];
-    h['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${cli}` : cli;
-    h['x-forwarded-proto'] = secure ? 'https' : 'http';
-    if (req.headers.host && !req.headers['x-forwarded-host']) h['x-forwarded-host'] = req.headers.host;
-    if (!preserveHost) h.host = up.host;
-    for (const [k, v] of pofHeaderPairs(r)) h[k] = v;
-    return h;
+    out.push('X-Forwarded-For', xff ? `${xff}, ${cli}` : cli);
+    out.push('X-Forwarded-Proto', secure ? 'https' : 'http');
+    if (req.headers.host && !req.headers['x-forwarded-host']) out.push('X-Forwarded-Host', req.headers.host);
+    const pof = pofHeaderList(r);
+    for (let i = 0; i < pof.length; i++) out.push(pof[i]!);
+    return out;
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, r: PofResult): void {

@@ -226,6 +226,42 @@ describe('proxy mechanics (Node backend)', () => {
     assert.equal(seen.host, new URL(url).host, 'Host is kept');
   });
 
+  it('repeated request headers: kept in order, except a second Host; X-Forwarded-For chains them all', async () => {
+    const port = Number(new URL(url).port);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.write(
+          'GET /headers HTTP/1.1\r\nHost: first.example\r\nHost: second.example\r\nX-Dup: 1\r\nX-Dup: 2\r\n' +
+            'X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-For: 192.0.2.2\r\nConnection: close\r\n\r\n',
+        );
+      });
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString()));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    const seen = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
+    assert.equal(seen.host, 'first.example');
+    assert.equal(seen['x-dup'], '1, 2');
+    assert.equal(seen['x-forwarded-for'], '192.0.2.1, 192.0.2.2, 127.0.0.1');
+    assert.equal(seen['x-forwarded-host'], 'first.example');
+  });
+
+  it('preserveHost false: the backend is sent its own Host', async () => {
+    const p = createPofProxy({ upstream: backend.url, pof: { lookup: cannedLookup() }, preserveHost: false });
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      const r = await request(`http://127.0.0.1:${a.port}/headers`, { agent: false, headers: { host: 'client.example' } });
+      const seen = JSON.parse(r.body) as Record<string, string>;
+      assert.equal(seen.host, new URL(backend.url).host);
+      assert.equal(seen['x-forwarded-host'], 'client.example');
+      assert.equal(seen['x-pof-genre'], 'Windows');
+    } finally {
+      await p.close();
+    }
+  });
+
   it('WebSocket upgrade: 101 passes, bytes flow both ways, the backend saw X-Pof-Genre', async () => {
     const res = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; socket: net.Socket; head: Buffer }>((resolve, reject) => {
       const req = http.request(`${url}/ws`, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket', 'x-pof-genre': 'Windows 95' } });
