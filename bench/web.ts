@@ -121,6 +121,14 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       process.stdout.write('ready\n');
       return;
     }
+    case 'proxy-syn': {
+      // No daemon: the kernel's saved SYN of each connection, fingerprinted here.
+      const { createPofProxy } = await import('../src/web/proxy.js');
+      const p = createPofProxy({ upstream, pof: { savedSyn: true } });
+      await p.listen(port, '127.0.0.1');
+      process.stdout.write('ready\n');
+      return;
+    }
     case 'proxy-plain': {
       // The baseline: the same forwarding (streamed bodies, hop-by-hop
       // headers dropped, X-Forwarded-For, kept-alive upstream), no pof.
@@ -353,6 +361,9 @@ export async function web(): Promise<void> {
       { name: 'plain Node reverse proxy', server: pp },
       { name: 'pof proxy (daemon socket)', server: pofp, helpers: [daemon] },
     ];
+    const { savedSynAvailable } = await import('../src/web/saved-syn.js');
+    if (savedSynAvailable()) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });
+    else console.log('web: (no saved-SYN addon: pof proxy --saved-syn not measured)');
     await compare('proxy', KEEPALIVE, px, loss15);
     await compare('proxy', NEWCONN, px, loss15);
   } finally {
