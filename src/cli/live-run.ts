@@ -284,7 +284,8 @@ function sigCount(db: SignatureDb): number {
   return db.sigCount;
 }
 
-function reportDrops(s: LiveStats, last: { kernel: number; iface: number }, report: (m: string) => void): void {
+/** Reports packets dropped since the last call (nothing when none were); updates `last`. */
+export function reportDrops(s: LiveStats, last: { kernel: number; iface: number }, report: (m: string) => void): void {
   const k = s.droppedKernel - last.kernel;
   const i = s.droppedInterface - last.iface;
   last.kernel = s.droppedKernel;
@@ -302,7 +303,6 @@ function safeFlush(w: FdWriter): boolean {
     return false;
   }
 }
-
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(
