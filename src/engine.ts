@@ -324,7 +324,7 @@ export class Engine implements EngineContext {
       fields.push(['dist', `<= ${sig.dist}`]);
     } else {
       (toSrv ? f.client : f.server).distance = sig.dist;
-      fields.push(['dist', String(sig.dist)]);
+      fields.push(['dist', smallIntText(sig.dist)]);
     }
     fields.push(['params', v.params]);
     fields.push(['raw_sig', v.rawSig]);
@@ -364,7 +364,7 @@ export class Engine implements EngineContext {
       h.mtu = mtu;
       h.linkType = link;
     }
-    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', String(mtu)]], this.details ? { kind: 'mtu', mtu, link } : undefined);
+    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', smallIntText(mtu)]], this.details ? { kind: 'mtu', mtu, link } : undefined);
   }
 
   private checkTs(toSrv: boolean, pk: TcpPacket, f: Flow): void {
@@ -435,6 +435,17 @@ export class Engine implements EngineContext {
       { kind: 'nat', reasons: ev.reasons, rawHits: ev.rawHits },
     );
   }
+}
+
+/**
+ * Decimal text of a small non-negative integer (distances, MTUs), made once:
+ * the same string each time also makes the log writer's lookups cheap.
+ */
+const INT_TEXT_MAX = 65536;
+const INT_TEXT: Array<string | undefined> = new Array<string | undefined>(INT_TEXT_MAX).fill(undefined);
+function smallIntText(n: number): string {
+  if (n < 0 || n >= INT_TEXT_MAX || !Number.isInteger(n)) return String(n);
+  return (INT_TEXT[n] ??= String(n));
 }
 
 /**
