@@ -317,17 +317,21 @@ export class Engine implements EngineContext {
     if (pk.tcpType === TcpFlag.SYN && pk.win === SPECIAL_WIN && pk.mss === SPECIAL_MSS) f.sendsyn = true;
     const v = (toSrv ? this.tcpCacheReq : this.tcpCacheResp).verdict(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, pk, f.synMss);
     const m = sig.matched;
-    const fields: ObservationField[] = [];
     const userland = m !== null && m.label.cls === null;
-    fields.push([userland || f.sendsyn ? 'app' : 'os', m ? labelText(m) : null]);
+    let dist: string;
     if (m && m.badTtl) {
-      fields.push(['dist', `<= ${sig.dist}`]);
+      dist = `<= ${sig.dist}`;
     } else {
       (toSrv ? f.client : f.server).distance = sig.dist;
-      fields.push(['dist', smallIntText(sig.dist)]);
+      dist = smallIntText(sig.dist);
     }
-    fields.push(['params', v.params]);
-    fields.push(['raw_sig', v.rawSig]);
+    // One literal, sized exactly (a pushed-to array grows a spare backing store).
+    const fields: ObservationField[] = [
+      [userland || f.sendsyn ? 'app' : 'os', m ? labelText(m) : null],
+      ['dist', dist],
+      ['params', v.params],
+      ['raw_sig', v.rawSig],
+    ];
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
     this.emit(mod, toSrv, f, fields, this.details ? {
       kind: 'tcp',

@@ -123,7 +123,8 @@ export function tupleHash(k: TupleKey): number {
   ha = mix(ha, k.aPort);
   let hb = mix(mix(mix(mix(0x12345, k.b0), k.b1), k.b2), k.b3);
   hb = mix(hb, k.bPort);
-  return (ha ^ hb) >>> 0;
+  // Signed: an unsigned value above 2^31 would be a heap number to V8.
+  return ha ^ hb;
 }
 
 export class FlowTable {
