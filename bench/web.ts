@@ -121,6 +121,14 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       process.stdout.write('ready\n');
       return;
     }
+    case 'proxy-inproc': {
+      // The engine in this process, as with `pof proxy -i IFACE`.
+      const { createPofProxy } = await import('../src/web/proxy.js');
+      const p = createPofProxy({ upstream, pof: { lookup: everyConnection() } });
+      await p.listen(port, '127.0.0.1');
+      process.stdout.write('ready\n');
+      return;
+    }
     case 'proxy-syn': {
       // No daemon: the kernel's saved SYN of each connection, fingerprinted here.
       const { createPofProxy } = await import('../src/web/proxy.js');
@@ -362,6 +370,7 @@ export async function web(): Promise<void> {
       { name: 'pof proxy (daemon socket)', server: pofp, helpers: [daemon] },
     ];
     const { savedSynAvailable } = await import('../src/web/saved-syn.js');
+    px.push({ name: 'pof proxy (in-process)', server: await launch('proxy-inproc', upstream) });
     if (savedSynAvailable()) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });
     else console.log('web: (no saved-SYN addon: pof proxy --saved-syn not measured)');
     await compare('proxy', KEEPALIVE, px, loss15);
