@@ -8,9 +8,10 @@
  *               connection) and in-process mode (a lookup in the server);
  *               keep-alive load (goal: < 5% fewer requests/s) and a new
  *               connection per request (one lookup each).
- *   proxy       `pof proxy` (daemon socket) vs a plain Node reverse proxy
- *               doing the same forwarding, both in front of the same
- *               backend (goal: within 15%).
+ *   proxy       `pof proxy` (daemon socket; engine in-process, as with -i;
+ *               saved SYNs) vs a plain Node reverse proxy doing the same
+ *               forwarding, both in front of the same backend (goal:
+ *               within 15%).
  *
  * BENCH_WEB_SECONDS (default 5) per run, BENCH_RUNS (default 3) rounds;
  * BENCH_WEB_ONLY=middleware or =proxy runs one half.
