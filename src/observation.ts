@@ -71,7 +71,11 @@ export interface Observation {
    * otherwise.
    */
   conn?: string;
-  fields: ObservationField[];
+  /**
+   * In p0f's order. Read-only: the engine gives observations whose fields
+   * are all the same one frozen list, which outputs may cache by.
+   */
+  fields: readonly ObservationField[];
   /** True when p0f 3.09b could not have seen this (VLAN, tunnel, ...). */
   encap: boolean;
   detail?: ObservationDetail;
