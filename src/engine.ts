@@ -15,7 +15,7 @@ import {
   SPECIAL_MSS,
   SPECIAL_WIN,
 } from './config.js';
-import type { SignatureDb, TcpSignature } from './db/types.js';
+import type { SignatureDb } from './db/types.js';
 import { decodePacket } from './decode/index.js';
 import { newTcpPacket, TcpFlag, type DecodeOutcome, type DropReason, type TcpPacket } from './decode/types.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from './fingerprint/mtu.js';
@@ -62,7 +62,7 @@ export interface AppModule {
 export interface EngineContext {
   /** Packet time, seconds. */
   readonly now: number;
-  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: readonly ObservationField[], detail?: ObservationDetail): void;
+  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void;
   emitNat(ev: NatEvent | null, toSrv: boolean, f: Flow): void;
 }
 
@@ -81,8 +81,6 @@ export class Engine implements EngineContext {
   private mtuIdx: MtuIndex;
   private readonly tcpCacheReq = new TcpVerdictCache();
   private readonly tcpCacheResp = new TcpVerdictCache();
-  /** Shared mtu field lists by MTU (the link follows from the database). */
-  private readonly mtuFields = new Map<number, readonly ObservationField[]>();
   readonly flows: FlowTable;
   readonly hosts: HostTable;
   private readonly connMaxAgeS: number;
@@ -124,7 +122,6 @@ export class Engine implements EngineContext {
     this.mtuIdx = buildMtuIndex(db.mtu);
     this.tcpCacheReq.clear();
     this.tcpCacheResp.clear();
-    this.mtuFields.clear();
     for (const m of this.apps) m.setDb(db);
   }
 
@@ -321,10 +318,20 @@ export class Engine implements EngineContext {
     const v = (toSrv ? this.tcpCacheReq : this.tcpCacheResp).verdict(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, pk, f.synMss);
     const m = sig.matched;
     const userland = m !== null && m.label.cls === null;
-    if (!m || !m.badTtl) (toSrv ? f.client : f.server).distance = sig.dist;
-    // The same verdict at the same distance gives the same fields: one
-    // shared list (sendsyn flows, rare, name their label differently).
-    const fields = f.sendsyn ? tcpFields('app', m, sig.dist, v) : v.fieldsAt(sig.dist, tcpFields);
+    let dist: string;
+    if (m && m.badTtl) {
+      dist = `<= ${sig.dist}`;
+    } else {
+      (toSrv ? f.client : f.server).distance = sig.dist;
+      dist = smallIntText(sig.dist);
+    }
+    // One literal, sized exactly (a pushed-to array grows a spare backing store).
+    const fields: ObservationField[] = [
+      [userland || f.sendsyn ? 'app' : 'os', m ? labelText(m) : null],
+      ['dist', dist],
+      ['params', v.params],
+      ['raw_sig', v.rawSig],
+    ];
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
     this.emit(mod, toSrv, f, fields, this.details ? {
       kind: 'tcp',
@@ -361,13 +368,7 @@ export class Engine implements EngineContext {
       h.mtu = mtu;
       h.linkType = link;
     }
-    let fields = this.mtuFields.get(mtu);
-    if (fields === undefined) {
-      if (this.mtuFields.size >= MTU_FIELD_LISTS) this.mtuFields.clear();
-      fields = Object.freeze<ObservationField[]>([['link', link], ['raw_mtu', smallIntText(mtu)]]);
-      this.mtuFields.set(mtu, fields);
-    }
-    this.emit('mtu', toSrv, f, fields, this.details ? { kind: 'mtu', mtu, link } : undefined);
+    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', smallIntText(mtu)]], this.details ? { kind: 'mtu', mtu, link } : undefined);
   }
 
   private checkTs(toSrv: boolean, pk: TcpPacket, f: Flow): void {
@@ -403,7 +404,7 @@ export class Engine implements EngineContext {
     );
   }
 
-  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: readonly ObservationField[], detail?: ObservationDetail): void {
+  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void {
     if (!this.details) detail = undefined;
     const o: Observation = {
       mod,
@@ -438,20 +439,6 @@ export class Engine implements EngineContext {
       { kind: 'nat', reasons: ev.reasons, rawHits: ev.rawHits },
     );
   }
-}
-
-/** Most shared mtu field lists kept (one per MTU seen). */
-const MTU_FIELD_LISTS = 4096;
-
-/** A syn / syn+ack observation's fields, as p0f logs them; frozen, to be shared. */
-function tcpFields(key: 'os' | 'app' | null, m: TcpSignature | null, dist: number, v: { params: string; rawSig: string }): readonly ObservationField[] {
-  const k = key ?? (m !== null && m.label.cls === null ? 'app' : 'os');
-  return Object.freeze<ObservationField[]>([
-    [k, m ? labelText(m) : null],
-    ['dist', m && m.badTtl ? `<= ${dist}` : smallIntText(dist)],
-    ['params', v.params],
-    ['raw_sig', v.rawSig],
-  ]);
 }
 
 /**

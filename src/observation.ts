@@ -71,11 +71,7 @@ export interface Observation {
    * otherwise.
    */
   conn?: string;
-  /**
-   * In p0f's order. Read-only: the engine gives observations whose fields
-   * are all the same one frozen list, which outputs may cache by.
-   */
-  fields: readonly ObservationField[];
+  fields: ObservationField[];
   /** True when p0f 3.09b could not have seen this (VLAN, tunnel, ...). */
   encap: boolean;
   detail?: ObservationDetail;

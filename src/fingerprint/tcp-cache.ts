@@ -7,51 +7,20 @@
 import type { TcpSignature } from '../db/types.js';
 import { SPECIAL_MSS } from '../config.js';
 import { TcpFlag, type TcpPacket } from '../decode/types.js';
-import type { ObservationField } from '../observation.js';
 import { matchTcp, tcpParams, tcpRawSig, type TcpObservation, type TcpSigIndex } from './tcp.js';
 
-/** Builds the fields of an observation with this verdict at a distance. */
-export type TcpFieldMaker = (
-  key: null,
-  matched: TcpSignature | null,
-  dist: number,
-  v: { params: string; rawSig: string },
-) => readonly ObservationField[];
-
-/** Field lists kept per verdict, one per distance seen (a host is at one distance). */
-const LISTS_PER_VERDICT = 8;
-
-class Entry {
-  private readonly listDists: number[] = [];
-  private readonly lists: Array<readonly ObservationField[]> = [];
-
-  constructor(
-    readonly optKey: string,
-    readonly n1: number,
-    readonly n2: number,
-    readonly n3: number,
-    readonly n4: number,
-    readonly matched: TcpSignature | null,
-    readonly fuzzy: boolean,
-    readonly dist: number,
-    readonly rawSig: string,
-    readonly params: string,
-  ) {}
-
-  /** The (shared) field list for this verdict at `dist`, made once by `make`. */
-  fieldsAt(dist: number, make: TcpFieldMaker): readonly ObservationField[] {
-    const ds = this.listDists;
-    for (let i = 0; i < ds.length; i++) if (ds[i] === dist) return this.lists[i]!;
-    const list = make(null, this.matched, dist, this);
-    if (ds.length < LISTS_PER_VERDICT) {
-      ds.push(dist);
-      this.lists.push(list);
-    }
-    return list;
-  }
+interface Entry {
+  optKey: string;
+  n1: number;
+  n2: number;
+  n3: number;
+  n4: number;
+  matched: TcpSignature | null;
+  fuzzy: boolean;
+  dist: number;
+  rawSig: string;
+  params: string;
 }
-
-export type TcpVerdict = Entry;
 
 const MAX_ENTRIES = 4096;
 
@@ -75,7 +44,7 @@ export class TcpVerdictCache {
    * Fills o.matched/fuzzy/dist as matchTcp would, and returns the entry
    * holding raw_sig and params text for this packet.
    */
-  verdict(idx: TcpSigIndex, o: TcpObservation, pk: TcpPacket, synMss: number): TcpVerdict {
+  verdict(idx: TcpSigIndex, o: TcpObservation, pk: TcpPacket, synMss: number): { rawSig: string; params: string } {
     const special = pk.mss === SPECIAL_MSS && pk.tcpType === (TcpFlag.SYN | TcpFlag.ACK) ? 1 : 0;
     const n1 = (o.ttl | (o.ipOptLen << 8) | (o.eolPad << 16) | (o.wscale << 24)) >>> 0;
     const n2 = (o.mss | (o.win << 16)) >>> 0;
@@ -96,7 +65,18 @@ export class TcpVerdictCache {
     }
     this.misses++;
     matchTcp(idx, o, synMss);
-    const e = new Entry(o.optKey, n1, n2, n3, n4, o.matched, o.fuzzy, o.dist, tcpRawSig(pk, o, synMss), tcpParams(o, pk.tos));
+    const e: Entry = {
+      optKey: o.optKey,
+      n1,
+      n2,
+      n3,
+      n4,
+      matched: o.matched,
+      fuzzy: o.fuzzy,
+      dist: o.dist,
+      rawSig: tcpRawSig(pk, o, synMss),
+      params: tcpParams(o, pk.tos),
+    };
     if (this.size >= MAX_ENTRIES) this.clear();
     const l = this.map.get(h);
     if (l) l.push(e);

@@ -3,7 +3,7 @@
  * `[YYYY/MM/DD HH:MM:SS] mod=...|cli=IP/PORT|srv=IP/PORT|subj=cli|k=v...`,
  * time in local time (TZ applies), unknown values as "???".
  */
-import type { Observation, ObservationField } from '../observation.js';
+import type { Observation } from '../observation.js';
 import type { FdWriter } from './writer.js';
 
 let cachedSec = NaN;
@@ -78,30 +78,15 @@ function headOf(sec: number, mod: string): Uint8Array {
   return b;
 }
 
-/** Encoded `|key=value...` of the field lists the engine shares (frozen ones). */
-const sharedTails = new WeakMap<readonly ObservationField[], Uint8Array>();
-
-function tailOf(fields: readonly ObservationField[]): Uint8Array {
-  let b = sharedTails.get(fields);
-  if (b === undefined) {
-    b = Buffer.concat(fields.map((f) => fieldOf(f[0], f[1])));
-    sharedTails.set(fields, b);
-  }
-  return b;
-}
-
 /** Writes formatLogLine(o) to w, byte for byte, without building the line. */
 export function writeLogLine(w: FdWriter, o: Observation): void {
   w.bytes(headOf(o.tsSec, o.mod));
   w.short(o.conn ?? `cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}`);
   w.bytes(SUBJ[o.subj]);
   const fields = o.fields;
-  if (Object.isFrozen(fields)) w.bytes(tailOf(fields));
-  else {
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      w.bytes(fieldOf(f[0], f[1]));
-    }
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    w.bytes(fieldOf(f[0], f[1]));
   }
   w.bytes(NL);
 }
