@@ -111,8 +111,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   /**
    * The request's headers for the backend, as a raw list (which Node sends
    * as it is, cheaper than a header object): the client's own, in their
-   * order and spelling, less hop-by-hop ones, client-sent X-Pof-* and
-   * repeats of Host or Content-Length; then X-Forwarded-*, then pof's.
+   * order and spelling, less hop-by-hop ones, client-sent X-Pof-*,
+   * X-Forwarded-Proto (the proxy knows it) and repeats of Host or
+   * Content-Length; then X-Forwarded-*, then pof's.
    */
   function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): string[] {
     const raw = req.rawHeaders;
@@ -128,7 +129,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
       const k = name.toLowerCase();
-      if (HOP.has(k) || (k.charCodeAt(0) === 0x78 && (k.startsWith('x-pof-') || k === 'x-forwarded-for')) || connTokens?.has(k)) continue;
+      if (HOP.has(k) || (k.charCodeAt(0) === 0x78 && (k.startsWith('x-pof-') || k === 'x-forwarded-for' || k === 'x-forwarded-proto')) || connTokens?.has(k)) continue;
       if (k === 'host') {
         if (host || !preserveHost) continue;
         host = true;

@@ -226,13 +226,13 @@ describe('proxy mechanics (Node backend)', () => {
     assert.equal(seen.host, new URL(url).host, 'Host is kept');
   });
 
-  it('repeated request headers: kept in order, except a second Host; X-Forwarded-For chains them all', async () => {
+  it('repeated request headers: kept in order, except a second Host; X-Forwarded-For chains them all; X-Forwarded-Proto is the proxy\'s', async () => {
     const port = Number(new URL(url).port);
     const raw = await new Promise<string>((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.write(
           'GET /headers HTTP/1.1\r\nHost: first.example\r\nHost: second.example\r\nX-Dup: 1\r\nX-Dup: 2\r\n' +
-            'X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-For: 192.0.2.2\r\nConnection: close\r\n\r\n',
+            'X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-For: 192.0.2.2\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n',
         );
       });
       let text = '';
@@ -246,6 +246,7 @@ describe('proxy mechanics (Node backend)', () => {
     assert.equal(seen['x-dup'], '1, 2');
     assert.equal(seen['x-forwarded-for'], '192.0.2.1, 192.0.2.2, 127.0.0.1');
     assert.equal(seen['x-forwarded-host'], 'first.example');
+    assert.equal(seen['x-forwarded-proto'], 'http', 'the client cannot claim https');
   });
 
   it('preserveHost false: the backend is sent its own Host', async () => {
