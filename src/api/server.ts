@@ -24,7 +24,7 @@ import { PofError } from '../errors.js';
 import { answerJsonLine, jsonError } from './json.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
-import { answerV3, V3_QUERY_SIZE } from './v3.js';
+import { answerV3At, V3_QUERY_SIZE, V3_RESP_SIZE, V3Status } from './v3.js';
 
 /** Where `pof query` looks when -s is not given (the daemon's default too). */
 export const DEFAULT_API_SOCKET = '/run/pof.sock';
@@ -36,6 +36,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_JSON_LINE = 4096;
 export const MAX_JSON_LINE_CAP = 1 << 20;
 export const DEFAULT_MAX_OUTPUT = 256 * 1024;
+/** Most p0f 3 answers encoded into one buffer before it is written. */
+const V3_BATCH_MAX = 256;
 export const DEFAULT_SOCKET_MODE = 0o666;
 
 const V2_FIRST = 0xed; // low byte of 0x0defaced
@@ -373,8 +375,17 @@ export class PofApiServer {
     let buf = c.buf;
     let off = 0;
     let answered = false;
+    // p0f 3 answers share one buffer per batch: one write, no allocation each.
+    let batch: Buffer | null = null;
+    let inBatch = 0;
+    const flushBatch = (): void => {
+      if (batch && inBatch) s.write(inBatch * V3_RESP_SIZE === batch.length ? batch : batch.subarray(0, inBatch * V3_RESP_SIZE));
+      batch = null;
+      inBatch = 0;
+    };
     while (buf && off < buf.length && !c.closing) {
-      if (s.writableLength > this.maxOutput) {
+      if (s.writableLength + inBatch * V3_RESP_SIZE > this.maxOutput) {
+        flushBatch();
         // The client is not reading its answers: stop reading its queries.
         c.blocked = true;
         s.pause();
@@ -393,6 +404,7 @@ export class PofApiServer {
           if (left > this.maxJsonLine) {
             this.stats.badQueries++;
             this.stats.timedOut++;
+            flushBatch();
             this.finish(c, jsonError(`query longer than ${this.maxJsonLine} bytes`));
             return;
           }
@@ -403,6 +415,7 @@ export class PofApiServer {
         this.stats.queries.json++;
         const out = answerJsonLine(line, this.lookup, () => this.status());
         if (out.status === 'bad query') this.stats.badQueries++;
+        flushBatch();
         s.write(out.text);
         answered = true;
         continue;
@@ -432,6 +445,7 @@ export class PofApiServer {
         });
         if (out[8] === 1) this.stats.badQueries++;
         off += V2_QUERY_SIZE;
+        flushBatch();
         if (!this.v2KeepAlive) {
           this.finish(c, out);
           return;
@@ -442,12 +456,14 @@ export class PofApiServer {
       }
       if (left < V3_QUERY_SIZE) break;
       this.stats.queries.v3++;
-      const out = answerV3(buf, off, this.hostByText, this.hostByBytes);
-      if (out[4] === 0) this.stats.badQueries++;
+      batch ??= Buffer.alloc(Math.min(V3_BATCH_MAX, Math.floor(left / V3_QUERY_SIZE)) * V3_RESP_SIZE);
+      const status = answerV3At(buf, off, batch, inBatch * V3_RESP_SIZE, this.hostByText, this.hostByBytes);
+      if (status === V3Status.BAD_QUERY) this.stats.badQueries++;
       off += V3_QUERY_SIZE;
-      s.write(out);
+      if (++inBatch * V3_RESP_SIZE === batch.length) flushBatch();
       answered = true;
     }
+    flushBatch();
     if (c.closing) return;
     c.buf = buf && off < buf.length ? buf.subarray(off) : null;
     // The clock runs from the first byte of a query that is still incomplete.

@@ -163,27 +163,35 @@ export function hostToV3(h: HostView): V3HostInfo {
  */
 export function encodeV3Response(status: V3StatusCode, info?: V3HostInfo | null, out?: Buffer): Buffer {
   const b = out ?? Buffer.alloc(V3_RESP_SIZE);
-  if (out) b.fill(0, 0, V3_RESP_SIZE);
-  b.writeUInt32LE(V3_RESP_MAGIC, V3Off.magic);
-  b.writeUInt32LE(status, V3Off.status);
-  if (status !== V3Status.OK || !info) return b;
-  b.writeUInt32LE(u32(info.firstSeen), V3Off.firstSeen);
-  b.writeUInt32LE(u32(info.lastSeen), V3Off.lastSeen);
-  b.writeUInt32LE(u32(info.totalConn), V3Off.totalConn);
-  b.writeUInt32LE(u32(info.uptimeMin), V3Off.uptimeMin);
-  b.writeUInt32LE(u32(info.upModDays), V3Off.upModDays);
-  b.writeUInt32LE(u32(info.lastNat), V3Off.lastNat);
-  b.writeUInt32LE(u32(info.lastChg), V3Off.lastChg);
-  b.writeInt16LE(s16(info.distance), V3Off.distance);
-  b[V3Off.badSw] = u8(info.badSw);
-  b[V3Off.osMatchQ] = u8(info.osMatchQ);
-  writeCString(b, V3Off.osName, V3_STR_SIZE, info.osName);
-  writeCString(b, V3Off.osFlavor, V3_STR_SIZE, info.osFlavor);
-  writeCString(b, V3Off.httpName, V3_STR_SIZE, info.httpName);
-  writeCString(b, V3Off.httpFlavor, V3_STR_SIZE, info.httpFlavor);
-  writeCString(b, V3Off.linkType, V3_STR_SIZE, info.linkType);
-  writeCString(b, V3Off.language, V3_STR_SIZE, info.language);
+  encodeV3ResponseAt(b, 0, status, info, out !== undefined);
   return b;
+}
+
+/**
+ * Encodes a response into b[at, at + V3_RESP_SIZE) (several answers can
+ * share one buffer, and one write). `dirty`: the bytes may be non-zero.
+ */
+export function encodeV3ResponseAt(b: Buffer, at: number, status: V3StatusCode, info?: V3HostInfo | null, dirty = true): void {
+  if (dirty) b.fill(0, at, at + V3_RESP_SIZE);
+  b.writeUInt32LE(V3_RESP_MAGIC, at + V3Off.magic);
+  b.writeUInt32LE(status, at + V3Off.status);
+  if (status !== V3Status.OK || !info) return;
+  b.writeUInt32LE(u32(info.firstSeen), at + V3Off.firstSeen);
+  b.writeUInt32LE(u32(info.lastSeen), at + V3Off.lastSeen);
+  b.writeUInt32LE(u32(info.totalConn), at + V3Off.totalConn);
+  b.writeUInt32LE(u32(info.uptimeMin), at + V3Off.uptimeMin);
+  b.writeUInt32LE(u32(info.upModDays), at + V3Off.upModDays);
+  b.writeUInt32LE(u32(info.lastNat), at + V3Off.lastNat);
+  b.writeUInt32LE(u32(info.lastChg), at + V3Off.lastChg);
+  b.writeInt16LE(s16(info.distance), at + V3Off.distance);
+  b[at + V3Off.badSw] = u8(info.badSw);
+  b[at + V3Off.osMatchQ] = u8(info.osMatchQ);
+  writeCString(b, at + V3Off.osName, V3_STR_SIZE, info.osName);
+  writeCString(b, at + V3Off.osFlavor, V3_STR_SIZE, info.osFlavor);
+  writeCString(b, at + V3Off.httpName, V3_STR_SIZE, info.httpName);
+  writeCString(b, at + V3Off.httpFlavor, V3_STR_SIZE, info.httpFlavor);
+  writeCString(b, at + V3Off.linkType, V3_STR_SIZE, info.linkType);
+  writeCString(b, at + V3Off.language, V3_STR_SIZE, info.language);
 }
 
 export type V3Response =
@@ -232,25 +240,43 @@ export function answerV3(
   host: (addr: string) => HostView | undefined,
   hostAt?: (buf: Uint8Array, off: number, ver: 4 | 6) => HostView | undefined,
 ): Buffer {
+  const b = Buffer.alloc(V3_RESP_SIZE);
+  answerV3At(query, off, b, 0, host, hostAt);
+  return b;
+}
+
+/** answerV3, written into out[at, at + V3_RESP_SIZE), which must be zero. Returns the status. */
+export function answerV3At(
+  query: Uint8Array,
+  off: number,
+  out: Buffer,
+  at: number,
+  host: (addr: string) => HostView | undefined,
+  hostAt?: (buf: Uint8Array, off: number, ver: 4 | 6) => HostView | undefined,
+): V3StatusCode {
   let h: HostView | undefined;
+  let status: V3StatusCode = V3Status.BAD_QUERY;
   if (hostAt) {
     // The same checks as decodeV3Query, without building the address text.
-    if (query.length - off < V3_QUERY_SIZE) return encodeV3Response(V3Status.BAD_QUERY);
-    const magic = (query[off]! | (query[off + 1]! << 8) | (query[off + 2]! << 16) | (query[off + 3]! << 24)) >>> 0;
+    const magic = query.length - off < V3_QUERY_SIZE ? 0 : (query[off]! | (query[off + 1]! << 8) | (query[off + 2]! << 16) | (query[off + 3]! << 24)) >>> 0;
     const type = query[off + 4];
-    if (magic !== V3_QUERY_MAGIC || (type !== V3_ADDR_IPV4 && type !== V3_ADDR_IPV6)) return encodeV3Response(V3Status.BAD_QUERY);
-    const a = off + 5;
-    if (type === V3_ADDR_IPV4) h = hostAt(query, a, 4);
-    else {
-      let mapped = query[a + 10] === 0xff && query[a + 11] === 0xff;
-      for (let i = 0; mapped && i < 10; i++) if (query[a + i] !== 0) mapped = false;
-      h = mapped ? hostAt(query, a + 12, 4) : hostAt(query, a, 6);
+    if (magic === V3_QUERY_MAGIC && (type === V3_ADDR_IPV4 || type === V3_ADDR_IPV6)) {
+      const a = off + 5;
+      if (type === V3_ADDR_IPV4) h = hostAt(query, a, 4);
+      else {
+        let mapped = query[a + 10] === 0xff && query[a + 11] === 0xff;
+        for (let i = 0; mapped && i < 10; i++) if (query[a + i] !== 0) mapped = false;
+        h = mapped ? hostAt(query, a + 12, 4) : hostAt(query, a, 6);
+      }
+      status = h ? V3Status.OK : V3Status.NO_MATCH;
     }
   } else {
     const q = decodeV3Query(query, off);
-    if (!q.ok) return encodeV3Response(V3Status.BAD_QUERY);
-    h = host(q.addr);
+    if (q.ok) {
+      h = host(q.addr);
+      status = h ? V3Status.OK : V3Status.NO_MATCH;
+    }
   }
-  if (!h) return encodeV3Response(V3Status.NO_MATCH);
-  return encodeV3Response(V3Status.OK, hostToV3(h));
+  encodeV3ResponseAt(out, at, status, h ? hostToV3(h) : null, false);
+  return status;
 }
