@@ -76,29 +76,49 @@ function fieldDiff(a: string, b: string): string {
   return out.join('; ');
 }
 
+/** Occurrences of each line. */
+function countLines(xs: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}
+
+/** `expected` against `got` as multisets: how many match, which are missing, which are extra. */
+export function matchLines(expected: string[], got: string[]): { matched: number; missing: string[]; extras: string[] } {
+  const pool = countLines(got);
+  const missing: string[] = [];
+  let matched = 0;
+  for (const l of expected) {
+    const n = pool.get(l) ?? 0;
+    if (n > 0) {
+      pool.set(l, n - 1);
+      matched++;
+    } else missing.push(l);
+  }
+  const extras: string[] = [];
+  for (const [l, n] of pool) for (let i = 0; i < n; i++) extras.push(l);
+  return { matched, missing, extras };
+}
+
+/** The lines of one capture's records of `mods`. */
+export function linesOf(lines: string[], mods: string[]): string[] {
+  return lines.filter((l) => mods.includes(modOf(l)));
+}
+
 export function compare(results: FileResult[], mods: string[]): CompatReport {
   const perMod: CompatReport['perMod'] = {};
   for (const m of mods) perMod[m] = { total: 0, matched: 0, extra: 0 };
   const diffs: string[] = [];
   let encapExtra = 0;
   for (const r of results) {
-    const exp = r.expected.filter((l) => mods.includes(modOf(l)));
-    const got = r.got.filter((l) => mods.includes(modOf(l)));
-    encapExtra += r.encapLines.filter((l) => mods.includes(modOf(l))).length;
-    const pool = new Map<string, number>();
-    for (const l of got) pool.set(l, (pool.get(l) ?? 0) + 1);
-    const missing: string[] = [];
+    const exp = linesOf(r.expected, mods);
+    encapExtra += linesOf(r.encapLines, mods).length;
+    const { missing, extras } = matchLines(exp, linesOf(r.got, mods));
     for (const l of exp) {
-      const m = modOf(l);
-      perMod[m]!.total++;
-      const n = pool.get(l) ?? 0;
-      if (n > 0) {
-        pool.set(l, n - 1);
-        perMod[m]!.matched++;
-      } else missing.push(l);
+      perMod[modOf(l)]!.total++;
+      perMod[modOf(l)]!.matched++;
     }
-    const extras: string[] = [];
-    for (const [l, n] of pool) for (let i = 0; i < n; i++) extras.push(l);
+    for (const l of missing) perMod[modOf(l)]!.matched--;
     for (const l of extras) perMod[modOf(l)]!.extra++;
     const byKey = new Map<string, string[]>();
     for (const l of extras) {
@@ -166,31 +186,23 @@ export function formatReport(r: CompatReport, maxDiffs = 60): string {
  * the same log every time: the one pof follows.
  */
 export function p0fWithoutAslr(file: string, mods: string[]): string[] | null {
-  const arch = spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-noaslr-'));
+  return runP0f(file, mods, true);
+}
+
+/** Runs the installed p0f on a capture (TZ=UTC); its log lines of `mods`, or null when it wrote no log. */
+function runP0f(file: string, mods: string[], noAslr: boolean): string[] | null {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-p0f-'));
   try {
     const log = path.join(tmp, 'p0f.log');
-    const r = spawnSync('setarch', [arch, '-R', 'p0f', '-r', file, '-o', log], { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore', timeout: 60_000 });
-    if (r.status !== 0 || !fs.existsSync(log)) return null;
-    return fs.readFileSync(log, 'utf8').split('\n').filter((l) => mods.includes(modOf(l)));
+    const p0f = ['p0f', '-r', file, '-o', log];
+    const argv = noAslr ? ['setarch', spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim(), '-R', ...p0f] : p0f;
+    spawnSync(argv[0]!, argv.slice(1), { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore', timeout: 60_000 });
+    // No log: p0f (or setarch) could not run.
+    if (!fs.existsSync(log)) return null;
+    return linesOf(fs.readFileSync(log, 'utf8').split('\n'), mods);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** How many of `expected` (a multiset) appear in `got`. */
-export function multisetMatched(expected: string[], got: string[]): number {
-  const g = new Map<string, number>();
-  for (const x of got) g.set(x, (g.get(x) ?? 0) + 1);
-  let n = 0;
-  for (const x of expected) {
-    const k = g.get(x) ?? 0;
-    if (k > 0) {
-      n++;
-      g.set(x, k - 1);
-    }
-  }
-  return n;
 }
 
 /**
@@ -200,30 +212,11 @@ export function multisetMatched(expected: string[], got: string[]): number {
  * p0f run has it too. Returns the excused count per capture.
  */
 export function recheckWithP0f(r: FileResult, mods: string[], runs = 10): { excused: number; unexcused: string[] } {
-  const exp = r.expected.filter((l) => mods.includes(modOf(l)));
-  const got = r.got.filter((l) => mods.includes(modOf(l)));
-  const count = (xs: string[]): Map<string, number> => {
-    const m = new Map<string, number>();
-    for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
-    return m;
-  };
-  const e = count(exp);
-  const g = count(got);
-  const missing: string[] = [];
-  for (const [l, n] of e) for (let i = 0; i < n - (g.get(l) ?? 0); i++) missing.push(l);
+  const exp = linesOf(r.expected, mods);
+  const { missing } = matchLines(exp, linesOf(r.got, mods));
   if (!missing.length) return { excused: 0, unexcused: [] };
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-recheck-'));
-  const runsOut: Map<string, number>[] = [];
-  try {
-    for (let i = 0; i < runs; i++) {
-      const log = path.join(tmp, `run${i}.log`);
-      spawnSync('p0f', ['-r', r.file, '-o', log], { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore', timeout: 60_000 });
-      const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter((l) => mods.includes(modOf(l))) : [];
-      runsOut.push(count(lines));
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  const e = countLines(exp);
+  const runsOut = Array.from({ length: runs }, () => countLines(runP0f(r.file, mods, false) ?? []));
   let excused = 0;
   const unexcused: string[] = [];
   for (const l of missing) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { compare, formatReport, modOf, multisetMatched, p0fWithoutAslr, recheckWithP0f, runCorpus, type FileResult } from './compat-lib.js';
+import { compare, formatReport, linesOf, matchLines, p0fWithoutAslr, recheckWithP0f, runCorpus, type FileResult } from './compat-lib.js';
 import { corpusAvailable, devCaptures, P0F_DB } from './corpus.js';
 
 const ready = corpusAvailable() && fs.existsSync(P0F_DB);
@@ -47,14 +47,13 @@ test('HTTP, host change and ip sharing records match p0f 3.09b for >= 99% (p0f r
     let detMatched = 0;
     let detRuns = 0;
     for (const fr of results) {
-      const exp = fr.expected.filter((l) => APP_MODS.includes(modOf(l)));
-      const got = fr.got.filter((l) => APP_MODS.includes(modOf(l)));
-      const same = exp.length === got.length && multisetMatched(exp, got) === exp.length;
-      const det = same ? null : p0fWithoutAslr(fr.file, APP_MODS);
+      const exp = linesOf(fr.expected, APP_MODS);
+      const got = linesOf(fr.got, APP_MODS);
+      const m = matchLines(exp, got);
+      const det = m.missing.length || m.extras.length ? p0fWithoutAslr(fr.file, APP_MODS) : null;
       if (det) detRuns++;
-      const ref = det ?? exp;
-      detTotal += ref.length;
-      detMatched += multisetMatched(ref, got);
+      detTotal += (det ?? exp).length;
+      detMatched += det ? matchLines(det, got).matched : m.matched;
     }
     console.log(
       `against p0f 3.09b with address randomisation off (setarch -R, deterministic; rerun on ${detRuns} captures): ` +
