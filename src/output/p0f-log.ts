@@ -22,9 +22,13 @@ export function logTime(sec: number): string {
   return cachedText;
 }
 
+/** `cli=IP/PORT|srv=IP/PORT`: the engine's text for the flow, or made here. */
+function connText(o: Observation): string {
+  return o.conn ?? `cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}`;
+}
+
 export function formatLogLine(o: Observation): string {
-  const conn = o.conn ?? `cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}`;
-  let s = `[${logTime(o.tsSec)}] mod=${o.mod}|${conn}|subj=${o.subj}`;
+  let s = `[${logTime(o.tsSec)}] mod=${o.mod}|${connText(o)}|subj=${o.subj}`;
   for (const [k, v] of o.fields) s += `|${k}=${v ?? '???'}`;
   return s + '\n';
 }
@@ -81,7 +85,7 @@ function headOf(sec: number, mod: string): Uint8Array {
 /** Writes formatLogLine(o) to w, byte for byte, without building the line. */
 export function writeLogLine(w: FdWriter, o: Observation): void {
   w.bytes(headOf(o.tsSec, o.mod));
-  w.short(o.conn ?? `cli=${o.cli}/${o.cliPort}|srv=${o.srv}/${o.srvPort}`);
+  w.short(connText(o));
   w.bytes(SUBJ[o.subj]);
   const fields = o.fields;
   for (let i = 0; i < fields.length; i++) {
