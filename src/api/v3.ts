@@ -161,18 +161,17 @@ export function hostToV3(h: HostView): V3HostInfo {
  * Encodes a response. `info` is used only with status OK. Numbers are
  * clamped to their field's range; strings are cut to 31 bytes.
  */
-export function encodeV3Response(status: V3StatusCode, info?: V3HostInfo | null, out?: Buffer): Buffer {
-  const b = out ?? Buffer.alloc(V3_RESP_SIZE);
-  encodeV3ResponseAt(b, 0, status, info, out !== undefined);
+export function encodeV3Response(status: V3StatusCode, info?: V3HostInfo | null): Buffer {
+  const b = Buffer.alloc(V3_RESP_SIZE);
+  encodeV3ResponseAt(b, 0, status, info);
   return b;
 }
 
 /**
- * Encodes a response into b[at, at + V3_RESP_SIZE) (several answers can
- * share one buffer, and one write). `dirty`: the bytes may be non-zero.
+ * Encodes a response into b[at, at + V3_RESP_SIZE), which must be zero
+ * (several answers can share one buffer, and one write).
  */
-export function encodeV3ResponseAt(b: Buffer, at: number, status: V3StatusCode, info?: V3HostInfo | null, dirty = true): void {
-  if (dirty) b.fill(0, at, at + V3_RESP_SIZE);
+export function encodeV3ResponseAt(b: Buffer, at: number, status: V3StatusCode, info?: V3HostInfo | null): void {
   b.writeUInt32LE(V3_RESP_MAGIC, at + V3Off.magic);
   b.writeUInt32LE(status, at + V3Off.status);
   if (status !== V3Status.OK || !info) return;
@@ -277,6 +276,6 @@ export function answerV3At(
       status = h ? V3Status.OK : V3Status.NO_MATCH;
     }
   }
-  encodeV3ResponseAt(out, at, status, h ? hostToV3(h) : null, false);
+  encodeV3ResponseAt(out, at, status, h ? hostToV3(h) : null);
   return status;
 }
