@@ -446,10 +446,12 @@ export class Engine implements EngineContext {
  * the same string each time also makes the log writer's lookups cheap.
  */
 const INT_TEXT_MAX = 65536;
-const INT_TEXT: Array<string | undefined> = new Array<string | undefined>(INT_TEXT_MAX).fill(undefined);
+/** Made on first use, not when the module loads. */
+let intText: Array<string | undefined> | null = null;
 function smallIntText(n: number): string {
   if (n < 0 || n >= INT_TEXT_MAX || !Number.isInteger(n)) return String(n);
-  return (INT_TEXT[n] ??= String(n));
+  intText ??= new Array<string | undefined>(INT_TEXT_MAX).fill(undefined);
+  return (intText[n] ??= String(n));
 }
 
 /**
