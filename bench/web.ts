@@ -28,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { ConnVerdict } from '../src/api/conn-verdicts.js';
 import type { PofLookup } from '../src/api/types.js';
+import type { PofOptions } from '../src/web/core.js';
 import { makeHost } from '../test/api/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -98,6 +99,11 @@ async function serve(role: string, port: number, sock: string, upstream: string)
   });
   const { withPof } = await import('../src/web/node-http.js');
   const listen = (s: http.Server): void => void s.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+  const proxy = async (pof: PofOptions): Promise<void> => {
+    const { createPofProxy } = await import('../src/web/proxy.js');
+    await createPofProxy({ upstream, pof }).listen(port, '127.0.0.1');
+    process.stdout.write('ready\n');
+  };
   switch (role) {
     case 'plain':
     case 'backend':
@@ -115,29 +121,14 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       process.stdout.write('ready\n');
       return;
     }
-    case 'proxy-pof': {
-      const { createPofProxy } = await import('../src/web/proxy.js');
-      const p = createPofProxy({ upstream, pof: { socket: sock, timeoutMs: 50 } });
-      await p.listen(port, '127.0.0.1');
-      process.stdout.write('ready\n');
-      return;
-    }
-    case 'proxy-inproc': {
+    case 'proxy-pof':
+      return proxy({ socket: sock, timeoutMs: 50 });
+    case 'proxy-inproc':
       // The engine in this process, as with `pof proxy -i IFACE`.
-      const { createPofProxy } = await import('../src/web/proxy.js');
-      const p = createPofProxy({ upstream, pof: { lookup: everyConnection() } });
-      await p.listen(port, '127.0.0.1');
-      process.stdout.write('ready\n');
-      return;
-    }
-    case 'proxy-syn': {
+      return proxy({ lookup: everyConnection() });
+    case 'proxy-syn':
       // No daemon: the kernel's saved SYN of each connection, fingerprinted here.
-      const { createPofProxy } = await import('../src/web/proxy.js');
-      const p = createPofProxy({ upstream, pof: { savedSyn: true } });
-      await p.listen(port, '127.0.0.1');
-      process.stdout.write('ready\n');
-      return;
-    }
+      return proxy({ savedSyn: true });
     case 'proxy-plain': {
       // The baseline: the same forwarding (streamed bodies, hop-by-hop
       // headers dropped, X-Forwarded-For, kept-alive upstream), no pof.
