@@ -94,6 +94,7 @@ test('writeLogLine: unknown values print as ??? and times change with the packet
     subj: 'cli',
     withConn: false,
     fields: [['os', null], ['dist', '3']],
+    shared: true,
   });
   const out = written(1 << 16, (w) => {
     writeLogLine(w, base);
