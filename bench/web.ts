@@ -13,9 +13,14 @@
  *               forwarding, both in front of the same backend (goal:
  *               within 15%).
  *
- * BENCH_WEB_SECONDS (default 5) per run, BENCH_RUNS (default 3) rounds;
+ * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 5) rounds;
+ * each round measures every contender once, and a contender's loss is the
+ * median over rounds of its loss against the baseline's run in the same
+ * round (this machine's speed drifts by tens of percent within minutes).
  * BENCH_WEB_ONLY=middleware or =proxy runs one half.
  * The same file, run as `web.ts serve ROLE PORT [SOCKET]`, is each server.
+ * pof's code is loaded from dist/, as `pof proxy` runs it (`npm run bench`
+ * builds first); BENCH_POF_SRC=1 loads src/ through tsx instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,8 +37,10 @@ import type { PofOptions } from '../src/web/core.js';
 import { makeHost } from '../test/api/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 5);
-const runs = Number(process.env.BENCH_RUNS ?? 3);
+const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 3);
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+/** Where the servers load pof from. */
+const POF = process.env.BENCH_POF_SRC ? '../src' : '../dist';
 const only = process.env.BENCH_WEB_ONLY ?? '';
 
 // ---------------------------------------------------------------- servers
@@ -97,10 +104,10 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       process.send?.(u.user + u.system);
     }
   });
-  const { withPof } = await import('../src/web/node-http.js');
+  const { withPof } = (await import(`${POF}/web/node-http.js`)) as typeof import('../src/web/node-http.js');
   const listen = (s: http.Server): void => void s.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
   const proxy = async (pof: PofOptions): Promise<void> => {
-    const { createPofProxy } = await import('../src/web/proxy.js');
+    const { createPofProxy } = (await import(`${POF}/web/proxy.js`)) as typeof import('../src/web/proxy.js');
     await createPofProxy({ upstream, pof }).listen(port, '127.0.0.1');
     process.stdout.write('ready\n');
   };
@@ -116,7 +123,7 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { lookup: everyConnection() })));
       return;
     case 'daemon': {
-      const { PofApiServer } = await import('../src/api/server.js');
+      const { PofApiServer } = (await import(`${POF}/api/server.js`)) as typeof import('../src/api/server.js');
       await PofApiServer.listen({ path: sock, lookup: everyConnection(), maxClients: 100 });
       process.stdout.write('ready\n');
       return;
@@ -241,9 +248,12 @@ interface Contender {
 }
 
 /**
- * Requests/s (median of interleaved runs) and CPU time per request of the
- * serving process(es). On a busy or small machine the second is the
- * steadier measure of cost: at saturation, throughput ~ 1 / CPU per request.
+ * Requests/s and CPU time per request of the serving process(es), each
+ * round measuring every contender once (in alternating order). Losses are
+ * medians of per-round losses against the baseline's run of the same round:
+ * pairs measured minutes apart would mostly measure the machine's drift. On
+ * a busy or small machine CPU per request is the steadier measure of cost:
+ * at saturation, throughput ~ 1 / CPU per request.
  */
 async function compare(title: string, load: Load, contenders: Contender[], goal: (loss: number) => string): Promise<void> {
   const rps = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
@@ -266,8 +276,8 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     }
   }
   const base = contenders[0]!.name;
-  const baseRps = median(rps.get(base)!);
-  const baseCpu = median(cpu.get(base)!);
+  const baseRps = rps.get(base)!;
+  const baseCpu = cpu.get(base)!;
   console.log(`web: ${title}, ${load.name} (${load.connections} connections, ${runs} x ${seconds} s):`);
   for (const c of contenders) {
     const m = median(rps.get(c.name)!);
@@ -277,9 +287,9 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     const cpuText = `${us.toFixed(1)} us CPU/req` + (c.helpers?.length ? ` (+${hus.toFixed(1)} daemon)` : '');
     let tail = 'baseline';
     if (c.name !== base) {
-      const rpsLoss = 1 - m / baseRps;
-      const cpuLoss = 1 - baseCpu / us;
-      tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower; ${goal(cpuLoss)}`;
+      const rpsLoss = median(rps.get(c.name)!.map((x, k) => 1 - x / baseRps[k]!));
+      const cpuLoss = median(cpu.get(c.name)!.map((x, k) => 1 - baseCpu[k]! / x));
+      tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower (medians of per-round losses); ${goal(cpuLoss)}`;
     }
     console.log(`web:   ${c.name.padEnd(27)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
   }
@@ -292,7 +302,7 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
  * withPof-wrapped listener against the bare one on the same requests.
  */
 async function hotPathNs(): Promise<number> {
-  const { withPof } = await import('../src/web/node-http.js');
+  const { withPof } = (await import(`${POF}/web/node-http.js`)) as typeof import('../src/web/node-http.js');
   const sockets = Array.from({ length: 50 }, (_, i) => ({ remoteAddress: '127.0.0.1', remotePort: 40000 + i, localAddress: '127.0.0.1', localPort: 80 }));
   let sink = 0;
   const bare = (req: http.IncomingMessage): void => {
@@ -361,7 +371,7 @@ export async function web(): Promise<void> {
       { name: 'plain Node reverse proxy', server: pp },
       { name: 'pof proxy (daemon socket)', server: pofp, helpers: [daemon] },
     ];
-    const { savedSynAvailable } = await import('../src/web/saved-syn.js');
+    const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
     px.push({ name: 'pof proxy (in-process)', server: await launch('proxy-inproc', upstream) });
     if (savedSynAvailable()) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });
     else console.log('web: (no saved-SYN addon: pof proxy --saved-syn not measured)');

@@ -84,6 +84,8 @@ export class PofClient {
   /** Queries sent in this turn of the event loop, written together at its end. */
   private outbox: Array<Buffer | string> = [];
   private flushQueued = false;
+  /** Queries written to the current socket and not yet answered. */
+  private unanswered = 0;
 
   constructor(opts: PofClientOptions) {
     if (typeof opts.path !== 'string' || !opts.path) throw new PofError('E_CONFIG', 'API socket path is required');
@@ -220,7 +222,11 @@ export class PofClient {
       this.inflight.push(r);
       this.outbox.push(r.payload);
     }
-    if (this.outbox.length && !this.flushQueued) {
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.outbox.length && !this.flushQueued && !this.unanswered) {
       // A server accepting many connections asks many questions per turn
       // of the event loop: one write (one system call) carries them all.
       this.flushQueued = true;
@@ -228,14 +234,22 @@ export class PofClient {
     }
   }
 
+  /**
+   * Writes the outbox: what was asked in this turn of the event loop, or,
+   * while earlier questions were out, everything asked since (as Nagle's
+   * algorithm does for TCP). Under load a question waits at most one round
+   * trip, and the daemon and this process each make one system call per
+   * batch rather than one per question.
+   */
   private readonly flushOutbox = (): void => {
     this.flushQueued = false;
     const out = this.outbox;
-    if (!out.length) return;
+    if (!out.length || this.unanswered) return;
     this.outbox = [];
     // After a lost connection the outbox was emptied and its queries
     // requeued; what is here belongs to the current socket.
     if (!this.sock || !this.connected) return;
+    this.unanswered = out.length;
     if (out.length === 1) this.sock.write(out[0]!);
     else if (out.every((p) => typeof p === 'string')) this.sock.write(out.join(''));
     else this.sock.write(Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
@@ -246,6 +260,7 @@ export class PofClient {
     this.sock = s;
     this.connected = false;
     this.rbuf = null;
+    this.unanswered = 0;
     s.on('connect', () => {
       this.connected = true;
       this.attempt = 0;
@@ -266,6 +281,7 @@ export class PofClient {
     this.connected = false;
     this.rbuf = null;
     this.outbox = [];
+    this.unanswered = 0;
     // Unanswered queries go back to the front of the queue, in order.
     const again = this.inflight.filter((r) => !r.done);
     this.inflight = [];
@@ -286,7 +302,9 @@ export class PofClient {
   private onData(d: Buffer): void {
     let buf = this.rbuf && this.rbuf.length ? Buffer.concat([this.rbuf, d]) : d;
     let off = 0;
-    while (this.inflight.length) {
+    // Only questions written so far can be answered (the rest of
+    // `inflight` may be waiting in the outbox).
+    while (this.unanswered) {
       const r = this.inflight[0]!;
       if (r.kind === 'v3') {
         if (buf.length - off < V3_RESP_SIZE) break;
@@ -294,6 +312,7 @@ export class PofClient {
         const ans = Buffer.from(buf.subarray(off, off + V3_RESP_SIZE));
         off += V3_RESP_SIZE;
         this.inflight.shift();
+        this.unanswered--;
         this.succeed(r, ans);
         continue;
       }
@@ -305,6 +324,7 @@ export class PofClient {
       const text = buf.toString('utf8', off, nl);
       off = nl + 1;
       this.inflight.shift();
+      this.unanswered--;
       let obj: unknown;
       try {
         obj = JSON.parse(text);
@@ -318,9 +338,10 @@ export class PofClient {
     }
     buf = off < buf.length ? buf.subarray(off) : Buffer.alloc(0);
     this.rbuf = buf.length ? buf : null;
-    if (!this.inflight.length && this.rbuf) return this.protocolError(null, 'unexpected bytes from server');
+    if (!this.unanswered && this.rbuf) return this.protocolError(null, 'unexpected bytes from server');
     if (this.queue.length) this.pump();
     else if (!this.inflight.length) this.sock?.unref();
+    this.scheduleFlush();
   }
 
   private protocolError(r: Req | null, msg: string): void {

@@ -121,16 +121,21 @@ export function connTuple(socket: net.Socket): ConnTuple | null {
   const rp = socket.remotePort;
   const lp = socket.localPort;
   if (!ra || !la || rp === undefined || lp === undefined) return null;
-  const c = parseAddress(ra);
-  const s = parseAddress(la);
+  const c = addrText(ra);
+  const s = addrText(la);
   if (!c || !s || c.ver !== s.ver) return null;
-  return {
-    ipVer: c.ver,
-    cli: c.ver === 4 && !ra.includes(':') ? ra : addrToString(c.bytes, 0, c.ver),
-    cliPort: rp,
-    srv: s.ver === 4 && !la.includes(':') ? la : addrToString(s.bytes, 0, s.ver),
-    srvPort: lp,
-  };
+  return { ipVer: c.ver, cli: c.text, cliPort: rp, srv: s.text, srvPort: lp };
+}
+
+/** Plain dotted quads, as Node reports IPv4 peers. */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** A socket address as p0f writes it (IPv4-mapped IPv6 as IPv4), with its version. */
+function addrText(a: string): { ver: 4 | 6; text: string } | null {
+  // The common case, a plain IPv4 address, is already in p0f's form.
+  if (DOTTED_QUAD.test(a)) return { ver: 4, text: a };
+  const p = parseAddress(a);
+  return p ? { ver: p.ver, text: addrToString(p.bytes, 0, p.ver) } : null;
 }
 
 interface Entry {

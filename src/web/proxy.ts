@@ -45,6 +45,12 @@ const BAD_GATEWAY_HEAD = 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nConte
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own ones. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/**
+ * First letters (lowercased) of the names upstreamHeaders() drops or
+ * checks: HOP's, host, content-length, x-pof-*, x-forwarded-*.
+ */
+const SPECIAL_FIRST = new Set([...HOP, 'host', 'content-length', 'x-'].map((n) => n.charCodeAt(0)));
+
 /** 'pof_ua_mismatch' -> 'X-Pof-Ua-Mismatch'. */
 export function pofHeaderName(name: string): string {
   return 'X-Pof-' + name.slice(4).split('_').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
@@ -128,6 +134,12 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     let length = false;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
+      // Most headers cannot be one of those looked at here: their first
+      // letter says so without lowercasing the name.
+      if (!connTokens && !SPECIAL_FIRST.has(name.charCodeAt(0) | 0x20)) {
+        out.push(name, raw[i + 1]!);
+        continue;
+      }
       const k = name.toLowerCase();
       if (HOP.has(k) || (k.charCodeAt(0) === 0x78 && (k.startsWith('x-pof-') || k === 'x-forwarded-for' || k === 'x-forwarded-proto')) || connTokens?.has(k)) continue;
       if (k === 'host') {

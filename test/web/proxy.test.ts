@@ -226,6 +226,17 @@ describe('proxy mechanics (Node backend)', () => {
     assert.equal(seen.host, new URL(url).host, 'Host is kept');
   });
 
+  it('request hop-by-hop headers are dropped whatever their case; others pass as they came', async () => {
+    const r = await request(`${url}/cookies`, {
+      agent: false,
+      headers: { Connection: 'keep-alive', 'Proxy-Connection': 'keep-alive', TE: 'trailers', 'KEEP-ALIVE': 'timeout=5', 'Accept-Language': 'de', Zebra: 'z' },
+    });
+    const seen = JSON.parse(r.body) as Record<string, string>;
+    for (const h of ['proxy-connection', 'te', 'keep-alive']) assert.equal(seen[h], undefined, h);
+    assert.equal(seen['accept-language'], 'de');
+    assert.equal(seen.zebra, 'z');
+  });
+
   it('repeated request headers: kept in order, except a second Host; X-Forwarded-For chains them all; X-Forwarded-Proto is the proxy\'s', async () => {
     const port = Number(new URL(url).port);
     const raw = await new Promise<string>((resolve, reject) => {
