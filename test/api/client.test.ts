@@ -97,6 +97,49 @@ test('pipelined: 2000 queries over one connection, answers matched in order', as
   });
 });
 
+test('questions asked while a batch is unanswered wait, then go together in one write', async () => {
+  // A server that holds its answers until told to release them.
+  const path = tmp.path(`hold${++seq}.sock`);
+  const reads: string[] = [];
+  let held: net.Socket | null = null;
+  let lines = 0;
+  const srv = net.createServer((sock) => {
+    held = sock;
+    sock.on('data', (d) => {
+      reads.push(d.toString());
+      lines += d.toString().split('\n').length - 1;
+    });
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const release = (n: number): void => void held!.write('{"status":"no match"}\n'.repeat(n));
+  const until = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  };
+  const c = new PofClient({ path, timeoutMs: 5000 });
+  try {
+    const first = c.queryHostJson('192.0.2.1');
+    await until(() => lines === 1);
+    // Three more, each in a turn of its own, while the first is out.
+    const later: Promise<unknown>[] = [];
+    for (let i = 2; i <= 4; i++) {
+      later.push(c.queryHostJson(`192.0.2.${i}`));
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(lines, 1, 'nothing more is written before the answer');
+    release(1);
+    assert.equal(await first, null);
+    await until(() => lines === 4);
+    assert.equal(lines, 4);
+    assert.equal(reads.length, 2, `reads: ${JSON.stringify(reads)}`);
+    release(3);
+    assert.deepEqual(await Promise.all(later), [null, null, null]);
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
 test('queries asked in one turn of the event loop reach the server in one write', async () => {
   // A bare server that records each read and answers every JSON line.
   const path = tmp.path(`raw${++seq}.sock`);
