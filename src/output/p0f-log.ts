@@ -3,7 +3,7 @@
  * `[YYYY/MM/DD HH:MM:SS] mod=...|cli=IP/PORT|srv=IP/PORT|subj=cli|k=v...`,
  * time in local time (TZ applies), unknown values as "???".
  */
-import type { Observation, ObservationField } from '../observation.js';
+import type { Observation } from '../observation.js';
 import type { FdWriter } from './writer.js';
 
 let cachedSec = NaN;
@@ -82,30 +82,12 @@ function headOf(sec: number, mod: string): Uint8Array {
   return b;
 }
 
-/** Encoded `|key=value...` of the field lists the producer shares, by list. */
-const tails = new Map<readonly ObservationField[], Uint8Array>();
-
-function tailOf(fields: readonly ObservationField[]): Uint8Array {
-  let b = tails.get(fields);
-  if (b === undefined) {
-    if (tails.size >= BYTE_CACHE_MAX) tails.clear();
-    b = Buffer.from(fields.map(([k, v]) => `|${k}=${v ?? '???'}`).join(''));
-    tails.set(fields, b);
-  }
-  return b;
-}
-
 /** Writes formatLogLine(o) to w, byte for byte, without building the line. */
 export function writeLogLine(w: FdWriter, o: Observation): void {
   w.bytes(headOf(o.tsSec, o.mod));
   w.short(connText(o));
   w.bytes(SUBJ[o.subj]);
   const fields = o.fields;
-  if (o.sharedFields === true) {
-    w.bytes(tailOf(fields));
-    w.bytes(NL);
-    return;
-  }
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     w.bytes(fieldOf(f[0], f[1]));
