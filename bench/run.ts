@@ -81,14 +81,26 @@ function offline(): void {
   const withP0f = have('p0f') && fs.existsSync(p0fDb);
   const pofT: Timed[] = [];
   const p0fT: Timed[] = [];
-  for (let i = 0; i < runs; i++) {
+  const runPof = (): void => {
     const log1 = path.join(dir, 'pof.log');
     fs.rmSync(log1, { force: true });
     pofT.push(timed(['node', cli, '-r', cap, '-f', withP0f ? p0fDb : path.join(root, 'signatures', 'pof.fp'), '-o', log1]));
-    if (withP0f) {
-      const log2 = path.join(dir, 'p0f.log');
-      fs.rmSync(log2, { force: true });
-      p0fT.push(timed(['p0f', '-r', cap, '-o', log2]));
+  };
+  const runP0f = (): void => {
+    const log2 = path.join(dir, 'p0f.log');
+    fs.rmSync(log2, { force: true });
+    p0fT.push(timed(['p0f', '-r', cap, '-o', log2]));
+  };
+  for (let i = 0; i < runs; i++) {
+    // Each pair runs back to back, in alternating order, so that the
+    // machine's drift (tens of percent within minutes here) hits both sides.
+    if (!withP0f) runPof();
+    else if (i % 2) {
+      runP0f();
+      runPof();
+    } else {
+      runPof();
+      runP0f();
     }
   }
   const pofS = median(pofT.map((t) => t.seconds));
@@ -98,7 +110,8 @@ function offline(): void {
     const p0fS = median(p0fT.map((t) => t.seconds));
     const p0fRss = Math.max(...p0fT.map((t) => t.maxRssMb));
     console.log(`offline: p0f  ${p0fS.toFixed(2)} s (runs ${p0fT.map((t) => t.seconds).join(', ')}), peak RSS ${p0fRss.toFixed(0)} MB`);
-    console.log(`offline: pof is ${(p0fS / pofS).toFixed(2)}x p0f's speed (goal >= 2x), peak RSS ${pofRss.toFixed(0)} MB (goal < 200 MB)`);
+    const pairs = pofT.map((t, k) => p0fT[k]!.seconds / t.seconds);
+    console.log(`offline: pof is ${(p0fS / pofS).toFixed(2)}x p0f's speed (ratio of medians; median of per-pair ratios ${median(pairs).toFixed(2)}x, pairs ${pairs.map((x) => x.toFixed(2)).join(', ')}) (goal >= 2x), peak RSS ${pofRss.toFixed(0)} MB (goal < 200 MB)`);
     const a = fs.readFileSync(path.join(dir, 'pof.log'), 'utf8').split('\n').length;
     const b = fs.readFileSync(path.join(dir, 'p0f.log'), 'utf8').split('\n').length;
     console.log(`offline: log lines pof ${a - 1}, p0f ${b - 1}`);
