@@ -81,7 +81,10 @@ export class PofClient {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private closed = false;
-  /** Queries sent in this turn of the event loop, written together at its end. */
+  /**
+   * Queries to write: those asked in this turn of the event loop (written
+   * together at its end), or, while a batch is unanswered, all asked since.
+   */
   private outbox: Array<Buffer | string> = [];
   private flushQueued = false;
   /** Queries written to the current socket and not yet answered. */
