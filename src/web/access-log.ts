@@ -71,8 +71,6 @@ const SWITCHING_PROTOCOLS = 101;
  */
 const UNANSWERED_STATUS = 200;
 
-const requestsOnSocket = new WeakMap<object, number>();
-
 function headerText(v: OutgoingHttpHeader | undefined): string | undefined {
   if (v === undefined) return undefined;
   return Array.isArray(v) ? v.join(', ') : String(v);
@@ -117,6 +115,8 @@ export class AccessLog {
   dropped = 0;
   /** The last error formatting a line. */
   lastError: Error | null = null;
+  /** Requests this log has seen on each connection (%k); each log counts its own. */
+  private readonly requestsOnSocket = new WeakMap<object, number>();
 
   constructor(opts: AccessLogOptions = {}) {
     if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'access log: options must be an object');
@@ -191,8 +191,8 @@ export class AccessLog {
   /** Times a request from now on; counts it on its connection (%k). */
   private start(req: IncomingMessage): Tracked {
     const sock = req.socket;
-    const n = requestsOnSocket.get(sock) ?? 0;
-    requestsOnSocket.set(sock, n + 1);
+    const n = this.requestsOnSocket.get(sock) ?? 0;
+    this.requestsOnSocket.set(sock, n + 1);
     return { startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
   }
 

@@ -288,6 +288,36 @@ describe('AccessLog on real requests', () => {
     }
   });
 
+  it('each log counts the requests on a connection (%k) for itself', async () => {
+    const a: string[] = [];
+    const b: string[] = [];
+    const logA = new AccessLog({ stream: { write: (s: string) => a.push(s) }, format: '%U %k' });
+    const logB = new AccessLog({ stream: { write: (s: string) => b.push(s) }, format: '%U %k' });
+    const server = http.createServer((req, res) => {
+      logA.track(req, res);
+      logB.track(req, res);
+      res.end('x');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await request(`http://127.0.0.1:${port}/one`, { agent });
+      await request(`http://127.0.0.1:${port}/two`, { agent });
+      await until(() => a.length === 2 && b.length === 2);
+      assert.deepEqual(a, ['/one 0\n', '/two 1\n']);
+      assert.deepEqual(b, ['/one 0\n', '/two 1\n']);
+    } finally {
+      agent.destroy();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await logA.close();
+      await logB.close();
+    }
+  });
+
   it('a file is reopened on SIGHUP (logrotate)', async () => {
     const dir = tempDir();
     const file = dir.path('access.log');
