@@ -46,6 +46,9 @@ Default append: '${DEFAULT_LOGPIPE_APPEND}'
 ${helpText(FLAGS)}
 `;
 
+/** Longest input line passed on whole (bytes); longer ones are cut. */
+const MAX_LINE = 1 << 20;
+
 function intFlag(flags: Map<string, string | true>, name: string, lo: number, hi: number): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
@@ -85,7 +88,7 @@ export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, s
         append: str('append'),
         cut: intFlag(flags, 'cut', 0, 1000),
         timeoutMs: intFlag(flags, 'timeout', 1, 60000),
-        write: (text) => out.write(text),
+        write: (text) => out.write(Buffer.from(text, 'latin1')),
       });
     } catch (e) {
       await source.close();
@@ -103,17 +106,39 @@ export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, s
 
   await new Promise<void>((resolve) => {
     let partial = '';
+    // Past MAX_LINE bytes without a newline the line is cut: what came is
+    // passed on as its line, the rest is skipped up to the next newline.
+    let skipping = false;
     let paused = false;
+    let finished = false;
     const check = (): void => {
       if (paused && !pipe.full && !out.behind) {
         paused = false;
+        // Only a paused input needs the timer to keep the process alive.
+        timer.unref();
         stdin.resume();
       }
     };
     const timer = setInterval(check, 5);
     timer.unref();
+    // Bytes pass through as they came (latin1 in, latin1 out): log lines need
+    // not be UTF-8, and what pof appends is ASCII.
     stdin.setEncoding('latin1');
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      clearInterval(timer);
+      if (partial && !skipping) pipe.push(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
+      partial = '';
+      resolve();
+    };
     stdin.on('data', (chunk: string) => {
+      if (out.lastError) {
+        // The output is gone (a closed pipe): reading on would lose the rest anyway.
+        stdin.pause();
+        done();
+        return;
+      }
       const text = partial + chunk;
       let start = 0;
       for (;;) {
@@ -121,25 +146,22 @@ export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, s
         if (nl === -1) break;
         let line = text.slice(start, nl);
         if (line.endsWith('\r')) line = line.slice(0, -1);
-        pipe.push(line);
+        if (!skipping) pipe.push(line);
+        skipping = false;
         start = nl + 1;
       }
-      partial = text.slice(start);
-      if (partial.length > 1 << 20) {
-        pipe.push(partial);
+      partial = skipping ? '' : text.slice(start);
+      if (partial.length > MAX_LINE) {
+        pipe.push(partial.slice(0, MAX_LINE));
         partial = '';
+        skipping = true;
       }
       if (!paused && (pipe.full || out.behind)) {
         paused = true;
+        timer.ref();
         stdin.pause();
       }
     });
-    const done = (): void => {
-      clearInterval(timer);
-      if (partial) pipe.push(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
-      partial = '';
-      resolve();
-    };
     stdin.once('end', done);
     stdin.once('error', (e) => {
       stderr.write(`pof logpipe: reading input: ${e.message}\n`);
@@ -149,6 +171,10 @@ export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, s
   await pipe.drain();
   await source.close();
   await out.close();
+  if (out.lastError) {
+    stderr.write(`pof logpipe: writing output: ${out.lastError.message}\n`);
+    return 1;
+  }
   if (pipe.stats.errors && pipe.stats.errors === pipe.stats.lines) {
     stderr.write(`pof logpipe: no line could be looked up (${pipe.stats.errors} errors)\n`);
   }

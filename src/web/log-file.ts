@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { PofError } from '../errors.js';
 
 export interface LogSink {
-  write(chunk: string): unknown;
+  write(chunk: string | Uint8Array): unknown;
   readonly writableLength?: number;
   once?(event: 'drain', fn: () => void): unknown;
 }
@@ -31,6 +31,8 @@ export class LogFile {
   private sink: LogSink | null;
   private own: fs.WriteStream | null = null;
   private readonly onHup: (() => void) | null;
+  /** Listens for errors of a stream given (or stdout), until close(). */
+  private onStreamError: ((e: Error) => void) | null = null;
   private readonly highWater: number;
   private closed = false;
   /** The last write or open error (a file is retried at the next reopen). */
@@ -56,7 +58,13 @@ export class LogFile {
         process.on('SIGHUP', this.onHup);
       }
     } else {
-      this.sink = opts.stream ?? process.stdout;
+      const sink = opts.stream ?? process.stdout;
+      // A stream that fails (stdout to a closed pipe: EPIPE) is noted, not thrown.
+      this.onStreamError = (e: Error) => {
+        this.lastError = e;
+      };
+      (sink as Partial<Pick<fs.WriteStream, 'on'>>).on?.('error', this.onStreamError);
+      this.sink = sink;
     }
   }
 
@@ -86,7 +94,7 @@ export class LogFile {
     return this.pendingBytes > this.highWater;
   }
 
-  write(text: string): void {
+  write(text: string | Uint8Array): void {
     if (!this.closed && this.sink) this.sink.write(text);
   }
 
@@ -105,6 +113,7 @@ export class LogFile {
     this.closed = true;
     if (this.onHup) process.removeListener('SIGHUP', this.onHup);
     const s = this.own;
+    if (this.onStreamError) (this.sink as Partial<Pick<fs.WriteStream, 'off'>> | null)?.off?.('error', this.onStreamError);
     this.sink = null;
     if (s) await new Promise<void>((resolve) => s.end(() => resolve()));
   }

@@ -70,9 +70,9 @@ export function splitFields(line: string): Span[] {
   return out;
 }
 
-function posOpt(name: string, v: number | undefined, dflt: number, lo: number): number {
+function posOpt(name: string, v: number | undefined, dflt: number, lo: number, hi = 1000): number {
   const n = v ?? dflt;
-  if (!Number.isInteger(n) || n < lo || n > 1000) throw new PofError('E_CONFIG', `logpipe: ${name} must be an integer in ${lo}..1000 (got ${String(v)})`);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new PofError('E_CONFIG', `logpipe: ${name} must be an integer in ${lo}..${hi} (got ${String(v)})`);
   return n;
 }
 
@@ -139,14 +139,13 @@ export class LogPipe {
       srvPort,
       append: opts.append ?? DEFAULT_LOGPIPE_APPEND,
       cut: posOpt('cut', opts.cut, 0, 0),
-      timeoutMs: posOpt('timeoutMs', opts.timeoutMs, DEFAULT_LOGPIPE_TIMEOUT_MS, 1),
+      timeoutMs: posOpt('timeoutMs', opts.timeoutMs, DEFAULT_LOGPIPE_TIMEOUT_MS, 1, 60_000),
       maxPending: opts.maxPending ?? DEFAULT_LOGPIPE_MAX_PENDING,
       write: opts.write,
     };
     if (!Number.isInteger(this.o.maxPending) || this.o.maxPending < 1 || this.o.maxPending > 1_000_000) {
       throw new PofError('E_CONFIG', 'logpipe: maxPending must be an integer in 1..1000000');
     }
-    if (opts.timeoutMs !== undefined && opts.timeoutMs > 60_000) throw new PofError('E_CONFIG', 'logpipe: timeoutMs must be at most 60000');
     this.fmt = compileLogFormat(this.o.append);
   }
 

@@ -184,6 +184,38 @@ describe('pof logpipe (CLI)', () => {
     assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
   });
 
+  it('more lines than it keeps in flight: all come out, in order, from a live daemon', async () => {
+    const dir = tempDir();
+    const sys = makeEngine();
+    const server = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup: engineLookup(sys.engine, sys.conns) });
+    try {
+      const n = 3000;
+      const lines = Array.from({ length: n }, (_, i) => `192.0.2.${i % 250} ${10000 + i} line${i}`).join('\n') + '\n';
+      const r = await runCli(['-s', dir.path('pof.sock'), '--srv', '198.51.100.1', '--srv-port', '80', '--append', ' [%{pof_err}e]', '--timeout', '2000'], lines);
+      assert.equal(r.code, 0, r.err);
+      const out = r.out.trim().split('\n');
+      assert.equal(out.length, n);
+      assert.equal(out[n - 1], `192.0.2.${(n - 1) % 250} ${10000 + n - 1} line${n - 1} [no match]`);
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
+  it('bytes pass through as they came; an over-long line is cut, not split', async () => {
+    const dir = tempDir();
+    const long = '192.0.2.9 1000 ' + 'x'.repeat(3 << 20);
+    const r = await runCli(['-s', dir.path('none.sock'), '--append', ' !', '--timeout', '50'], `192.0.2.1 1000 café ü\n${long}\n192.0.2.2 1001 after\n`);
+    dir.cleanup();
+    assert.equal(r.code, 0, r.err);
+    const out = r.out.split('\n');
+    assert.equal(out.length, 4);
+    assert.equal(out[0], '192.0.2.1 1000 café ü !');
+    assert.equal(out[1]!.length, (1 << 20) + 2);
+    assert.ok(out[1]!.startsWith('192.0.2.9 1000 xxx'));
+    assert.equal(out[2], '192.0.2.2 1001 after !');
+  });
+
   it('usage errors exit 2', async () => {
     const r = await runCli(['--addr-field', 'x'], '');
     assert.equal(r.code, 2);
