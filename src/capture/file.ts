@@ -4,6 +4,7 @@
  * as views into that buffer, so memory stays constant however big the file.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
 import { CAPTURE_CHUNK } from '../config.js';
 import { PofError } from '../errors.js';
 import { startPrefetch } from './prefetch.js';
@@ -78,10 +79,15 @@ export function readCaptureFile(
     const parser = new CaptureParser(name, onPacket);
     const above = process.env.POF_NO_PREFETCH ? Infinity : (opts.prefetchAbove ?? PREFETCH_ABOVE);
     if (!stdin && isLargeFile(fd, above)) {
-      const pf = startPrefetch(fd, size);
+      const pf = startPrefetch(path, size);
       try {
-        for (let b = pf.next(); b !== null; b = pf.next()) if (!parser.push(b, 0, b.length)) break;
-        if (pf.errno) throw ioError(name, 'read failed', Object.assign(new Error(`read error ${-pf.errno}`), { code: `errno ${-pf.errno}` }));
+        let b = pf.next();
+        for (; b !== null; b = pf.next()) if (!parser.push(b, 0, b.length)) break;
+        // A read error counts only where reading stopped for it, not beyond damage.
+        if (b === null && pf.errno) {
+          const code = getSystemErrorName(pf.errno);
+          throw ioError(name, 'read failed', Object.assign(new Error(code), { code }));
+        }
       } finally {
         pf.close();
       }

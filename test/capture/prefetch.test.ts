@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { getSystemErrorName } from 'node:util';
 import { readCaptureFile } from '../../src/capture/file.js';
+import { startPrefetch } from '../../src/capture/prefetch.js';
 import { buildDemoCapture } from '../../scripts/make-sample.js';
 
 test('prefetched and direct reading give the same packets, in small and large chunks', () => {
@@ -30,4 +32,22 @@ test('prefetched and direct reading give the same packets, in small and large ch
   let n = 0;
   const s = readCaptureFile(cut, () => n++, { prefetchAbove: 0, chunkSize: 512 });
   assert.ok(s.problem && n > 0);
+});
+
+test('the read-ahead thread reports open and read errors as Node errno values', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-prefetch-'));
+  try {
+    // A directory opens but cannot be read (EISDIR); a missing file cannot be opened.
+    for (const [p, code] of [[dir, 'EISDIR'], [path.join(dir, 'missing.pcap'), 'ENOENT']] as const) {
+      const pf = startPrefetch(p, 4096);
+      try {
+        assert.equal(pf.next(), null);
+        assert.equal(getSystemErrorName(pf.errno), code);
+      } finally {
+        pf.close();
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
