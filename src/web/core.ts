@@ -23,7 +23,7 @@ import type { SignatureDb } from '../db/types.js';
 import { PofError } from '../errors.js';
 import { addrToString, parseAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
-import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
+import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, lookupSource, type PofSource } from './sources.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
@@ -251,17 +251,18 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     if (e.synRead || !fp) return;
     e.synRead = true;
     const server = (socket as net.Socket & { server?: net.Server }).server;
+    let why: string | null = server ? savedSynProblem(server) : null;
     if (server && !savedSynEnabled(server)) {
       // First connection of a server nobody attached: enable it for the next ones.
       try {
         enableSavedSyn(server);
-      } catch {
-        /* reported below as the reason there is no saved SYN */
+      } catch (x) {
+        why = (x as Error).message;
       }
     }
     const bytes = readSavedSyn(socket);
     if (!bytes) {
-      e.synErr = 'no saved SYN (connection accepted before TCP_SAVE_SYN was set?)';
+      e.synErr = why ?? 'no saved SYN (connection accepted before TCP_SAVE_SYN was set?)';
       return;
     }
     stats.savedSyns++;

@@ -77,11 +77,15 @@ function fdOf(handleOwner: unknown): number {
 }
 
 const enabled = new WeakSet<object>();
+/** Why TCP_SAVE_SYN could not be set on a server that was not yet listening. */
+const refused = new WeakMap<object, string>();
 
 /**
  * Turns TCP_SAVE_SYN on for a listening server (now, or when it starts
  * listening). Connections accepted before have no saved SYN. Throws a
- * PofError when saved SYNs are unavailable or the option is refused.
+ * PofError when saved SYNs are unavailable or the option is refused now;
+ * a refusal when the server starts listening later is kept for
+ * savedSynProblem() (an event handler must not throw).
  */
 export function enableSavedSyn(server: net.Server): void {
   const a = loadAddon();
@@ -98,7 +102,20 @@ export function enableSavedSyn(server: net.Server): void {
     }
   };
   if (server.listening) apply();
-  else server.once('listening', apply);
+  else {
+    server.once('listening', () => {
+      try {
+        apply();
+      } catch (e) {
+        refused.set(server, (e as Error).message);
+      }
+    });
+  }
+}
+
+/** Why a server enabled before it listened has no saved SYNs (null: none known). */
+export function savedSynProblem(server: net.Server): string | null {
+  return refused.get(server) ?? null;
 }
 
 /** True when enableSavedSyn() was called for this server. */

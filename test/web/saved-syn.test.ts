@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
-import { readSavedSyn, savedSynAvailable, SynFingerprinter } from '../../src/web/saved-syn.js';
+import { readSavedSyn, savedSynAvailable, savedSynProblem, SynFingerprinter } from '../../src/web/saved-syn.js';
 import { cannedLookup, request, signatures, synBytes, tempDir } from './helpers.js';
 
 const T4 = { ipVer: 4 as const, cli: '192.0.2.10', cliPort: 40000, srv: '198.51.100.1', srvPort: 80 };
@@ -130,6 +130,31 @@ describe('saved SYNs on loopback', { skip }, () => {
       assert.equal(second.vars.pof_genre, 'Linux');
     } finally {
       await app.close();
+    }
+  });
+
+  it('a server that starts listening on a Unix socket: no crash; the refusal is kept', async () => {
+    const dir = tempDir();
+    const listener = withPof((req, res) => res.end(req.pof?.vars.pof_err ?? ''), { savedSyn: true });
+    const srv = http.createServer(listener);
+    listener.attach(srv);
+    try {
+      const path = dir.path('s.sock');
+      await new Promise<void>((r) => srv.listen(path, r));
+      assert.match(savedSynProblem(srv) ?? '', /cannot enable saved SYNs|no descriptor/);
+      const body = await new Promise<string>((resolve, reject) => {
+        http.get({ socketPath: path, path: '/' }, (res) => {
+          let t = '';
+          res.on('data', (d: Buffer) => (t += d.toString()));
+          res.on('end', () => resolve(t));
+        }).on('error', reject);
+      });
+      // A Unix-socket request has no TCP connection to fingerprint; it is still answered.
+      assert.match(body, /connection has no address/);
+    } finally {
+      srv.close();
+      await listener.core.close();
+      dir.cleanup();
     }
   });
 
