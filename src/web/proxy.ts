@@ -242,8 +242,11 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       method: req.method,
       path: base + (req.url ?? '/'),
       headers: upstreamHeaders(req, r, true),
+      // Until the backend answers the handshake; a tunnel may then idle.
+      timeout: upTimeout || undefined,
       servername: up.protocol === 'https:' ? upHost : undefined,
     });
+    upReq.on('timeout', () => upReq.destroy(new Error(`upstream ${up.host} timed out`)));
     let answered = false;
     const answer = (status: number, headers: http.IncomingHttpHeaders): void => {
       answered = true;
@@ -264,6 +267,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       answer(BAD_GATEWAY, BAD_GATEWAY_HEADERS);
     });
     upReq.on('upgrade', (upRes, upSocket, upHead) => {
+      upSocket.setTimeout(0);
       upSocket.on('error', () => socket.destroy());
       socket.on('error', () => upSocket.destroy());
       socket.write(rawHead(`HTTP/${upRes.httpVersion} ${upRes.statusCode} ${upRes.statusMessage}`, upRes.rawHeaders));

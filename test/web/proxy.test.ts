@@ -331,6 +331,22 @@ describe('proxy mechanics (Node backend)', () => {
     }
   });
 
+  it('a backend that never answers: 502 after upstreamTimeoutMs, for requests and upgrades alike', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const p = createPofProxy({ upstream: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, pof: { lookup: cannedLookup() }, upstreamTimeoutMs: 200 });
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      const r = await request(`http://127.0.0.1:${a.port}/`, { agent: false });
+      assert.equal(r.status, 502);
+      const u = await openUpgrade(`http://127.0.0.1:${a.port}/ws`);
+      assert.equal(u.status, 502);
+    } finally {
+      await p.close();
+      silent.close();
+    }
+  });
+
   it('refuses bad options', () => {
     assert.throws(() => createPofProxy({ upstream: 'ftp://x', pof: { lookup: cannedLookup() } }), /http:\/\/ or https:\/\//);
     assert.throws(() => createPofProxy({ upstream: 'not a url', pof: { lookup: cannedLookup() } }), /not a URL/);
