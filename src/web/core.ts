@@ -236,7 +236,8 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
 
   const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0 };
   const cache = new WeakMap<object, Entry>();
-  const limitVars = resolved.fields.length !== POF_VAR_NAMES.length;
+  /** The pof_* variables left out by `fields`, deleted from each result. */
+  const dropped = POF_VAR_NAMES.filter((k) => !resolved.fields.includes(k));
 
   const entryOf = (socket: net.Socket): Entry => {
     let e = cache.get(socket);
@@ -272,19 +273,13 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   };
 
   const finish = (r: PofResult): PofResult => {
-    if (limitVars) {
-      for (const k of POF_VAR_NAMES) if (!resolved.fields.includes(k)) delete (r.vars as Partial<Record<PofVarName, string>>)[k];
-    }
+    for (const k of dropped) delete (r.vars as Partial<Record<PofVarName, string>>)[k];
     if (r.err) stats.errors++;
     return r;
   };
 
-  const lookup = async (t: ConnTuple, e: Entry): Promise<PofResult> => {
+  const lookup = async (source: PofSource, t: ConnTuple, e: Entry): Promise<PofResult> => {
     const via: PofVia[] = e.syn ? ['saved-syn'] : [];
-    if (!source) {
-      if (e.syn) return buildResult(t, withSyn(t, null, e.syn), via);
-      return errorResult(t, e.synErr ?? 'no saved SYN', via);
-    }
     const deadline = performance.now() + resolved.timeoutMs;
     let last: PofAnswer | null = null;
     let err: string | null = null;
@@ -377,20 +372,15 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         }
         if (ok && satisfied(a, resolved.waitFor, e.syn)) {
           const via: PofVia[] = e.syn ? ['saved-syn', source.via] : [source.via];
-          const r = buildResult(t, e.syn ? withSyn(t, a, e.syn) : a, via);
-          if (!r.found) r.vars.pof_type = '2';
-          return cacheResult(e, r);
+          return cacheResult(e, buildResult(t, e.syn ? withSyn(t, a, e.syn) : a, via));
         }
       }
-      const p = lookup(t, e).then(
-        (r) => r,
-        (x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x)),
-      ).then((r) => {
-        e.result = finish(r);
-        e.at = performance.now();
-        e.pending = null;
-        return e.result;
-      });
+      const p = lookup(source, t, e)
+        .catch((x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x)))
+        .then((r) => {
+          e.pending = null;
+          return cacheResult(e, r);
+        });
       e.pending = p;
       return p;
     },

@@ -11,7 +11,7 @@ import { PofApiServer } from '../../src/api/server.js';
 import { addonAvailable, openLive } from '../../src/capture/live.js';
 import { connTuple, createPofCore, type PofOptions } from '../../src/web/core.js';
 import { withPof } from '../../src/web/node-http.js';
-import type { PofResult } from '../../src/web/result.js';
+import { POF_VAR_NAMES, type PofResult } from '../../src/web/result.js';
 import { cannedLookup, makeEngine, request, tempDir } from './helpers.js';
 
 async function serve(opts: PofOptions | ReturnType<typeof createPofCore>, host = '127.0.0.1', before?: (s: net.Socket) => void) {
@@ -156,6 +156,17 @@ describe('the core against real sockets', () => {
       const { pof } = await app.get();
       assert.deepEqual(pof.vars, { pof_genre: 'Windows', pof_err: '' });
       assert.equal(pof.os?.name, 'Windows');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fields: a name given twice does not hide that another is left out', async () => {
+    const fields = POF_VAR_NAMES.filter((k) => k !== 'pof_err');
+    const app = await serve({ lookup: cannedLookup(), fields: [...fields, 'pof_genre'] });
+    try {
+      const { pof } = await app.get();
+      assert.deepEqual(Object.keys(pof.vars).sort(), [...fields].sort());
     } finally {
       await app.close();
     }
