@@ -3,7 +3,7 @@
  * answered in order. Pure: parsing and shaping only. See README.md beside
  * this file for the documented shapes and examples.
  */
-import { addrToString, parseAddress } from '../state/addr.js';
+import { canonicalAddress } from '../state/addr.js';
 import type { ConnVerdict, SideVerdict } from './conn-verdicts.js';
 import type { HostView, PofLookup } from './types.js';
 
@@ -21,10 +21,7 @@ const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port']
 
 function canonical(v: unknown, name: string): { addr: string; ver: 4 | 6 } | string {
   if (typeof v !== 'string') return `"${name}" must be a string`;
-  if (v.length > 64) return `"${name}" is not an IP address`;
-  const p = parseAddress(v);
-  if (!p) return `"${name}" is not an IP address`;
-  return { addr: addrToString(p.bytes, 0, p.ver), ver: p.ver };
+  return (v.length <= 64 && canonicalAddress(v)) || `"${name}" is not an IP address`;
 }
 
 function port(v: unknown, name: string): number | string {

@@ -65,3 +65,17 @@ export function parseAddress(text: string): { ver: 4 | 6; bytes: Uint8Array } | 
   }
   return { ver: 6, bytes: b };
 }
+
+/** Plain dotted quads, already in p0f's form. */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * An address in the form p0f prints (IPv4-mapped IPv6 as IPv4), with its
+ * version; null when the text is not an address.
+ */
+export function canonicalAddress(text: string): { addr: string; ver: 4 | 6 } | null {
+  // The common case, a plain IPv4 address, needs no parsing.
+  if (DOTTED_QUAD.test(text)) return { addr: text, ver: 4 };
+  const p = parseAddress(text);
+  return p ? { addr: addrToString(p.bytes, 0, p.ver), ver: p.ver } : null;
+}

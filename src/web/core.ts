@@ -21,7 +21,7 @@ import { engineLookup, type LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import type { SignatureDb } from '../db/types.js';
 import { PofError } from '../errors.js';
-import { addrToString, parseAddress } from '../state/addr.js';
+import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, lookupSource, type PofSource } from './sources.js';
@@ -121,21 +121,10 @@ export function connTuple(socket: net.Socket): ConnTuple | null {
   const rp = socket.remotePort;
   const lp = socket.localPort;
   if (!ra || !la || rp === undefined || lp === undefined) return null;
-  const c = addrText(ra);
-  const s = addrText(la);
+  const c = canonicalAddress(ra);
+  const s = canonicalAddress(la);
   if (!c || !s || c.ver !== s.ver) return null;
-  return { ipVer: c.ver, cli: c.text, cliPort: rp, srv: s.text, srvPort: lp };
-}
-
-/** Plain dotted quads, as Node reports IPv4 peers. */
-const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-/** A socket address as p0f writes it (IPv4-mapped IPv6 as IPv4), with its version. */
-function addrText(a: string): { ver: 4 | 6; text: string } | null {
-  // The common case, a plain IPv4 address, is already in p0f's form.
-  if (DOTTED_QUAD.test(a)) return { ver: 4, text: a };
-  const p = parseAddress(a);
-  return p ? { ver: p.ver, text: addrToString(p.bytes, 0, p.ver) } : null;
+  return { ipVer: c.ver, cli: c.addr, cliPort: rp, srv: s.addr, srvPort: lp };
 }
 
 interface Entry {

@@ -11,7 +11,7 @@
  * saying why.
  */
 import { PofError } from '../errors.js';
-import { addrToString, parseAddress } from '../state/addr.js';
+import { canonicalAddress } from '../state/addr.js';
 import { compileLogFormat, type CompiledLogFormat } from './log-format.js';
 import { buildResult, errorResult, type ConnTuple, type PofAnswer, type PofResult } from './result.js';
 import type { PofSource } from './sources.js';
@@ -82,8 +82,7 @@ function unquote(s: string): string {
 
 function canonical(text: string): { addr: string; ver: 4 | 6 } | null {
   const t = unquote(text);
-  const p = parseAddress(t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t);
-  return p ? { addr: addrToString(p.bytes, 0, p.ver), ver: p.ver } : null;
+  return canonicalAddress(t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t);
 }
 
 function portOf(text: string): number | null {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { addrToString, parseAddress } from '../../src/state/addr.js';
+import { addrToString, canonicalAddress, parseAddress } from '../../src/state/addr.js';
 
 test('IPv6 is printed as p0f does: eight groups, no compression', () => {
   const b = Buffer.from('20010db8000000000000000000000001', 'hex');
@@ -29,4 +29,19 @@ test('parseAddress inverts addrToString for any IPv6 address that is not IPv4-ma
       return p !== null && p.ver === 6 && Buffer.from(p.bytes).equals(Buffer.from(bytes));
     }),
   );
+});
+
+test('canonicalAddress: p0f forms, mapped IPv4 as IPv4, non-addresses refused', () => {
+  const table: Array<[string, { addr: string; ver: 4 | 6 } | null]> = [
+    ['192.0.2.1', { addr: '192.0.2.1', ver: 4 }],
+    ['0.0.0.0', { addr: '0.0.0.0', ver: 4 }],
+    ['::ffff:192.0.2.1', { addr: '192.0.2.1', ver: 4 }],
+    ['010.1.2.3', { addr: '10.1.2.3', ver: 4 }],
+    ['2001:db8::1', { addr: '2001:db8:0:0:0:0:0:1', ver: 6 }],
+    ['256.1.1.1', null],
+    ['1.2.3', null],
+    ['host.example', null],
+    ['', null],
+  ];
+  for (const [text, want] of table) assert.deepEqual(canonicalAddress(text), want, text);
 });
