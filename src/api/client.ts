@@ -8,6 +8,7 @@
  */
 import net from 'node:net';
 import { PofError } from '../errors.js';
+import { intOption } from '../options.js';
 import { parseAddress } from '../state/addr.js';
 import type { JsonAnswerObject, JsonConn, JsonHost } from './json.js';
 import type { ServerStatus } from './server.js';
@@ -59,11 +60,7 @@ interface Req {
   done: boolean;
 }
 
-function intOpt(name: string, v: number | undefined, dflt: number, lo: number, hi: number): number {
-  const n = v ?? dflt;
-  if (!Number.isInteger(n) || n < lo || n > hi) throw new PofError('E_CONFIG', `${name} must be an integer in ${lo}..${hi} (got ${String(v)})`);
-  return n;
-}
+const intOpt = (name: string, v: number | undefined, dflt: number, lo: number, hi: number): number => intOption(name, v, dflt, lo, hi);
 
 export class PofClient {
   readonly path: string;

@@ -21,6 +21,7 @@ import { engineLookup, type LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import type { SignatureDb } from '../db/types.js';
 import { PofError } from '../errors.js';
+import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
@@ -106,13 +107,7 @@ interface ResolvedOptions {
   source: 'daemon' | 'engine' | 'lookup' | 'none';
 }
 
-function intOpt(name: string, v: unknown, dflt: number, lo: number, hi: number): number {
-  const n = v ?? dflt;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) {
-    throw new PofError('E_CONFIG', `pof middleware: ${name} must be an integer in ${lo}..${hi} (got ${String(v)})`);
-  }
-  return n;
-}
+const intOpt = (name: string, v: unknown, dflt: number, lo: number, hi: number): number => intOption(`pof middleware: ${name}`, v, dflt, lo, hi);
 
 /** The 4-tuple of an accepted socket, or null (closed, not TCP). */
 export function connTuple(socket: net.Socket): ConnTuple | null {

@@ -11,6 +11,7 @@
  * saying why.
  */
 import { PofError } from '../errors.js';
+import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { compileLogFormat, type CompiledLogFormat } from './log-format.js';
 import { buildResult, errorResult, type ConnTuple, type PofAnswer, type PofResult } from './result.js';
@@ -70,11 +71,7 @@ export function splitFields(line: string): Span[] {
   return out;
 }
 
-function posOpt(name: string, v: number | undefined, dflt: number, lo: number, hi = 1000): number {
-  const n = v ?? dflt;
-  if (!Number.isInteger(n) || n < lo || n > hi) throw new PofError('E_CONFIG', `logpipe: ${name} must be an integer in ${lo}..${hi} (got ${String(v)})`);
-  return n;
-}
+const posOpt = (name: string, v: number | undefined, dflt: number, lo: number, hi = 1000): number => intOption(`logpipe: ${name}`, v, dflt, lo, hi);
 
 function unquote(s: string): string {
   return s.length >= 2 && s[0] === '"' && s[s.length - 1] === '"' ? s.slice(1, -1) : s;
