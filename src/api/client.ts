@@ -78,13 +78,12 @@ export class PofClient {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private closed = false;
-  /**
-   * Queries to write: those asked in this turn of the event loop (written
-   * together at its end), or, while a batch is unanswered, all asked since.
-   */
-  private outbox: Array<Buffer | string> = [];
   private flushQueued = false;
-  /** Queries written to the current socket and not yet answered. */
+  /**
+   * The first `unanswered` of `inflight` are written to the current socket;
+   * the rest wait to be written: those asked in this turn of the event loop
+   * (written together at its end), or, while a batch is out, all asked since.
+   */
   private unanswered = 0;
 
   constructor(opts: PofClientOptions) {
@@ -187,9 +186,15 @@ export class PofClient {
       this.queue.splice(qi, 1);
       return;
     }
+    const fi = this.inflight.indexOf(r);
+    // Not written yet (held behind a batch): it just leaves.
+    if (fi >= this.unanswered) {
+      this.inflight.splice(fi, 1);
+      return;
+    }
     // Sent but not answered: the connection is stuck (answers come in
     // order). Start afresh; the other unanswered queries are sent again.
-    if (this.inflight.includes(r)) this.sock?.destroy();
+    if (fi !== -1) this.sock?.destroy();
   }
 
   private fail(r: Req, e: Error): void {
@@ -220,39 +225,34 @@ export class PofClient {
       const r = this.queue.shift()!;
       if (r.done) continue;
       this.inflight.push(r);
-      this.outbox.push(r.payload);
     }
     this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
-    if (this.outbox.length && !this.flushQueued && !this.unanswered) {
+    if (this.inflight.length && !this.flushQueued && !this.unanswered) {
       // A server accepting many connections asks many questions per turn
       // of the event loop: one write (one system call) carries them all.
       this.flushQueued = true;
-      setImmediate(this.flushOutbox);
+      setImmediate(this.writeWaiting);
     }
   }
 
   /**
-   * Writes the outbox: what was asked in this turn of the event loop, or,
-   * while earlier questions were out, everything asked since (as Nagle's
-   * algorithm does for TCP). Under load a question waits at most one round
-   * trip, and the daemon and this process each make one system call per
-   * batch rather than one per question.
+   * Writes the questions waiting in `inflight`: what was asked in this turn
+   * of the event loop, or, while earlier questions were out, everything
+   * asked since (as Nagle's algorithm does for TCP). Under load a question
+   * waits at most one round trip, and the daemon and this process each make
+   * one system call per batch rather than one per question.
    */
-  private readonly flushOutbox = (): void => {
+  private readonly writeWaiting = (): void => {
     this.flushQueued = false;
-    const out = this.outbox;
-    if (!out.length || this.unanswered) return;
-    this.outbox = [];
-    // After a lost connection the outbox was emptied and its queries
-    // requeued; what is here belongs to the current socket.
-    if (!this.sock || !this.connected) return;
+    if (this.unanswered || !this.inflight.length || !this.sock || !this.connected) return;
+    const out = this.inflight;
     this.unanswered = out.length;
-    if (out.length === 1) this.sock.write(out[0]!);
-    else if (out.every((p) => typeof p === 'string')) this.sock.write(out.join(''));
-    else this.sock.write(Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+    if (out.length === 1) this.sock.write(out[0]!.payload);
+    else if (out.every((r) => typeof r.payload === 'string')) this.sock.write(out.map((r) => r.payload).join(''));
+    else this.sock.write(Buffer.concat(out.map((r) => (typeof r.payload === 'string' ? Buffer.from(r.payload) : r.payload))));
   };
 
   private connect(): void {
@@ -280,7 +280,6 @@ export class PofClient {
     this.sock = null;
     this.connected = false;
     this.rbuf = null;
-    this.outbox = [];
     this.unanswered = 0;
     // Unanswered queries go back to the front of the queue, in order.
     const again = this.inflight.filter((r) => !r.done);
@@ -302,8 +301,7 @@ export class PofClient {
   private onData(d: Buffer): void {
     let buf = this.rbuf && this.rbuf.length ? Buffer.concat([this.rbuf, d]) : d;
     let off = 0;
-    // Only questions written so far can be answered (the rest of
-    // `inflight` may be waiting in the outbox).
+    // Only questions written so far can be answered.
     while (this.unanswered) {
       const r = this.inflight[0]!;
       if (r.kind === 'v3') {

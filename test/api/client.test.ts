@@ -140,6 +140,32 @@ test('questions asked while a batch is unanswered wait, then go together in one 
   }
 });
 
+test('a question that times out before it was written leaves without dropping the connection', async () => {
+  const path = tmp.path(`held${++seq}.sock`);
+  let conns = 0;
+  let held: net.Socket | null = null;
+  const srv = net.createServer((sock) => {
+    conns++;
+    held = sock;
+    sock.on('data', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const c = new PofClient({ path, timeoutMs: 5000 });
+  try {
+    const first = c.queryHostJson('192.0.2.1');
+    for (let i = 0; i < 500 && !held; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20));
+    // Held behind the unanswered first question, then timed out.
+    await assert.rejects(c.queryHostJson('192.0.2.2', { timeoutMs: 30 }), /timed out/);
+    held!.write('{"status":"no match"}\n');
+    assert.equal(await first, null);
+    assert.equal(conns, 1);
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
 test('queries asked in one turn of the event loop reach the server in one write', async () => {
   // A bare server that records each read and answers every JSON line.
   const path = tmp.path(`raw${++seq}.sock`);
