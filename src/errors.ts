@@ -11,6 +11,8 @@ export type PofErrorCode =
   | 'E_IO'
   | 'E_LIVE'
   | 'E_API'
+  /** A question to the pof daemon got no answer in time. */
+  | 'E_API_TIMEOUT'
   | 'E_CONFIG';
 
 export class PofError extends Error {

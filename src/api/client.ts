@@ -180,7 +180,7 @@ export class PofClient {
     r.timer = null;
     if (r.done) return;
     const why = this.lastError && !this.connected ? ` (${this.lastError})` : '';
-    this.fail(r, new PofError('E_API', `query to ${this.path} timed out after ${ms} ms${why}`));
+    this.fail(r, new PofError('E_API_TIMEOUT', `query to ${this.path} timed out after ${ms} ms${why}`));
     const qi = this.queue.indexOf(r);
     if (qi !== -1) {
       this.queue.splice(qi, 1);

@@ -20,7 +20,7 @@ import type { JsonConn } from '../api/json.js';
 import { engineLookup, type LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import type { SignatureDb } from '../db/types.js';
-import { PofError } from '../errors.js';
+import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
@@ -285,7 +285,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         answered = true;
       } catch (x) {
         const msg = x instanceof Error ? x.message : String(x);
-        err = source.unavailable() ?? (/timed out/.test(msg)
+        err = source.unavailable() ?? (isPofError(x) && x.code === 'E_API_TIMEOUT'
             ? answered
               ? `no verdict within ${resolved.timeoutMs} ms`
               : `pof did not answer within ${resolved.timeoutMs} ms`

@@ -10,7 +10,7 @@
  * a dead daemon is noticed once and its lines pass at once with pof_err
  * saying why.
  */
-import { PofError } from '../errors.js';
+import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { compileLogFormat, type CompiledLogFormat } from './log-format.js';
@@ -200,7 +200,7 @@ export class LogPipe {
       (e: unknown) => {
         this.inFlight--;
         const msg = e instanceof Error ? e.message : String(e);
-        const why = o.source.unavailable() ?? (/timed out/.test(msg) ? `pof did not answer within ${o.timeoutMs} ms` : msg);
+        const why = o.source.unavailable() ?? (isPofError(e) && e.code === 'E_API_TIMEOUT' ? `pof did not answer within ${o.timeoutMs} ms` : msg);
         this.finish(item, errorResult(tuple, why));
       },
     );

@@ -101,7 +101,7 @@ describe('LogPipe', () => {
     p.push('garbage here');
     p.push('192.0.2.1 notaport');
     p.push('192.0.2.1 1000 timed');
-    src.release(0, new PofError('E_API', 'query to /run/pof.sock timed out after 100 ms'));
+    src.release(0, new PofError('E_API_TIMEOUT', 'query to /run/pof.sock timed out after 100 ms'));
     await new Promise((r) => setImmediate(r));
     src.down = 'pof daemon unavailable (ENOENT on /run/pof.sock)';
     p.push('192.0.2.1 1001 down');
