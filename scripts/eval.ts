@@ -43,7 +43,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from '../src/capture/file.js';
-import { loadSignatures } from '../src/db/load.js';
+import { DEFAULT_SIGNATURES, loadSignatures } from '../src/db/load.js';
 import type { SignatureDb } from '../src/db/types.js';
 import { Engine } from '../src/engine.js';
 import type { Observation } from '../src/observation.js';
@@ -52,7 +52,7 @@ import { HttpModule } from '../src/state/http-module.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHARED = process.env.POF_SHARED ?? path.resolve(here, '../../shared');
 const DEV = path.join(SHARED, 'corpus', 'dev');
-const POF_DB = path.resolve(here, '../signatures/pof.fp');
+const POF_DB = DEFAULT_SIGNATURES;
 const P0F_DB = '/etc/p0f/p0f.fp';
 
 /**

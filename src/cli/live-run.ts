@@ -32,7 +32,7 @@ import { FdWriter, openLogFile } from '../output/writer.js';
 import { printObservation } from '../output/print.js';
 import { HttpModule } from '../state/http-module.js';
 import { notifyFailure, notifyReady, removePidFile, writePidFile } from './daemon.js';
-import { loadDb } from './db.js';
+import { loadSignatures } from '../db/load.js';
 import { defaultInterface } from './interfaces.js';
 import { checkTargetUser, dropPrivileges, lookupUser, planSocket, type UserInfo } from './privileges.js';
 
@@ -217,7 +217,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
 
     reload = (): void => {
       try {
-        const db = loadDb(o.dbPath);
+        const db = loadSignatures(o.dbPath);
         engine.setDb(db);
         report(`[+] SIGHUP: reloaded ${sigCount(db)} signatures from ${dbName}; ${engine.hosts.size} hosts kept.`);
       } catch (e) {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isPofError, PofError } from '../errors.js';
 import { helpText, parseArgs, parsePair } from './args.js';
 import { runCheck } from './check.js';
-import { loadDb } from './db.js';
+import { loadSignatures } from '../db/load.js';
 import { runQuery } from './query.js';
 import { runRead } from './read.js';
 import { SENSOR_FLAGS } from './sensor-flags.js';
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     return runSensor(flags, rest, { version: version(), maxConn, maxHosts, connMaxAgeS, hostIdleMin }, err);
   }
   if (flags.has('i')) throw new PofError('E_USAGE', '-r and -i cannot be used together');
-  const db = loadDb(str('f'));
+  const db = loadSignatures(str('f'));
   const filterExpr = rest.join(' ').trim();
   let filter;
   if (filterExpr) {

@@ -23,7 +23,6 @@ import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
 import type { PofOptions, WaitFor } from '../web/core.js';
 import { createPofProxy } from '../web/proxy.js';
-import { DEFAULT_SIGNATURES } from '../web/saved-syn.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
 
 interface Out {
@@ -111,7 +110,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined };
   let capture: LiveCapture | null = null;
   let startSensor: ((port: number) => void) | null = null;
-  const db = iface || (savedSyn && dbFile) ? loadSignatures(dbFile ?? DEFAULT_SIGNATURES) : null;
+  const db = iface || (savedSyn && dbFile) ? loadSignatures(dbFile) : null;
   if (savedSyn) pofOpts.savedSyn = db ? { db } : true;
   if (iface) {
     const conns = new ConnVerdicts();

@@ -10,7 +10,7 @@ import { listInterfaces } from '../capture/live.js';
 import { MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
 import { detach, notifyFailure, rebuildArgs, takeReadyFd } from './daemon.js';
-import { loadDb } from './db.js';
+import { loadSignatures } from '../db/load.js';
 import { formatInterfaces } from './interfaces.js';
 import { runLive } from './live-run.js';
 import { lookupGroup, lookupUser, parseMode } from './privileges.js';
@@ -71,13 +71,13 @@ export async function runSensor(
     if (!flags.has('o') && !socket) throw new PofError('E_USAGE', '-d needs -o or -s (in the background nothing else is seen)');
     if (readyFd !== null) throw new PofError('E_USAGE', '-d given to a background pof');
     // Fail fast on a bad database, in the foreground.
-    loadDb(str('f'));
+    loadSignatures(str('f'));
     return detach({ args: rebuildArgs(flags, rest, ['d']), logFile: str('o'), stderr: err });
   }
 
   let db;
   try {
-    db = loadDb(str('f'));
+    db = loadSignatures(str('f'));
   } catch (e) {
     if (readyFd !== null) notifyFailure(readyFd, (e as Error).message);
     throw e;

@@ -27,8 +27,6 @@ import { PofError } from '../errors.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
 import { buildTcpIndex, matchQuality, matchTcp, observeTcp, tcpParams, tcpRawSig, type TcpSigIndex } from '../fingerprint/tcp.js';
 
-/** The database pof ships (signatures/pof.fp in the package). */
-export const DEFAULT_SIGNATURES = fileURLToPath(new URL('../../signatures/pof.fp', import.meta.url));
 
 interface SavedSynAddon {
   setSaveSyn(fd: number, mode: number): void;
@@ -159,7 +157,7 @@ export class SynFingerprinter {
   }
 
   /** Loads a signature file (default: the database pof ships). */
-  static fromFile(path: string = DEFAULT_SIGNATURES): SynFingerprinter {
+  static fromFile(path?: string): SynFingerprinter {
     return new SynFingerprinter(loadSignatures(path));
   }
 

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fileURLToPath } from 'node:url';
 import { loadSignatures } from '../../src/db/load.js';
 import { decodePacket } from '../../src/decode/index.js';
 import { newTcpPacket } from '../../src/decode/types.js';
@@ -14,7 +13,7 @@ import { TcpVerdictCache } from '../../src/fingerprint/tcp-cache.js';
 import { buildTcpIndex, matchTcp, observeTcp, tcpParams, tcpRawSig } from '../../src/fingerprint/tcp.js';
 import { ethernet, record, tcp4, tcp6, type OptItem } from '../helpers/packet-build.js';
 
-const db = loadSignatures(fileURLToPath(new URL('../../signatures/pof.fp', import.meta.url)));
+const db = loadSignatures();
 const idx = { syn: buildTcpIndex(db.tcpRequest), synack: buildTcpIndex(db.tcpResponse) };
 
 const layouts: OptItem[][] = [

@@ -13,11 +13,10 @@ import { Engine } from '../../src/engine.js';
 import { parseAddress } from '../../src/state/addr.js';
 import { HttpModule } from '../../src/state/http-module.js';
 import type { ConnTuple } from '../../src/web/result.js';
-import { DEFAULT_SIGNATURES } from '../../src/web/saved-syn.js';
 
 let db: SignatureDb | null = null;
 export function signatures(): SignatureDb {
-  db ??= loadSignatures(DEFAULT_SIGNATURES);
+  db ??= loadSignatures();
   return db;
 }
 
