@@ -49,7 +49,7 @@ const pofFastifyPlugin: FastifyPluginCallback<PofFastifyOptions> = (fastify: Fas
     }
   });
   fastify.addHook('onListen', (next) => {
-    if (core.options.savedSyn) core.attachServer(fastify.server);
+    core.attachServer(fastify.server);
     next();
   });
   fastify.addHook('onClose', (_instance, next) => {

@@ -16,7 +16,7 @@ import type net from 'node:net';
 import { PofError } from '../errors.js';
 import type { AccessLog, UpgradeLogEntry } from './access-log.js';
 import type { PofCore } from './core.js';
-import { coreOf, type PofSetup } from './node-http.js';
+import { attachPof, coreOf, type PofSetup } from './node-http.js';
 import { POF_EXTRA_NAMES, pofValue, type PofResult, type PofValueName } from './result.js';
 
 export interface PofProxyOptions {
@@ -209,16 +209,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
 
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     log?.track(req, res);
-    const r = core.get(req.socket);
-    if (r instanceof Promise) {
-      void r.then((v) => {
-        req.pof = v;
-        if (!res.destroyed) forward(req, res, v);
-      });
-    } else {
-      req.pof = r;
-      forward(req, res, r);
-    }
+    attachPof(core, req, () => {
+      if (!res.destroyed) forward(req, res, req.pof!);
+    });
   }
 
   function rawHead(statusLine: string, rawHeaders: string[]): string {
@@ -229,7 +222,6 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
 
   /** Passes an upgrade on; `entry` (when logging) is told the answer the client got. */
   function upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, r: PofResult, entry: UpgradeLogEntry | undefined): void {
-    req.pof = r;
     // The client left while pof was asked: nothing to pass on.
     if (socket.destroyed || socket.readableEnded) {
       socket.destroy();
@@ -306,9 +298,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     const entry = log?.trackUpgrade(req, socket);
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    const r = core.get(req.socket);
-    if (r instanceof Promise) void r.then((v) => upgrade(req, socket, head, v, entry));
-    else upgrade(req, socket, head, r, entry);
+    attachPof(core, req, () => upgrade(req, socket, head, req.pof!, entry));
   });
   server.on('clientError', (_e, socket: net.Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -319,7 +309,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     server,
     core,
     listen(port, host) {
-      if (core.options.savedSyn) core.attachServer(server);
+      core.attachServer(server);
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
