@@ -4,12 +4,10 @@
  * batches; each batch is one ArrayBuffer, walked here with a single reused
  * PacketRecord, so the packet path allocates nothing per packet.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 import { SNAPLEN } from '../config.js';
 import { PofError } from '../errors.js';
+import { loadNativeAddon } from '../native.js';
 import type { PacketHandler, PacketRecord } from './types.js';
 
 /** p0f's filter when none is given: TCP, plain or VLAN-tagged. */
@@ -132,7 +130,6 @@ export interface PofPcapAddon {
   listInterfaces(): Array<Omit<InterfaceInfo, 'loopback' | 'up' | 'running' | 'wireless' | 'connection'>>;
 }
 
-const ADDON_URL = new URL('../../build/Release/pof_pcap.node', import.meta.url);
 let addon: PofPcapAddon | undefined;
 
 /** True when the addon is built and loads. */
@@ -148,22 +145,12 @@ export function addonAvailable(): boolean {
 /** The addon, loaded on first use; a PofError with one line saying how to build it otherwise. */
 export function loadAddon(): PofPcapAddon {
   if (addon !== undefined) return addon;
-  const file = fileURLToPath(ADDON_URL);
-  if (!existsSync(file)) {
-    throw new PofError(
-      'E_LIVE',
-      `live capture needs the native addon, which is not built (${file} is missing): ` +
-        'install libpcap-dev, python3, make and g++, then run `npm run build:native`',
-    );
+  const r = loadNativeAddon<PofPcapAddon>('pof_pcap');
+  if ('error' in r) {
+    const how = r.cause === undefined ? 'install libpcap-dev, python3, make and g++, then run `npm run build:native`' : 'rebuild it with `npm run build:native`';
+    throw new PofError('E_LIVE', `live capture: ${r.error} (${how})`, { cause: r.cause });
   }
-  try {
-    addon = createRequire(import.meta.url)(file) as PofPcapAddon;
-  } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    throw new PofError('E_LIVE', `cannot load the native addon ${file}: ${why} (rebuild it with \`npm run build:native\`)`, {
-      cause: e,
-    });
-  }
+  addon = r.addon;
   return addon;
 }
 

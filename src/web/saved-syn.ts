@@ -11,10 +11,7 @@
  * (native/saved_syn.cc, built with the libpcap one by `npm run
  * build:native`); Node exposes a socket's descriptor as `_handle.fd`.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type net from 'node:net';
-import { fileURLToPath } from 'node:url';
 
 import type { JsonSide } from '../api/json.js';
 import type { PacketRecord } from '../capture/types.js';
@@ -24,6 +21,7 @@ import { decodePacket } from '../decode/packet.js';
 import { LinkType } from '../decode/constants.js';
 import { newTcpPacket, TcpFlag, type TcpPacket } from '../decode/types.js';
 import { PofError } from '../errors.js';
+import { loadNativeAddon } from '../native.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
 import { buildTcpIndex, matchQuality, matchTcp, observeTcp, tcpParams, tcpRawSig, type TcpSigIndex } from '../fingerprint/tcp.js';
 
@@ -34,27 +32,21 @@ interface SavedSynAddon {
   supported: boolean;
 }
 
-const ADDON_URL = new URL('../../build/Release/pof_saved_syn.node', import.meta.url);
 let addon: SavedSynAddon | null | undefined;
 let addonError = '';
 
 function loadAddon(): SavedSynAddon | null {
   if (addon !== undefined) return addon;
-  const file = fileURLToPath(ADDON_URL);
   if (process.platform !== 'linux') {
     addonError = 'saved SYNs (TCP_SAVE_SYN) exist on Linux only';
     addon = null;
-  } else if (!existsSync(file)) {
-    addonError = `the saved-SYN addon is not built (${file} is missing): run \`npm run build:native\``;
-    addon = null;
-  } else {
-    try {
-      addon = createRequire(import.meta.url)(file) as SavedSynAddon;
-    } catch (e) {
-      addonError = `cannot load ${file}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
-      addon = null;
-    }
+    return addon;
   }
+  const r = loadNativeAddon<SavedSynAddon>('pof_saved_syn');
+  if ('error' in r) {
+    addonError = `${r.error}: run \`npm run build:native\``;
+    addon = null;
+  } else addon = r.addon;
   return addon;
 }
 
