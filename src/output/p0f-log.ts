@@ -49,6 +49,22 @@ let headSec = NaN;
 const SUBJ = { cli: Buffer.from('|subj=cli'), srv: Buffer.from('|subj=srv') } as const;
 const NL = Buffer.from('\n');
 
+/**
+ * Keys whose values are new for almost every line (an uptime, a clock
+ * rate): caching them would only crowd out the values that repeat.
+ */
+const UNCACHED_KEYS = new Set(['uptime', 'raw_freq']);
+const keyPrefixes = new Map<string, Uint8Array>();
+
+function keyPrefix(k: string): Uint8Array {
+  let b = keyPrefixes.get(k);
+  if (b === undefined) {
+    b = Buffer.from(`|${k}=`);
+    keyPrefixes.set(k, b);
+  }
+  return b;
+}
+
 function fieldOf(k: string, v: string | null): Uint8Array {
   let byValue = fieldBytes.get(k);
   if (byValue === undefined) {
@@ -90,7 +106,10 @@ export function writeLogLine(w: FdWriter, o: Observation): void {
   const fields = o.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
-    w.bytes(fieldOf(f[0], f[1]));
+    if (UNCACHED_KEYS.has(f[0])) {
+      w.bytes(keyPrefix(f[0]));
+      w.short(f[1] ?? '???');
+    } else w.bytes(fieldOf(f[0], f[1]));
   }
   w.bytes(NL);
 }

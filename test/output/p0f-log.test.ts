@@ -34,7 +34,7 @@ const observation = fc.record({
   srvPort: fc.integer({ min: 0, max: 65535 }),
   subj: fc.constantFrom('cli' as const, 'srv' as const),
   withConn: fc.boolean(),
-  fields: fc.array(fc.tuple(fc.constantFrom('os', 'dist', 'params', 'raw_sig', 'app', 'lang'), fc.option(text)), { maxLength: 6 }),
+  fields: fc.array(fc.tuple(fc.constantFrom('os', 'dist', 'params', 'raw_sig', 'app', 'lang', 'uptime', 'raw_freq'), fc.option(text)), { maxLength: 6 }),
 });
 
 type Raw = typeof observation extends fc.Arbitrary<infer T> ? T : never;
