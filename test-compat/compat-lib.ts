@@ -195,7 +195,7 @@ function runP0f(file: string, mods: string[], noAslr: boolean): string[] | null 
   try {
     const log = path.join(tmp, 'p0f.log');
     const p0f = ['p0f', '-r', file, '-o', log];
-    const argv = noAslr ? ['setarch', spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim(), '-R', ...p0f] : p0f;
+    const argv = noAslr ? ['setarch', os.machine(), '-R', ...p0f] : p0f;
     spawnSync(argv[0]!, argv.slice(1), { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore', timeout: 60_000 });
     // No log: p0f (or setarch) could not run.
     if (!fs.existsSync(log)) return null;
