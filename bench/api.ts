@@ -29,6 +29,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 import { addonAvailable } from '../src/capture/live.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -259,11 +260,6 @@ export async function load(sock: string, queries: Buffer, depth: number, seconds
     noMatch: counts.noMatch,
     bad: counts.bad,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function queryBench(haveP0f: boolean): Promise<void> {

@@ -22,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 import { web } from './web.js';
 import { api } from './api.js';
@@ -65,11 +66,6 @@ function timed(cmd: string[]): Timed {
   const m = /^([\d.]+) (\d+)$/.exec(last);
   if (r.status !== 0 || !m) throw new Error(`${cmd.join(' ')} failed: ${r.stderr.slice(-500)}`);
   return { seconds: Number(m[1]), maxRssMb: Number(m[2]) / 1024 };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function offline(): void {

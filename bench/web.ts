@@ -30,6 +30,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './stats.js';
 
 import type { ConnVerdict } from '../src/api/conn-verdicts.js';
 import type { PofLookup } from '../src/api/types.js';
@@ -238,7 +239,6 @@ async function measure(port: number, load: Load): Promise<{ rps: number; total: 
   return { rps: r.requests.average, total: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Contender {
   name: string;
