@@ -105,7 +105,6 @@ export class LogPipe {
   };
   private readonly fmt: CompiledLogFormat;
   private readonly queue: Item[] = [];
-  private inFlight = 0;
   private drainWaiters: Array<() => void> = [];
   /** Lines in, lines out, lines whose lookup failed or timed out. */
   readonly stats = { lines: 0, written: 0, errors: 0, unparsed: 0 };
@@ -185,7 +184,6 @@ export class LogPipe {
       this.finish(item, errorResult(tuple, down));
       return;
     }
-    this.inFlight++;
     let answer: PofAnswer | null | Promise<PofAnswer | null>;
     try {
       answer = byConn ? o.source.ask(tuple, o.timeoutMs) : o.source.askHost(cli.addr, o.timeoutMs);
@@ -194,11 +192,9 @@ export class LogPipe {
     }
     Promise.resolve(answer).then(
       (a) => {
-        this.inFlight--;
         this.finish(item, buildResult(tuple, a, [o.source.via]));
       },
       (e: unknown) => {
-        this.inFlight--;
         const msg = e instanceof Error ? e.message : String(e);
         const why = o.source.unavailable() ?? (isPofError(e) && e.code === 'E_API_TIMEOUT' ? `pof did not answer within ${o.timeoutMs} ms` : msg);
         this.finish(item, errorResult(tuple, why));
