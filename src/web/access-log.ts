@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { PofError } from '../errors.js';
 import { connTuple } from './core.js';
 import { LogFile, type LogSink } from './log-file.js';
+import type { ConnTuple } from './result.js';
 
 export type { LogSink };
 import { compileLogFormat, type CompiledLogFormat, type LogFormatOptions, type LogRecord } from './log-format.js';
@@ -40,6 +41,8 @@ export interface AccessLogOptions extends LogFormatOptions {
 }
 
 interface Tracked {
+  /** The connection, read when the request came (an aborted one may have lost its addresses by the end). */
+  tuple: ConnTuple | null;
   startMs: number;
   startPerf: number;
   bytesOut: number;
@@ -193,7 +196,7 @@ export class AccessLog {
     const sock = req.socket;
     const n = this.requestsOnSocket.get(sock) ?? 0;
     this.requestsOnSocket.set(sock, n + 1);
-    return { startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
+    return { tuple: req.pof?.conn ?? connTuple(sock), startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
   }
 
   /** Connect / Express middleware: `app.use(log.handler)`. */
@@ -218,13 +221,8 @@ export class AccessLog {
     };
   }
 
-  /** The line for a finished request (without writing it). */
-  line(req: IncomingMessage, res: ServerResponse, t: Tracked): string {
-    return this.compiled(this.record(req, t, responseAnswer(res)));
-  }
-
   private record(req: IncomingMessage, t: Tracked, a: Answer): LogRecord {
-    const tuple = connTuple(req.socket);
+    const tuple = t.tuple;
     const envOpt = this.env;
     return {
       method: req.method ?? '-',
