@@ -97,6 +97,14 @@ export class PofClient {
   }
 
   /** Queries waiting to be sent or answered. */
+  /**
+   * While the client has no connection: the error code of its last attempt
+   * (ENOENT, ECONNREFUSED, ...), else null.
+   */
+  get connectError(): string | null {
+    return this.connected ? null : this.lastError;
+  }
+
   get pending(): number {
     return this.queue.length + this.inflight.length;
   }

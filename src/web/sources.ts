@@ -62,8 +62,8 @@ export const DEFAULT_PROBE_MIN_MS = 250;
 export const DEFAULT_PROBE_MAX_MS = 5000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
 
-/** Error codes that mean "nobody is listening there". */
-const DOWN = /\b(ENOENT|ECONNREFUSED|EACCES|ENOTSOCK|EPERM|ECONNRESET|EPIPE)\b/;
+/** Connect errors that mean "nobody is listening there". */
+const DOWN = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM', 'ECONNRESET', 'EPIPE']);
 
 export class DaemonSource implements PofSource {
   readonly via = 'daemon' as const;
@@ -109,7 +109,7 @@ export class DaemonSource implements PofSource {
         { timeoutMs: Math.max(1, Math.ceil(timeoutMs)) },
       );
     } catch (e) {
-      this.noteFailure(e);
+      this.noteFailure();
       throw e;
     }
   }
@@ -122,15 +122,15 @@ export class DaemonSource implements PofSource {
       const h = await this.client.queryHostJson(addr, { timeoutMs: Math.max(1, Math.ceil(timeoutMs)) });
       return h ? { host: h, conn: null } : null;
     } catch (e) {
-      this.noteFailure(e);
+      this.noteFailure();
       throw e;
     }
   }
 
-  private noteFailure(e: unknown): void {
-    const msg = e instanceof Error ? e.message : String(e);
-    const m = DOWN.exec(msg);
-    if (m && !this.closed) this.markDown(`pof daemon unavailable (${m[1]} on ${this.client.path})`);
+  /** After a failed question: is the daemon down (the client's connection says so)? */
+  private noteFailure(): void {
+    const code = this.client.connectError;
+    if (code && DOWN.has(code) && !this.closed) this.markDown(`pof daemon unavailable (${code} on ${this.client.path})`);
   }
 
   private markDown(why: string): void {

@@ -2,6 +2,7 @@
 // silent or restarting daemon, field selection, waiting, and a live sensor
 // on loopback (root only).
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import { PofApiServer } from '../../src/api/server.js';
 import { addonAvailable, openLive } from '../../src/capture/live.js';
 import { connTuple, createPofCore, type PofOptions } from '../../src/web/core.js';
 import { withPof } from '../../src/web/node-http.js';
+import { DaemonSource } from '../../src/web/sources.js';
 import { POF_VAR_NAMES, type PofResult } from '../../src/web/result.js';
 import { cannedLookup, makeEngine, request, tempDir } from './helpers.js';
 
@@ -242,6 +244,37 @@ describe('a live sensor on loopback (root)', { skip: liveSkip }, () => {
     } finally {
       cap.close();
       await app.close();
+    }
+  });
+});
+
+describe('DaemonSource', () => {
+  it('a slow daemon is not taken for a dead one, whatever its socket path says', async () => {
+    const dir = tempDir();
+    mkdirSync(dir.path('EPERM'));
+    const path = dir.path('EPERM/pof.sock');
+    const silent = net.createServer((s) => s.on('data', () => {}));
+    await new Promise<void>((r) => silent.listen(path, r));
+    const src = new DaemonSource({ path });
+    try {
+      await assert.rejects(src.ask({ ipVer: 4, cli: '192.0.2.1', cliPort: 1000, srv: '192.0.2.2', srvPort: 80 }, 30), /timed out/);
+      assert.equal(src.unavailable(), null);
+    } finally {
+      await src.close();
+      silent.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a socket nobody listens on is a dead daemon, with the reason', async () => {
+    const dir = tempDir();
+    const src = new DaemonSource({ path: dir.path('none.sock') });
+    try {
+      await assert.rejects(src.ask({ ipVer: 4, cli: '192.0.2.1', cliPort: 1000, srv: '192.0.2.2', srvPort: 80 }, 200));
+      assert.match(src.unavailable() ?? '', /^pof daemon unavailable \(ENOENT on .*none\.sock\)$/);
+    } finally {
+      await src.close();
+      dir.cleanup();
     }
   });
 });
