@@ -23,7 +23,6 @@ export type { LogSink };
 import { compileLogFormat, type CompiledLogFormat, type LogFormatOptions, type LogRecord } from './log-format.js';
 
 export const DEFAULT_LOG_FORMAT = 'combined';
-export const DEFAULT_MAX_LOG_BUFFER = 4 * 1024 * 1024;
 
 export interface AccessLogOptions extends LogFormatOptions {
   /** A LogFormat string or nickname (common, combined, pof, pof_combined, ...); default combined. */
@@ -133,7 +132,7 @@ export class AccessLog {
       file: opts.file,
       stream: opts.stream,
       reopenOnSighup: opts.reopenOnSighup,
-      highWaterBytes: opts.maxBufferBytes ?? DEFAULT_MAX_LOG_BUFFER,
+      highWaterBytes: opts.maxBufferBytes,
     });
     this.handler = this.handler.bind(this);
     this.track = this.track.bind(this);

@@ -98,16 +98,6 @@ export class LogFile {
     if (!this.closed && this.sink) this.sink.write(text);
   }
 
-  /** Calls fn once the output has caught up. */
-  whenDrained(fn: () => void): void {
-    const s = this.sink;
-    if (!s || !this.behind || !s.once) {
-      setImmediate(fn);
-      return;
-    }
-    s.once('drain', fn);
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
