@@ -51,6 +51,12 @@ const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-auth
  */
 const SPECIAL_FIRST = new Set([...HOP, 'host', 'content-length', 'x-'].map((n) => n.charCodeAt(0)));
 
+/** Names a Connection header lists: hop-by-hop too (RFC 9110 7.6.1); null when none. */
+function connectionTokens(v: string | string[] | undefined): Set<string> | null {
+  const t = Array.isArray(v) ? v.join(',') : v;
+  return t && t !== 'keep-alive' && t !== 'close' ? new Set(t.toLowerCase().split(',').map((s) => s.trim())) : null;
+}
+
 /** 'pof_ua_mismatch' -> 'X-Pof-Ua-Mismatch'. */
 export function pofHeaderName(name: string): string {
   return 'X-Pof-' + name.slice(4).split('_').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
@@ -124,12 +130,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): string[] {
     const raw = req.rawHeaders;
     const out: string[] = [];
-    const conn = req.headers.connection;
-    // Headers the client named in Connection are hop-by-hop too.
-    const connTokens =
-      conn && conn !== 'keep-alive' && conn !== 'close'
-        ? new Set(conn.toLowerCase().split(',').map((s) => s.trim()))
-        : null;
+    const connTokens = connectionTokens(req.headers.connection);
     let host = false;
     let length = false;
     for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -192,8 +193,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     upReq.on('response', (upRes) => {
       answered = true;
       const out: http.OutgoingHttpHeaders = {};
+      const tokens = connectionTokens(upRes.headers.connection);
       for (const [k, v] of Object.entries(upRes.headers)) {
-        if (v === undefined || HOP.has(k)) continue;
+        if (v === undefined || HOP.has(k) || tokens?.has(k)) continue;
         out[k] = v;
       }
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
@@ -274,9 +276,10 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     upReq.on('response', (upRes) => {
       // The backend declined the upgrade: relay its answer and close.
       const raw: string[] = [];
+      const tokens = connectionTokens(upRes.headers.connection);
       for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2) {
         const k = upRes.rawHeaders[i]!.toLowerCase();
-        if (k === 'connection' || k === 'transfer-encoding' || k === 'keep-alive') continue;
+        if (HOP.has(k) || tokens?.has(k)) continue;
         raw.push(upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!);
       }
       raw.push('Connection', 'close');

@@ -110,6 +110,9 @@ export async function startNodeBackend(): Promise<{ url: string; port: number; s
     if (req.url === '/cookies') {
       res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
       res.setHeader('keep-alive', 'timeout=77');
+      // A header the backend names as hop-by-hop: not for the client.
+      res.setHeader('connection', 'keep-alive, x-hop');
+      res.setHeader('x-hop', 'backend only');
       res.end(JSON.stringify(req.headers));
       return;
     }

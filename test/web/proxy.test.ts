@@ -215,6 +215,7 @@ describe('proxy mechanics (Node backend)', () => {
     const r = await request(`${url}/cookies`, { agent: false, headers: { connection: 'keep-alive, x-secret', 'x-secret': '1', te: 'trailers', 'x-keep': 'yes' } });
     assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
     assert.notEqual(r.headers['keep-alive'], 'timeout=77');
+    assert.equal(r.headers['x-hop'], undefined, 'a response header named in Connection stays behind');
     const seen = JSON.parse(r.body) as Record<string, string>;
     assert.equal(seen['x-secret'], undefined);
     assert.equal(seen.te, undefined);
