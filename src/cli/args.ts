@@ -21,7 +21,8 @@ export interface ParsedArgs {
   rest: string[];
 }
 
-export function parseArgs(argv: string[], specs: readonly FlagSpec[]): ParsedArgs {
+/** `command` names the help that error messages point to ('pof proxy' -> 'see pof proxy --help'). */
+export function parseArgs(argv: string[], specs: readonly FlagSpec[], command = 'pof'): ParsedArgs {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const flags = new Map<string, string | true>();
   const rest: string[] = [];
@@ -42,7 +43,7 @@ export function parseArgs(argv: string[], specs: readonly FlagSpec[]): ParsedArg
       const eq = a.indexOf('=');
       const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
       const spec = byName.get(name);
-      if (!spec || spec.name.length === 1) throw new PofError('E_USAGE', `unknown option --${name} (see pof --help)`);
+      if (!spec || spec.name.length === 1) throw new PofError('E_USAGE', `unknown option --${name} (see ${command} --help)`);
       if (spec.takesValue) {
         const v = eq !== -1 ? a.slice(eq + 1) : argv[++i];
         if (v === undefined) throw new PofError('E_USAGE', `option --${name} needs a value`);
@@ -57,7 +58,7 @@ export function parseArgs(argv: string[], specs: readonly FlagSpec[]): ParsedArg
     if (a.startsWith('-') && a.length > 1) {
       for (let j = 1; j < a.length; j++) {
         const spec = byName.get(a[j]!);
-        if (!spec) throw new PofError('E_USAGE', `unknown option -${a[j]} (see pof --help)`);
+        if (!spec) throw new PofError('E_USAGE', `unknown option -${a[j]} (see ${command} --help)`);
         if (spec.takesValue) {
           const inline = a.slice(j + 1);
           const v = inline || argv[++i];
@@ -74,6 +75,16 @@ export function parseArgs(argv: string[], specs: readonly FlagSpec[]): ParsedArg
     i++;
   }
   return { flags, rest };
+}
+
+/** Whether -h or --help is given as an option (not as the value of another). */
+export function asksHelp(argv: string[], specs: readonly FlagSpec[]): boolean {
+  try {
+    const { flags } = parseArgs(argv, specs);
+    return flags.has('help') || flags.has('h');
+  } catch {
+    return argv.includes('--help') || argv.includes('-h');
+  }
 }
 
 function dash(name: string): string {

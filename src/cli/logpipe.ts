@@ -15,7 +15,7 @@ import { isPofError, PofError } from '../errors.js';
 import { LogFile } from '../web/log-file.js';
 import { DEFAULT_LOGPIPE_APPEND, DEFAULT_LOGPIPE_TIMEOUT_MS, LogPipe } from '../web/logpipe.js';
 import { DaemonSource } from '../web/sources.js';
-import { helpText, parseArgs, type FlagSpec } from './args.js';
+import { asksHelp, helpText, parseArgs, type FlagSpec } from './args.js';
 
 interface Out {
   write(s: string): unknown;
@@ -60,7 +60,7 @@ function intFlag(flags: Map<string, string | true>, name: string, lo: number, hi
 
 /** `pof logpipe ...`: until standard input ends. 0 done, 1 error, 2 usage. */
 export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, stderr: Out): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (asksHelp(argv, FLAGS)) {
     stdout.write(USAGE);
     return 0;
   }
@@ -68,7 +68,7 @@ export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, s
   let out: LogFile;
   let source: DaemonSource;
   try {
-    const { flags, rest } = parseArgs(argv, FLAGS);
+    const { flags, rest } = parseArgs(argv, FLAGS, 'pof logpipe');
     if (rest.length) throw new PofError('E_USAGE', `unexpected argument '${rest[0]}' (see pof logpipe --help)`);
     const str = (k: string): string | undefined => {
       const v = flags.get(k);

@@ -21,9 +21,9 @@ import { Engine } from '../engine.js';
 import { isPofError, PofError } from '../errors.js';
 import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
-import type { PofOptions, WaitFor } from '../web/core.js';
+import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
 import { createPofProxy } from '../web/proxy.js';
-import { helpText, parseArgs, type FlagSpec } from './args.js';
+import { asksHelp, helpText, parseArgs, type FlagSpec } from './args.js';
 
 interface Out {
   write(s: string): unknown;
@@ -80,7 +80,7 @@ function readPem(flag: string, file: string): Buffer {
 
 /** Starts the proxy from command-line arguments (what runProxy runs until a signal). */
 export async function startProxy(argv: string[], stderr: Out): Promise<RunningProxy> {
-  const { flags, rest } = parseArgs(argv, FLAGS);
+  const { flags, rest } = parseArgs(argv, FLAGS, 'pof proxy');
   if (rest.length) throw new PofError('E_USAGE', `unexpected argument '${rest[0]}' (see pof proxy --help)`);
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
@@ -98,7 +98,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   let timeoutMs: number | undefined;
   if (flags.has('timeout')) {
     const t = str('timeout')!;
-    if (!/^\d+$/.test(t)) throw new PofError('E_USAGE', `--timeout wants milliseconds (got '${t}')`);
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > MAX_TIMEOUT_MS) throw new PofError('E_USAGE', `--timeout wants milliseconds in 1..${MAX_TIMEOUT_MS} (got '${t}')`);
     timeoutMs = Number(t);
   }
   const wait = str('wait');
@@ -106,6 +106,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   const savedSyn = flags.has('saved-syn');
   const iface = str('i');
   const dbFile = str('f');
+  if (dbFile !== undefined && !iface && !savedSyn) throw new PofError('E_USAGE', '-f is for -i or --saved-syn (the daemon has its own database)');
 
   const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined };
   let capture: LiveCapture | null = null;
@@ -166,7 +167,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
 
 /** `pof proxy ...`: runs until SIGINT / SIGTERM; 0 on a clean stop, 1 on errors, 2 on usage. */
 export async function runProxy(argv: string[], stdout: Out, stderr: Out): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (asksHelp(argv, FLAGS)) {
     stdout.write(USAGE);
     return 0;
   }

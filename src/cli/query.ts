@@ -134,7 +134,7 @@ export function formatConn(c: JsonConn): string {
 export async function runQuery(argv: string[], stdout: Out, stderr: Out): Promise<number> {
   let client: PofClient | null = null;
   try {
-    const { flags, rest } = parseArgs(argv, FLAGS);
+    const { flags, rest } = parseArgs(argv, FLAGS, 'pof query');
     if (flags.has('help') || flags.has('h')) {
       stdout.write(USAGE);
       return 0;

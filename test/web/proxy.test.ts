@@ -534,13 +534,26 @@ describe('pof proxy arguments', () => {
     [['--listen', ':0', '--upstream', 'http://x', '-s', '/a', '-i', 'lo'], /cannot be used together/],
     [['--listen', ':0', '--upstream', 'http://x', '--tls-cert', 'a'], /go together/],
     [['--listen', ':0', '--upstream', 'http://x', '--wait', 'ack'], /--wait wants/],
-    [['--listen', ':0', '--upstream', 'http://x', '--bogus'], /unknown option/],
+    [['--listen', ':0', '--upstream', 'http://x', '--bogus'], /unknown option --bogus \(see pof proxy --help\)/],
+    [['--listen', ':0', '--upstream', 'http://x', '--timeout', '0'], /--timeout wants milliseconds in 1\.\.60000/],
+    [['--listen', ':0', '--upstream', 'http://x', '--timeout', '99999999'], /--timeout wants milliseconds/],
+    [['--listen', ':0', '--upstream', 'http://x', '-f', 'my.fp'], /-f is for -i or --saved-syn/],
   ];
   for (const [args, re] of bad) {
     it(args.join(' ') || '(none)', async () => {
       await assert.rejects(startProxy(args, process.stderr), (e: Error & { code?: string }) => e.code === 'E_USAGE' && re.test(e.message));
     });
   }
+  it('-h as the value of an option is not a request for help', async () => {
+    const { runProxy } = await import('../../src/cli/proxy.js');
+    let out = '';
+    let err = '';
+    const code = await runProxy(['--listen', 'x', '--upstream', 'http://x', '--log-format', '-h'], { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
+    assert.equal(code, 2);
+    assert.equal(out, '');
+    assert.match(err, /--listen wants ADDR:PORT/);
+  });
+
   it('runProxy prints usage errors and returns 2', async () => {
     const { runProxy } = await import('../../src/cli/proxy.js');
     let err = '';
