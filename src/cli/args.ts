@@ -77,6 +77,12 @@ export function parseArgs(argv: string[], specs: readonly FlagSpec[], command = 
   return { flags, rest };
 }
 
+/** The value of an option that takes one (undefined when not given). */
+export function stringFlag(flags: ReadonlyMap<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** Whether -h or --help is given as an option (not as the value of another). */
 export function asksHelp(argv: string[], specs: readonly FlagSpec[]): boolean {
   try {

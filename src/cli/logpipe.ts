@@ -15,7 +15,7 @@ import { isPofError, PofError } from '../errors.js';
 import { LogFile } from '../web/log-file.js';
 import { DEFAULT_LOGPIPE_APPEND, DEFAULT_LOGPIPE_TIMEOUT_MS, LogPipe } from '../web/logpipe.js';
 import { DaemonSource } from '../web/sources.js';
-import { asksHelp, helpText, parseArgs, type FlagSpec } from './args.js';
+import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
 
 interface Out {
   write(s: string): unknown;
@@ -70,10 +70,7 @@ export async function runLogpipe(argv: string[], stdin: Readable, stdout: Out, s
   try {
     const { flags, rest } = parseArgs(argv, FLAGS, 'pof logpipe');
     if (rest.length) throw new PofError('E_USAGE', `unexpected argument '${rest[0]}' (see pof logpipe --help)`);
-    const str = (k: string): string | undefined => {
-      const v = flags.get(k);
-      return typeof v === 'string' ? v : undefined;
-    };
+    const str = (k: string): string | undefined => stringFlag(flags, k);
     out = new LogFile({ file: str('o'), stream: str('o') ? undefined : (stdout as unknown as { write(s: string): unknown }) });
     source = new DaemonSource({ path: str('s') ?? DEFAULT_API_SOCKET });
     try {

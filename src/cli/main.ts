@@ -2,7 +2,7 @@
 /** pof's command line: the sensor (p0f's flags) and subcommands. */
 import { readFileSync } from 'node:fs';
 import { isPofError, PofError } from '../errors.js';
-import { helpText, parseArgs, parsePair } from './args.js';
+import { helpText, parseArgs, parsePair, stringFlag } from './args.js';
 import { runCheck } from './check.js';
 import { loadSignatures } from '../db/load.js';
 import { runQuery } from './query.js';
@@ -51,10 +51,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pof ${version()}\n`);
     return 0;
   }
-  const str = (k: string): string | undefined => {
-    const v = flags.get(k);
-    return typeof v === 'string' ? v : undefined;
-  };
+  const str = (k: string): string | undefined => stringFlag(flags, k);
   const [maxConn, maxHosts] = flags.has('m') ? parsePair('m', str('m')!, [MAX_CONN_CAP, MAX_HOSTS_CAP]) : [undefined, undefined];
   const [connMaxAgeS, hostIdleMin] = flags.has('t') ? parsePair('t', str('t')!, [86400, 100000]) : [undefined, undefined];
   const file = str('r');

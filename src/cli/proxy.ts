@@ -23,7 +23,7 @@ import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
 import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
 import { createPofProxy } from '../web/proxy.js';
-import { asksHelp, helpText, parseArgs, type FlagSpec } from './args.js';
+import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
 
 interface Out {
   write(s: string): unknown;
@@ -82,10 +82,7 @@ function readPem(flag: string, file: string): Buffer {
 export async function startProxy(argv: string[], stderr: Out): Promise<RunningProxy> {
   const { flags, rest } = parseArgs(argv, FLAGS, 'pof proxy');
   if (rest.length) throw new PofError('E_USAGE', `unexpected argument '${rest[0]}' (see pof proxy --help)`);
-  const str = (k: string): string | undefined => {
-    const v = flags.get(k);
-    return typeof v === 'string' ? v : undefined;
-  };
+  const str = (k: string): string | undefined => stringFlag(flags, k);
   const listenText = str('listen');
   const upstream = str('upstream');
   if (!listenText) throw new PofError('E_USAGE', '--listen ADDR:PORT is required');

@@ -13,7 +13,7 @@ import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { V3_MATCH_FUZZY, V3_MATCH_GENERIC, type V3HostInfo } from '../api/v3.js';
 import { isPofError, PofError } from '../errors.js';
 import { parseAddress } from '../state/addr.js';
-import { parseArgs, type FlagSpec } from './args.js';
+import { parseArgs, stringFlag, type FlagSpec } from './args.js';
 
 interface Out {
   write(s: string): unknown;
@@ -142,10 +142,7 @@ export async function runQuery(argv: string[], stdout: Out, stderr: Out): Promis
     if (rest.length !== 1) throw new PofError('E_USAGE', rest.length ? 'give one address' : 'give the address to look up');
     const addr = rest[0]!;
     if (!parseAddress(addr)) throw new PofError('E_USAGE', `not an IP address: ${addr}`);
-    const str = (k: string): string | undefined => {
-      const v = flags.get(k);
-      return typeof v === 'string' ? v : undefined;
-    };
+    const str = (k: string): string | undefined => stringFlag(flags, k);
     const path = str('s') ?? DEFAULT_API_SOCKET;
     const byConn = ['port', 'srv', 'srv-port'].filter((k) => flags.has(k));
     if (byConn.length && byConn.length !== 3) throw new PofError('E_USAGE', '--port, --srv and --srv-port go together');

@@ -14,6 +14,7 @@ import { loadSignatures } from '../db/load.js';
 import { formatInterfaces } from './interfaces.js';
 import { runLive } from './live-run.js';
 import { lookupGroup, lookupUser, parseMode } from './privileges.js';
+import { stringFlag } from './args.js';
 
 export interface SensorCommon {
   version: string;
@@ -32,10 +33,7 @@ export async function runSensor(
   common: SensorCommon,
   err: (s: string) => void,
 ): Promise<number> {
-  const str = (k: string): string | undefined => {
-    const v = flags.get(k);
-    return typeof v === 'string' ? v : undefined;
-  };
+  const str = (k: string): string | undefined => stringFlag(flags, k);
   if (flags.has('L')) {
     process.stdout.write(formatInterfaces(listInterfaces()));
     return 0;
