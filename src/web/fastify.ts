@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 
 import type { PofCore } from './core.js';
-import { coreOf, type PofSetup } from './node-http.js';
+import { attachPof, coreOf, type PofSetup } from './node-http.js';
 import type { PofResult } from './result.js';
 
 declare module 'fastify' {
@@ -35,18 +35,10 @@ const pofFastifyPlugin: FastifyPluginCallback<PofFastifyOptions> = (fastify: Fas
   fastify.decorate('pofCore', core);
   fastify.decorateRequest('pof', null);
   fastify.addHook('onRequest', (request, _reply, next) => {
-    const r = core.get(request.raw.socket);
-    if (r instanceof Promise) {
-      void r.then((v) => {
-        request.pof = v;
-        request.raw.pof = v;
-        next();
-      });
-    } else {
-      request.pof = r;
-      request.raw.pof = r;
+    attachPof(core, request.raw, () => {
+      request.pof = request.raw.pof!;
       next();
-    }
+    });
   });
   fastify.addHook('onListen', (next) => {
     core.attachServer(fastify.server);
