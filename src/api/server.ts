@@ -372,7 +372,10 @@ export class PofApiServer {
     let buf = c.buf;
     let off = 0;
     let answered = false;
-    // p0f 3 answers share one buffer per batch: one write, no allocation each.
+    // p0f 3 answers are encoded into one buffer per batch: one stream write
+    // and one allocation rather than one each (the cork in process() already
+    // makes the whole read's answers one system call). Any other answer
+    // flushes the batch first, so answers keep their order.
     let batch: Buffer | null = null;
     let inBatch = 0;
     const flushBatch = (): void => {
