@@ -90,19 +90,7 @@ interface Verdict {
   rawSig: string;
 }
 
-/** Identification counts over all captures. */
-interface IdCounts {
-  synTotal: number;
-  synTool: number;
-  synNamed: number;
-  synackTotal: number;
-  synackNamed: number;
-  httpReq: number;
-  httpReqNamed: number;
-  httpResp: number;
-  httpRespNamed: number;
-}
-
+/** The identification counts kept over all captures. */
 const COUNT_KEYS = [
   'synTotal',
   'synTool',
@@ -113,10 +101,13 @@ const COUNT_KEYS = [
   'httpReqNamed',
   'httpResp',
   'httpRespNamed',
-] as const satisfies readonly (keyof IdCounts)[];
+] as const;
+
+/** Identification counts over all captures (one per COUNT_KEYS name). */
+type IdCounts = Record<(typeof COUNT_KEYS)[number], number>;
 
 function zeroCounts(): IdCounts {
-  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as unknown as IdCounts;
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as IdCounts;
 }
 
 interface FileRun extends IdCounts {
