@@ -32,10 +32,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './stats.js';
 
-import type { ConnVerdict } from '../src/api/conn-verdicts.js';
-import type { PofLookup } from '../src/api/types.js';
 import type { PofOptions } from '../src/web/core.js';
-import { makeHost } from '../test/api/helpers.js';
+import { cannedLookup } from '../test/web/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 3);
@@ -46,49 +44,12 @@ const only = process.env.BENCH_WEB_ONLY ?? '';
 
 // ---------------------------------------------------------------- servers
 
-/** A lookup that knows every connection: the daemon's best case, and the same work as a real hit. */
-function everyConnection(): PofLookup {
-  const host = makeHost({
-    addr: '127.0.0.1',
-    firstSeen: 1700000000,
-    lastSeen: 1700000100,
-    totalConn: 3,
-    lastOs: { id: 1, line: 1, generic: false, cls: 'unix', name: 'Linux', flavor: '(loopback)', sys: [] },
-    distance: 0,
-    mtu: 65535,
-    linkType: 'loopback',
-  });
-  return {
-    host: (addr) => ({ ...host, addr }),
-    connection: (cli, cliPort, srv, srvPort): ConnVerdict => ({
-      ipVer: 4,
-      cli,
-      cliPort,
-      srv,
-      srvPort,
-      firstSeen: 1700000000,
-      lastSeen: 1700000000,
-      encap: false,
-      sendsyn: false,
-      client: {
-        tcp: {
-          match: { name: 'Linux', flavor: '(loopback)', cls: 'unix', userland: false, generic: false, fuzzy: false },
-          label: 'Linux (loopback)',
-          dist: 0,
-          distUpperBound: false,
-          quality: 0,
-          params: 'none',
-          rawSig: '4:64+0:0:65495:mss*1,7:mss,sok,ts,nop,ws:df,id+:0',
-        },
-        mtu: { mtu: 65535, link: 'loopback' },
-        uptime: null,
-        http: null,
-        nat: null,
-      },
-      server: { tcp: null, mtu: null, uptime: null, http: null, nat: null },
-    }),
-  };
-}
+/**
+ * A lookup that knows every connection (the tests' canned one: a Windows
+ * client with an HTTP verdict): the daemon's best case, and the same work
+ * as a real hit.
+ */
+const everyConnection = cannedLookup;
 
 const hello = (res: http.ServerResponse, extra = ''): void => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 12 + extra.length });
