@@ -114,8 +114,9 @@ export function escapeLogItem(s: string): string {
 
 const esc = (s: string | undefined | null): string => (s === undefined || s === null ? '-' : escapeLogItem(s));
 
+/** A request header by its lowercase name (as Node keys them). */
 function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = h[name.toLowerCase()];
+  const v = h[name];
   if (v === undefined) return undefined;
   return Array.isArray(v) ? v.join(', ') : v;
 }
@@ -289,9 +290,11 @@ function directive(letter: string, arg: string | null, opts: LogFormatOptions, h
       return () => '-';
     case 'H':
       return (r) => `HTTP/${r.httpVersion}`;
-    case 'i':
+    case 'i': {
       if (!arg) throw new Error('%i needs a header name: %{Header}i');
-      return (r) => esc(header(r.headersIn, arg));
+      const name = arg.toLowerCase();
+      return (r) => esc(header(r.headersIn, name));
+    }
     case 'o':
       if (!arg) throw new Error('%o needs a header name: %{Header}o');
       return (r) => esc(r.headerOut(arg));
