@@ -497,14 +497,15 @@ describe('access log: upgrades, one line each, written when the client connectio
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 describe('TLS termination', { skip: !haveOpenssl && 'openssl not installed' }, () => {
-  it('https in, http to the backend, X-Forwarded-Proto https', async () => {
+  /** A proxy with a fresh self-signed certificate; what the backend saw of one https request. */
+  async function viaTls(extra: string[]): Promise<Record<string, string>> {
     const d = tempDir();
     const key = d.path('key.pem');
     const cert = d.path('cert.pem');
     const g = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
     assert.equal(g.status, 0);
     const backend = await startNodeBackend();
-    const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', backend.url, '--tls-cert', cert, '--tls-key', key, '-s', d.path('none.sock'), '--timeout', '5'], process.stderr);
+    const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', backend.url, '--tls-cert', cert, '--tls-key', key, '--timeout', '5', ...extra.map((a) => a.replace('DIR', d.dir))], process.stderr);
     try {
       assert.match(p.url, /^https:/);
       const body = await new Promise<string>((resolve, reject) => {
@@ -514,14 +515,24 @@ describe('TLS termination', { skip: !haveOpenssl && 'openssl not installed' }, (
           res.on('end', () => resolve(b));
         }).on('error', reject);
       });
-      const seen = JSON.parse(body) as Record<string, string>;
-      assert.equal(seen['x-forwarded-proto'], 'https');
-      assert.match(seen['x-pof-err']!, /ENOENT/);
+      return JSON.parse(body) as Record<string, string>;
     } finally {
       await p.close();
       await backend.stop();
       d.cleanup();
     }
+  }
+
+  it('https in, http to the backend, X-Forwarded-Proto https', async () => {
+    const seen = await viaTls(['-s', 'DIR/none.sock']);
+    assert.equal(seen['x-forwarded-proto'], 'https');
+    assert.match(seen['x-pof-err']!, /ENOENT/);
+  });
+
+  it('saved SYNs under TLS: the TLS socket still gives the connection its verdict', { skip: !savedSynAvailable() && 'saved-SYN addon not built' }, async () => {
+    const seen = await viaTls(['--saved-syn']);
+    assert.equal(seen['x-pof-genre'], 'Linux');
+    assert.equal(seen['x-pof-err'], '');
   });
 });
 
