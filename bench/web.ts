@@ -13,7 +13,11 @@
  *               forwarding, both in front of the same backend (goal:
  *               within 15%).
  *
- * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 5) rounds;
+ * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 5) rounds,
+ * after BENCH_WEB_WARMUP seconds (default 6) of the same load per contender,
+ * unmeasured: until the JIT has compiled the load's code paths (hundreds of
+ * optimizations in the first seconds of a load, a few after ten), CPU per
+ * request measures compilation, more of it for the side with more code;
  * each round measures every contender once, and a contender's loss is the
  * median over rounds of its loss against the baseline's run in the same
  * round (this machine's speed drifts by tens of percent within minutes).
@@ -37,6 +41,7 @@ import { cannedLookup } from '../test/web/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 3);
+const warmupSeconds = Number(process.env.BENCH_WEB_WARMUP ?? 6);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 /** Where the servers load pof from. */
 const POF = process.env.BENCH_POF_SRC ? '../src' : '../dist';
@@ -187,14 +192,14 @@ interface Load {
 const KEEPALIVE: Load = { name: 'keep-alive', connections: 50, close: false };
 const NEWCONN: Load = { name: 'new connection per request', connections: 20, close: true };
 
-async function measure(port: number, load: Load): Promise<{ rps: number; total: number; errors: number; non2xx: number }> {
+async function measure(port: number, load: Load, duration = seconds): Promise<{ rps: number; total: number; errors: number; non2xx: number }> {
   const autocannon = createRequire(import.meta.url)('autocannon') as (
     o: Record<string, unknown>,
   ) => Promise<{ requests: { average: number; total: number }; errors: number; timeouts: number; non2xx: number }>;
   const r = await autocannon({
     url: `http://127.0.0.1:${port}/`,
     connections: load.connections,
-    duration: seconds,
+    duration,
     ...(load.close ? { headers: { connection: 'close' } } : {}),
   });
   return { rps: r.requests.average, total: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
@@ -221,6 +226,7 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
   const cpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const helperCpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   let errors = 0;
+  if (warmupSeconds > 0) for (const c of contenders) await measure(c.server.port, load, warmupSeconds);
   for (let i = 0; i < runs; i++) {
     // Alternate the order so that warm-up and drift favour no one.
     const order = i % 2 ? [...contenders].reverse() : contenders;
@@ -239,7 +245,7 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
   const base = contenders[0]!.name;
   const baseRps = rps.get(base)!;
   const baseCpu = cpu.get(base)!;
-  console.log(`web: ${title}, ${load.name} (${load.connections} connections, ${runs} x ${seconds} s):`);
+  console.log(`web: ${title}, ${load.name} (${load.connections} connections, ${runs} x ${seconds} s after ${warmupSeconds} s of warm-up each):`);
   for (const c of contenders) {
     const m = median(rps.get(c.name)!);
     const us = median(cpu.get(c.name)!);
