@@ -66,3 +66,11 @@ test('HTTP, host change and ip sharing records match p0f 3.09b for >= 99% (p0f r
   assert.ok(r.total > 500);
   assert.ok(adjusted >= 0.99, `only ${(100 * adjusted).toFixed(2)}% reproduced`);
 });
+
+test('all records (TCP, HTTP, host change, ip sharing) match the stored p0f 3.09b logs for >= 99%, strictly', { skip: !ready && 'needs ../shared and /etc/p0f/p0f.fp' }, () => {
+  const r = compare(results, [...TCP_MODS, ...APP_MODS]);
+  const pct = (100 * r.matched) / r.total;
+  console.log(`all mods together: ${r.matched}/${r.total} p0f records reproduced strictly (${pct.toFixed(2)}%), no rerun allowance`);
+  assert.ok(r.total > 1500);
+  assert.ok(r.matched / r.total >= 0.99, `only ${pct.toFixed(2)}% reproduced`);
+});
