@@ -98,17 +98,22 @@ function headOf(sec: number, mod: string): Uint8Array {
   return b;
 }
 
-/** Writes formatLogLine(o) to w, byte for byte, without building the line. */
+/**
+ * Writes formatLogLine(o) to w, byte for byte, without building the line.
+ * Strings go through the native encoder: a JS loop over charCodeAt pays
+ * V8's string-shape checks on every char of a concatenated string (about
+ * 45 instructions a char under callgrind), the encoder flattens it once.
+ */
 export function writeLogLine(w: FdWriter, o: Observation): void {
   w.bytes(headOf(o.tsSec, o.mod));
-  w.short(connText(o));
+  w.write(connText(o));
   w.bytes(SUBJ[o.subj]);
   const fields = o.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     if (UNCACHED_KEYS.has(f[0])) {
       w.bytes(keyPrefix(f[0]));
-      w.short(f[1] ?? '???');
+      w.write(f[1] ?? '???');
     } else w.bytes(fieldOf(f[0], f[1]));
   }
   w.bytes(NL);

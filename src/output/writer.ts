@@ -45,31 +45,6 @@ export class FdWriter {
     this.pos += b.length;
   }
 
-  /**
-   * Writes a short string. ASCII is copied by this loop, which for a few
-   * dozen chars costs less than a call into the UTF-8 encoder; anything
-   * else goes to the encoder.
-   */
-  short(s: string): void {
-    const n = s.length;
-    if (this.pos + n * 3 > this.buf.length) {
-      this.write(s);
-      return;
-    }
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        this.pos = p;
-        this.write(i === 0 ? s : s.slice(i));
-        return;
-      }
-      buf[p++] = c;
-    }
-    this.pos = p;
-  }
-
   flush(): void {
     if (!this.pos) return;
     const n = this.pos;

@@ -92,11 +92,11 @@ test('writeLogLine: unknown values print as ??? and times change with the packet
   assert.notEqual(lines[0]!.slice(0, 22), lines[1]!.slice(0, 22));
 });
 
-test('FdWriter.short and bytes keep order across flushes and encode non-ASCII as UTF-8', () => {
+test('FdWriter.write and bytes keep order across flushes and encode non-ASCII as UTF-8', () => {
   const parts = ['abc', 'é', 'x'.repeat(50), 'naïve', '日本', '', 'z'];
   const out = written(64, (w) => {
     for (const p of parts) {
-      w.short(p);
+      w.write(p);
       w.bytes(Buffer.from('|'));
     }
     w.bytes(Buffer.alloc(200, 0x41));
