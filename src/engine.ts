@@ -15,7 +15,7 @@ import {
   SPECIAL_MSS,
   SPECIAL_WIN,
 } from './config.js';
-import type { SignatureDb } from './db/types.js';
+import type { SignatureDb, TcpSignature } from './db/types.js';
 import { decodePacket } from './decode/index.js';
 import { newTcpPacket, TcpFlag, type DecodeOutcome, type DropReason, type TcpPacket } from './decode/types.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from './fingerprint/mtu.js';
@@ -81,6 +81,8 @@ export class Engine implements EngineContext {
   private mtuIdx: MtuIndex;
   private readonly tcpCacheReq = new TcpVerdictCache();
   private readonly tcpCacheResp = new TcpVerdictCache();
+  /** Shared mtu field lists by MTU (the link follows from the database). */
+  private readonly mtuFields = new Map<number, ObservationField[]>();
   readonly flows: FlowTable;
   readonly hosts: HostTable;
   private readonly connMaxAgeS: number;
@@ -122,6 +124,7 @@ export class Engine implements EngineContext {
     this.mtuIdx = buildMtuIndex(db.mtu);
     this.tcpCacheReq.clear();
     this.tcpCacheResp.clear();
+    this.mtuFields.clear();
     for (const m of this.apps) m.setDb(db);
   }
 
@@ -318,22 +321,14 @@ export class Engine implements EngineContext {
     const v = (toSrv ? this.tcpCacheReq : this.tcpCacheResp).verdict(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, pk, f.synMss);
     const m = sig.matched;
     const userland = m !== null && m.label.cls === null;
-    let dist: string;
-    if (m && m.badTtl) {
-      dist = `<= ${sig.dist}`;
-    } else {
-      (toSrv ? f.client : f.server).distance = sig.dist;
-      dist = smallIntText(sig.dist);
-    }
-    // One literal, sized exactly (a pushed-to array grows a spare backing store).
-    const fields: ObservationField[] = [
-      [userland || f.sendsyn ? 'app' : 'os', m ? labelText(m) : null],
-      ['dist', dist],
-      ['params', v.params],
-      ['raw_sig', v.rawSig],
-    ];
+    if (!m || !m.badTtl) (toSrv ? f.client : f.server).distance = sig.dist;
+    // A verdict's fields follow from its cache entry alone (sendsyn flows,
+    // rare, name the label differently): one list, shared by every hit.
+    let fields: ObservationField[];
+    if (f.sendsyn) fields = tcpFields('app', m, sig.dist, v);
+    else fields = (v.memo as ObservationField[] | null) ?? (v.memo = tcpFields(userland ? 'app' : 'os', m, sig.dist, v));
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
-    this.emit(mod, toSrv, f, fields, this.details ? {
+    this.emitShared(mod, toSrv, f, fields, this.details ? {
       kind: 'tcp',
       match: m
         ? {
@@ -368,7 +363,13 @@ export class Engine implements EngineContext {
       h.mtu = mtu;
       h.linkType = link;
     }
-    this.emit('mtu', toSrv, f, [['link', link], ['raw_mtu', smallIntText(mtu)]], this.details ? { kind: 'mtu', mtu, link } : undefined);
+    let fields = this.mtuFields.get(mtu);
+    if (fields === undefined) {
+      if (this.mtuFields.size >= MTU_FIELD_LISTS) this.mtuFields.clear();
+      fields = [['link', link], ['raw_mtu', smallIntText(mtu)]];
+      this.mtuFields.set(mtu, fields);
+    }
+    this.emitShared('mtu', toSrv, f, fields, this.details ? { kind: 'mtu', mtu, link } : undefined);
   }
 
   private checkTs(toSrv: boolean, pk: TcpPacket, f: Flow): void {
@@ -405,6 +406,15 @@ export class Engine implements EngineContext {
   }
 
   emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void {
+    this.emitOf(mod, toSrv, f, fields, false, detail);
+  }
+
+  /** emit() for a field list that is shared between observations (never to be changed). */
+  private emitShared(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void {
+    this.emitOf(mod, toSrv, f, fields, true, detail);
+  }
+
+  private emitOf(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], shared: boolean, detail?: ObservationDetail): void {
     if (!this.details) detail = undefined;
     const o: Observation = {
       mod,
@@ -418,6 +428,7 @@ export class Engine implements EngineContext {
       subj: toSrv ? 'cli' : 'srv',
       conn: (f.connText ??= `cli=${f.client.addr}/${f.cliPort}|srv=${f.server.addr}/${f.srvPort}`),
       fields,
+      sharedFields: shared,
       encap: f.encap,
       detail,
     };
@@ -439,6 +450,19 @@ export class Engine implements EngineContext {
       { kind: 'nat', reasons: ev.reasons, rawHits: ev.rawHits },
     );
   }
+}
+
+/** Most shared mtu field lists kept (one per MTU seen). */
+const MTU_FIELD_LISTS = 4096;
+
+/** A syn / syn+ack observation's fields, as p0f logs them. */
+function tcpFields(key: 'os' | 'app', m: TcpSignature | null, dist: number, v: { params: string; rawSig: string }): ObservationField[] {
+  return [
+    [key, m ? labelText(m) : null],
+    ['dist', m && m.badTtl ? `<= ${dist}` : smallIntText(dist)],
+    ['params', v.params],
+    ['raw_sig', v.rawSig],
+  ];
 }
 
 /**

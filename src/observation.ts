@@ -71,7 +71,12 @@ export interface Observation {
    * otherwise.
    */
   conn?: string;
-  fields: ObservationField[];
+  fields: readonly ObservationField[];
+  /**
+   * True when the producer hands the same `fields` list (unchanged, never to
+   * be changed) to many observations; outputs may remember what they made of it.
+   */
+  sharedFields?: boolean;
   /** True when p0f 3.09b could not have seen this (VLAN, tunnel, ...). */
   encap: boolean;
   detail?: ObservationDetail;

@@ -20,6 +20,8 @@ interface Entry {
   dist: number;
   rawSig: string;
   params: string;
+  /** What the engine made of this verdict (its field list), kept for the next hit. */
+  memo: unknown;
 }
 
 const MAX_ENTRIES = 4096;
@@ -44,7 +46,7 @@ export class TcpVerdictCache {
    * Fills o.matched/fuzzy/dist as matchTcp would, and returns the entry
    * holding raw_sig and params text for this packet.
    */
-  verdict(idx: TcpSigIndex, o: TcpObservation, pk: TcpPacket, synMss: number): { rawSig: string; params: string } {
+  verdict(idx: TcpSigIndex, o: TcpObservation, pk: TcpPacket, synMss: number): { rawSig: string; params: string; memo: unknown } {
     const special = pk.mss === SPECIAL_MSS && pk.tcpType === (TcpFlag.SYN | TcpFlag.ACK) ? 1 : 0;
     const n1 = (o.ttl | (o.ipOptLen << 8) | (o.eolPad << 16) | (o.wscale << 24)) >>> 0;
     const n2 = (o.mss | (o.win << 16)) >>> 0;
@@ -76,6 +78,7 @@ export class TcpVerdictCache {
       dist: o.dist,
       rawSig: tcpRawSig(pk, o, synMss),
       params: tcpParams(o, pk.tos),
+      memo: null,
     };
     if (this.size >= MAX_ENTRIES) this.clear();
     const l = this.map.get(h);

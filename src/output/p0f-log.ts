@@ -3,7 +3,7 @@
  * `[YYYY/MM/DD HH:MM:SS] mod=...|cli=IP/PORT|srv=IP/PORT|subj=cli|k=v...`,
  * time in local time (TZ applies), unknown values as "???".
  */
-import type { Observation } from '../observation.js';
+import type { Observation, ObservationField } from '../observation.js';
 import type { FdWriter } from './writer.js';
 
 let cachedSec = NaN;
@@ -99,6 +99,23 @@ function headOf(sec: number, mod: string): Uint8Array {
 }
 
 /**
+ * Encoded `|subj=...|key=value...\n` of the field lists the producer
+ * shares, by subject and list: one copy for the rest of the line.
+ */
+const tails = { cli: new Map<readonly ObservationField[], Uint8Array>(), srv: new Map<readonly ObservationField[], Uint8Array>() } as const;
+
+function tailOf(subj: 'cli' | 'srv', fields: readonly ObservationField[]): Uint8Array {
+  const m = tails[subj];
+  let b = m.get(fields);
+  if (b === undefined) {
+    if (m.size >= BYTE_CACHE_MAX) m.clear();
+    b = Buffer.from(`|subj=${subj}` + fields.map(([k, v]) => `|${k}=${v ?? '???'}`).join('') + '\n');
+    m.set(fields, b);
+  }
+  return b;
+}
+
+/**
  * Writes formatLogLine(o) to w, byte for byte, without building the line.
  * Strings go through the native encoder: a JS loop over charCodeAt pays
  * V8's string-shape checks on every char of a concatenated string (about
@@ -107,8 +124,12 @@ function headOf(sec: number, mod: string): Uint8Array {
 export function writeLogLine(w: FdWriter, o: Observation): void {
   w.bytes(headOf(o.tsSec, o.mod));
   w.write(connText(o));
-  w.bytes(SUBJ[o.subj]);
   const fields = o.fields;
+  if (o.sharedFields === true) {
+    w.bytes(tailOf(o.subj, fields));
+    return;
+  }
+  w.bytes(SUBJ[o.subj]);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     if (UNCACHED_KEYS.has(f[0])) {

@@ -35,6 +35,8 @@ const observation = fc.record({
   subj: fc.constantFrom('cli' as const, 'srv' as const),
   withConn: fc.boolean(),
   fields: fc.array(fc.tuple(fc.constantFrom('os', 'dist', 'params', 'raw_sig', 'app', 'lang', 'uptime', 'raw_freq'), fc.option(text)), { maxLength: 6 }),
+  /** Hands on the field list of the last shared observation (as the engine does for repeated verdicts). */
+  shared: fc.boolean(),
 });
 
 type Raw = typeof observation extends fc.Arbitrary<infer T> ? T : never;
@@ -52,14 +54,25 @@ function toObservation(r: Raw): Observation {
     subj: r.subj,
     conn: r.withConn ? `cli=${r.cli}/${r.cliPort}|srv=${r.srv}/${r.srvPort}` : undefined,
     fields: r.fields,
+    sharedFields: r.shared,
     encap: false,
   };
 }
 
-test('writeLogLine writes exactly the bytes of formatLogLine, whatever the values and buffer size', () => {
+/** Observations whose `shared` ones reuse one another's field list, by identity. */
+function toObservations(rs: Raw[]): Observation[] {
+  let last: Observation['fields'] | null = null;
+  return rs.map((r) => {
+    const o = toObservation(r);
+    if (o.sharedFields) o.fields = last ??= o.fields;
+    return o;
+  });
+}
+
+test('writeLogLine writes exactly the bytes of formatLogLine, whatever the values, buffer size and sharing of field lists', () => {
   fc.assert(
     fc.property(fc.array(observation, { minLength: 1, maxLength: 20 }), fc.integer({ min: 64, max: 1024 }), (rs, size) => {
-      const obs = rs.map(toObservation);
+      const obs = toObservations(rs);
       const expected = Buffer.from(obs.map(formatLogLine).join(''));
       const got = written(size, (w) => {
         for (const o of obs) writeLogLine(w, o);
@@ -81,6 +94,7 @@ test('writeLogLine: unknown values print as ??? and times change with the packet
     subj: 'cli',
     withConn: false,
     fields: [['os', null], ['dist', '3']],
+    shared: true,
   });
   const out = written(1 << 16, (w) => {
     writeLogLine(w, base);
