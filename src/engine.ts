@@ -328,7 +328,7 @@ export class Engine implements EngineContext {
     if (f.sendsyn) fields = tcpFields('app', m, sig.dist, v);
     else fields = (v.memo as ObservationField[] | null) ?? (v.memo = tcpFields(userland ? 'app' : 'os', m, sig.dist, v));
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
-    this.emitShared(mod, toSrv, f, fields, this.details ? {
+    this.emitOf(mod, toSrv, f, fields, !f.sendsyn, this.details ? {
       kind: 'tcp',
       match: m
         ? {
@@ -369,7 +369,7 @@ export class Engine implements EngineContext {
       fields = [['link', link], ['raw_mtu', smallIntText(mtu)]];
       this.mtuFields.set(mtu, fields);
     }
-    this.emitShared('mtu', toSrv, f, fields, this.details ? { kind: 'mtu', mtu, link } : undefined);
+    this.emitOf('mtu', toSrv, f, fields, true, this.details ? { kind: 'mtu', mtu, link } : undefined);
   }
 
   private checkTs(toSrv: boolean, pk: TcpPacket, f: Flow): void {
@@ -409,11 +409,7 @@ export class Engine implements EngineContext {
     this.emitOf(mod, toSrv, f, fields, false, detail);
   }
 
-  /** emit() for a field list that is shared between observations (never to be changed). */
-  private emitShared(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void {
-    this.emitOf(mod, toSrv, f, fields, true, detail);
-  }
-
+  /** `shared`: the same `fields` list goes with many observations (and is never changed). */
   private emitOf(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], shared: boolean, detail?: ObservationDetail): void {
     if (!this.details) detail = undefined;
     const o: Observation = {
