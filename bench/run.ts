@@ -80,7 +80,8 @@ function offline(): void {
   const runPof = (): void => {
     const log1 = path.join(dir, 'pof.log');
     fs.rmSync(log1, { force: true });
-    pofT.push(timed(['node', cli, '-r', cap, '-f', withP0f ? p0fDb : path.join(root, 'signatures', 'pof.fp'), '-o', log1]));
+    // Without p0f's database, pof's own (its default).
+    pofT.push(timed(['node', cli, '-r', cap, ...(withP0f ? ['-f', p0fDb] : []), '-o', log1]));
   };
   const runP0f = (): void => {
     const log2 = path.join(dir, 'p0f.log');

@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { PofError } from '../errors.js';
-import { intOption } from '../options.js';
+import { intOption as intOpt } from '../options.js';
 import { parseAddress } from '../state/addr.js';
 import type { JsonAnswerObject, JsonConn, JsonHost } from './json.js';
 import type { ServerStatus } from './server.js';
@@ -60,8 +60,6 @@ interface Req {
   done: boolean;
 }
 
-const intOpt = (name: string, v: number | undefined, dflt: number, lo: number, hi: number): number => intOption(name, v, dflt, lo, hi);
-
 export class PofClient {
   readonly path: string;
   private readonly timeoutMs: number;
@@ -96,7 +94,6 @@ export class PofClient {
     this.reconnectMaxMs = intOpt('reconnectMaxMs', opts.reconnectMaxMs, DEFAULT_RECONNECT_MAX_MS, this.reconnectMinMs, 3_600_000);
   }
 
-  /** Queries waiting to be sent or answered. */
   /**
    * While the client has no connection: the error code of its last attempt
    * (ENOENT, ECONNREFUSED, ...), else null.
@@ -105,6 +102,7 @@ export class PofClient {
     return this.connected ? null : this.lastError;
   }
 
+  /** Queries waiting to be sent or answered. */
   get pending(): number {
     return this.queue.length + this.inflight.length;
   }

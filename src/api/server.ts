@@ -21,7 +21,7 @@ import { chmod, chown, lstat, readFile, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { DEFAULT_API_CLIENTS, MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
-import { intOption } from '../options.js';
+import { intOption as intOpt } from '../options.js';
 import { answerJsonLine, jsonError } from './json.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
@@ -111,8 +111,6 @@ interface Client {
   closing: boolean;
   blocked: boolean;
 }
-
-const intOpt = (name: string, v: number | undefined, dflt: number, lo: number, hi: number): number => intOption(name, v, dflt, lo, hi);
 
 async function resolveGid(group: string | number): Promise<number> {
   if (typeof group === 'number') return intOpt('group', group, 0, 0, 0x7fffffff);

@@ -135,12 +135,9 @@ export class LogPipe {
       append: opts.append ?? DEFAULT_LOGPIPE_APPEND,
       cut: posOpt('cut', opts.cut, 0, 0),
       timeoutMs: posOpt('timeoutMs', opts.timeoutMs, DEFAULT_LOGPIPE_TIMEOUT_MS, 1, 60_000),
-      maxPending: opts.maxPending ?? DEFAULT_LOGPIPE_MAX_PENDING,
+      maxPending: posOpt('maxPending', opts.maxPending, DEFAULT_LOGPIPE_MAX_PENDING, 1, 1_000_000),
       write: opts.write,
     };
-    if (!Number.isInteger(this.o.maxPending) || this.o.maxPending < 1 || this.o.maxPending > 1_000_000) {
-      throw new PofError('E_CONFIG', 'logpipe: maxPending must be an integer in 1..1000000');
-    }
     this.fmt = compileLogFormat(this.o.append);
   }
 

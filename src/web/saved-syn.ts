@@ -25,7 +25,6 @@ import { loadNativeAddon } from '../native.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
 import { buildTcpIndex, matchQuality, matchTcp, observeTcp, tcpParams, tcpRawSig, type TcpSigIndex } from '../fingerprint/tcp.js';
 
-
 interface SavedSynAddon {
   setSaveSyn(fd: number, mode: number): void;
   getSavedSyn(fd: number): Buffer | null;
