@@ -10,6 +10,7 @@ import net from 'node:net';
 import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
 import { parseAddress } from '../state/addr.js';
+import { unpackConn, unpackHost } from './compact.js';
 import type { JsonAnswerObject, JsonConn, JsonHost } from './json.js';
 import type { ServerStatus } from './server.js';
 import { decodeV3Response, encodeV3Query, V3_RESP_SIZE, type V3HostInfo } from './v3.js';
@@ -77,6 +78,8 @@ export class PofClient {
   private lastError: string | null = null;
   private closed = false;
   private flushQueued = false;
+  /** The server answered "unknown field" to a compact query: ask in the keyed form. */
+  private compactRefused = false;
   /**
    * The first `unanswered` of `inflight` are written to the current socket;
    * the rest wait to be written: those asked in this turn of the event loop
@@ -123,15 +126,39 @@ export class PofClient {
 
   /** Everything pof knows about an address (JSON), or null. */
   async queryHostJson(addr: string, opts: QueryOptions = {}): Promise<JsonHost | null> {
-    const a = await this.queryJson({ addr }, opts);
-    return a.status === 'ok' ? (a.host ?? null) : null;
+    const a = await this.queryRecords({ addr }, opts);
+    return a ? a.host : null;
   }
 
   /** What pof saw on one connection, and about its client host; null when neither is known. */
-  async queryConnection(q: ConnQuery, opts: QueryOptions = {}): Promise<{ host: JsonHost | null; conn: JsonConn | null } | null> {
-    const a = await this.queryJson({ cli: q.cli, cli_port: q.cliPort, srv: q.srv, srv_port: q.srvPort }, opts);
-    if (a.status !== 'ok') return null;
-    return { host: a.host ?? null, conn: a.conn ?? null };
+  queryConnection(q: ConnQuery, opts: QueryOptions = {}): Promise<{ host: JsonHost | null; conn: JsonConn | null } | null> {
+    return this.queryRecords({ cli: q.cli, cli_port: q.cliPort, srv: q.srv, srv_port: q.srvPort }, opts);
+  }
+
+  /**
+   * A host or connection query, asked for in the compact form (compact.ts;
+   * cheaper to parse) unless the server refused it once (a pof from before
+   * it), and answered in the keyed form; null for "no match".
+   */
+  private queryRecords(query: Record<string, unknown>, opts: QueryOptions): Promise<{ host: JsonHost | null; conn: JsonConn | null } | null> {
+    const compact = !this.compactRefused;
+    const line = JSON.stringify(compact ? { ...query, compact: true } : query) + '\n';
+    return this.enqueue('json', line, opts).then((v) => {
+      const a = v as { status: string; error?: unknown; host?: unknown; conn?: unknown };
+      if (a.status === 'bad query') {
+        if (compact && typeof a.error === 'string' && a.error.startsWith('unknown field "compact"')) {
+          this.compactRefused = true;
+          return this.queryRecords(query, opts);
+        }
+        throw new PofError('E_API', `bad query: ${String(a.error)}`);
+      }
+      if (a.status !== 'ok') return null;
+      if (!compact) return { host: (a.host ?? null) as JsonHost | null, conn: (a.conn ?? null) as JsonConn | null };
+      const host = unpackHost(a.host ?? null);
+      const conn = unpackConn(a.conn ?? null);
+      if (host === undefined || conn === undefined) throw new PofError('E_API', `${this.path}: malformed compact answer`);
+      return { host, conn };
+    });
   }
 
   /** Server status counters. */

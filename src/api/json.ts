@@ -4,6 +4,7 @@
  * this file for the documented shapes and examples.
  */
 import { canonicalAddress } from '../state/addr.js';
+import { packConn, packHost } from './compact.js';
 import type { ConnVerdict, SideVerdict } from './conn-verdicts.js';
 import type { HostView, PofLookup } from './types.js';
 
@@ -11,13 +12,13 @@ import type { HostView, PofLookup } from './types.js';
 export const MAX_JSON_ID = 256;
 
 export type JsonQuery =
-  | { op: 'host'; id?: string | number; addr: string; ver: 4 | 6 }
-  | { op: 'conn'; id?: string | number; cli: string; cliPort: number; srv: string; srvPort: number; ver: 4 | 6 }
+  | { op: 'host'; id?: string | number; addr: string; ver: 4 | 6; compact?: boolean }
+  | { op: 'conn'; id?: string | number; cli: string; cliPort: number; srv: string; srvPort: number; ver: 4 | 6; compact?: boolean }
   | { op: 'status'; id?: string | number };
 
 export type JsonQueryResult = { ok: true; query: JsonQuery } | { ok: false; error: string; id?: string | number };
 
-const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port']);
+const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port', 'compact']);
 
 function canonical(v: unknown, name: string): { addr: string; ver: 4 | 6 } | string {
   if (typeof v !== 'string') return `"${name}" must be a string`;
@@ -48,6 +49,9 @@ export function parseJsonQuery(line: string): JsonQueryResult {
   }
   const bad = (error: string): JsonQueryResult => (id === undefined ? { ok: false, error } : { ok: false, error, id });
   for (const k of Object.keys(q)) if (!KNOWN.has(k)) return bad(`unknown field "${k.slice(0, 64)}"`);
+  if (has('compact') && typeof q.compact !== 'boolean') return bad('"compact" must be true or false');
+  // Only when asked for, so that answers to other queries keep their shape.
+  const compact = q.compact === true ? { compact: true } : {};
   let op = q.op;
   if (op === undefined) op = has('addr') ? 'host' : has('cli') ? 'conn' : undefined;
   const withId = <T extends JsonQuery>(x: T): JsonQueryResult => ({ ok: true, query: id === undefined ? x : { ...x, id } });
@@ -56,7 +60,7 @@ export function parseJsonQuery(line: string): JsonQueryResult {
       if (has('cli') || has('srv') || has('cli_port') || has('srv_port')) return bad('give either "addr" or "cli"/"srv", not both');
       const a = canonical(q.addr, 'addr');
       if (typeof a === 'string') return bad(a);
-      return withId({ op: 'host', addr: a.addr, ver: a.ver });
+      return withId({ op: 'host', addr: a.addr, ver: a.ver, ...compact });
     }
     case 'conn': {
       if (has('addr')) return bad('give either "addr" or "cli"/"srv", not both');
@@ -69,7 +73,7 @@ export function parseJsonQuery(line: string): JsonQueryResult {
       if (typeof cp === 'string') return bad(cp);
       const sp = port(q.srv_port, 'srv_port');
       if (typeof sp === 'string') return bad(sp);
-      return withId({ op: 'conn', cli: c.addr, cliPort: cp, srv: s.addr, srvPort: sp, ver: c.ver });
+      return withId({ op: 'conn', cli: c.addr, cliPort: cp, srv: s.addr, srvPort: sp, ver: c.ver, ...compact });
     }
     case 'status':
       if (Object.keys(q).some((k) => k !== 'op' && k !== 'id')) return bad('"status" takes no other fields');
@@ -247,7 +251,9 @@ export interface JsonAnswer {
 /** Answers one query line. Never throws on the line's content. */
 export function answerJsonLine(line: string, lookup: PofLookup, status: () => object): JsonAnswer {
   const r = parseJsonQuery(line);
-  let out: JsonAnswerObject;
+  // The compact form (compact.ts) keeps the keys of the answer; host and
+  // conn records are arrays.
+  let out: JsonAnswerObject | { status: 'ok'; host: unknown[] | null; conn?: unknown[] | null };
   if (!r.ok) {
     out = r.id === undefined ? { status: 'bad query', error: r.error } : { id: r.id, status: 'bad query', error: r.error };
   } else {
@@ -256,16 +262,16 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
     switch (q.op) {
       case 'host': {
         const h = lookup.host(q.addr);
-        out = h ? { ...head, status: 'ok', host: hostToJson(h) } : { ...head, status: 'no match' };
+        if (!h) out = { ...head, status: 'no match' };
+        else out = q.compact ? { ...head, status: 'ok', host: packHost(hostToJson(h)) } : { ...head, status: 'ok', host: hostToJson(h) };
         break;
       }
       case 'conn': {
         const v = lookup.connection(q.cli, q.cliPort, q.srv, q.srvPort);
         const h = lookup.host(q.cli);
-        out =
-          v || h
-            ? { ...head, status: 'ok', host: h ? hostToJson(h) : null, conn: v ? connToJson(v) : null }
-            : { ...head, status: 'no match' };
+        if (!v && !h) out = { ...head, status: 'no match' };
+        else if (q.compact) out = { ...head, status: 'ok', host: h ? packHost(hostToJson(h)) : null, conn: v ? packConn(connToJson(v)) : null };
+        else out = { ...head, status: 'ok', host: h ? hostToJson(h) : null, conn: v ? connToJson(v) : null };
         break;
       }
       case 'status':

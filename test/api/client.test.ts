@@ -4,6 +4,7 @@ import net from 'node:net';
 import { after, test } from 'node:test';
 import { PofClient } from '../../src/api/client.js';
 import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { answerJsonLine } from '../../src/api/json.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { runQuery } from '../../src/cli/query.js';
 import { PofError } from '../../src/errors.js';
@@ -201,6 +202,65 @@ test('queries asked in one turn of the event loop reach the server in one write'
     assert.deepEqual(answers, Array.from({ length: 20 }, () => null));
     assert.equal(queryWrites, 1, `20 queries took ${queryWrites} writes`);
     assert.equal(reads.length, 1);
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
+test('host and connection questions go in the compact form; a server that refuses it is asked in the keyed form', async () => {
+  // A pof from before the compact form: "compact" is an unknown field.
+  const path = tmp.path(`old${++seq}.sock`);
+  const lines: string[] = [];
+  const srv = net.createServer((sock) => {
+    let pending = '';
+    sock.on('data', (d) => {
+      pending += d.toString();
+      const got = pending.split('\n');
+      pending = got.pop()!;
+      for (const line of got) {
+        lines.push(line);
+        const q = JSON.parse(line) as Record<string, unknown>;
+        sock.write('compact' in q ? '{"status":"bad query","error":"unknown field \\"compact\\""}\n' : answerJsonLine(line, lookup, () => ({})).text);
+      }
+    });
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const old = new PofClient({ path, timeoutMs: 5000 });
+  try {
+    const k = await old.queryConnection(T);
+    assert.equal(k?.conn?.client.tcp?.label, 'Linux 3.11 and newer');
+    assert.equal((await old.queryHostJson('192.0.2.10'))?.os?.label, 'Linux 3.11 and newer');
+    // Refused once, then never asked that way again.
+    assert.deepEqual(
+      lines.map((l) => 'compact' in (JSON.parse(l) as object)),
+      [true, false, false],
+    );
+  } finally {
+    await old.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+  // A current server gets compact questions and the answers are the keyed records.
+  await withServer(async (p, s) => {
+    const c = new PofClient({ path: p });
+    try {
+      const k = await c.queryConnection(T);
+      assert.deepEqual(k, JSON.parse(answerJsonLine(JSON.stringify({ cli: T.cli, cli_port: T.cliPort, srv: T.srv, srv_port: T.srvPort }), lookup, () => ({})).text, (key, v) => (key === 'status' ? undefined : v)));
+      assert.deepEqual(await c.queryHostJson('192.0.2.10'), k?.host);
+      assert.equal(s.stats.badQueries, 0);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+test('a malformed compact answer fails that question, clearly', async () => {
+  const path = tmp.path(`bad${++seq}.sock`);
+  const srv = net.createServer((sock) => sock.on('data', () => sock.write('{"status":"ok","host":["short"],"conn":null}\n')));
+  await new Promise<void>((r) => srv.listen(path, r));
+  const c = new PofClient({ path, timeoutMs: 5000 });
+  try {
+    await assert.rejects(c.queryConnection(T), /malformed compact answer/);
   } finally {
     await c.close();
     await new Promise<void>((r) => srv.close(() => r()));
