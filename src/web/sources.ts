@@ -100,19 +100,17 @@ export class DaemonSource implements PofSource {
     return this.down;
   }
 
-  async ask(t: ConnTuple, timeoutMs: number): Promise<PofAnswer | null> {
-    if (this.down) throw new PofError('E_API', this.down);
+  ask(t: ConnTuple, timeoutMs: number): Promise<PofAnswer | null> {
+    if (this.down) return Promise.reject(new PofError('E_API', this.down));
     this.asked++;
-    try {
-      return await this.client.queryConnection(
-        { cli: t.cli, cliPort: t.cliPort, srv: t.srv, srvPort: t.srvPort },
-        { timeoutMs: Math.max(1, Math.ceil(timeoutMs)) },
-      );
-    } catch (e) {
-      this.noteFailure();
-      throw e;
-    }
+    return this.client.queryConnection({ cli: t.cli, cliPort: t.cliPort, srv: t.srv, srvPort: t.srvPort }, { timeoutMs: Math.max(1, Math.ceil(timeoutMs)) }).catch(this.failed);
   }
+
+  /** After a failed question: notes whether the daemon is down, and passes the error on. */
+  private readonly failed = (e: unknown): never => {
+    this.noteFailure();
+    throw e;
+  };
 
   /** What the daemon knows about an address alone (no connection); null = nothing. */
   async askHost(addr: string, timeoutMs: number): Promise<PofAnswer | null> {
