@@ -24,7 +24,8 @@
  * BENCH_WEB_ONLY=middleware or =proxy runs one half.
  * The same file, run as `web.ts serve ROLE PORT [SOCKET]`, is each server.
  * pof's code is loaded from dist/, as `pof proxy` runs it (`npm run bench`
- * builds first); BENCH_POF_SRC=1 loads src/ through tsx instead.
+ * builds first); BENCH_POF_SRC=1 loads src/ through tsx instead, and
+ * BENCH_POF_DIR=/abs/path another build (to compare two).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +45,7 @@ const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 3);
 const warmupSeconds = Number(process.env.BENCH_WEB_WARMUP ?? 6);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 /** Where the servers load pof from. */
-const POF = process.env.BENCH_POF_SRC ? '../src' : '../dist';
+const POF = process.env.BENCH_POF_DIR ? pathToFileURL(process.env.BENCH_POF_DIR).href : process.env.BENCH_POF_SRC ? '../src' : '../dist';
 const only = process.env.BENCH_WEB_ONLY ?? '';
 
 // ---------------------------------------------------------------- servers
