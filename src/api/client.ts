@@ -37,6 +37,12 @@ export interface PofClientOptions {
   /** Reconnect back-off bounds, ms (default 50 .. 5000, doubling). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * While no server can be reached, keep queries waiting (up to their
+   * timeouts) for one to come up (default true); false fails them as soon
+   * as a connect attempt fails (a one-shot query from the command line).
+   */
+  waitForServer?: boolean;
 }
 
 export interface QueryOptions {
@@ -70,6 +76,7 @@ export class PofClient {
   private readonly maxInFlight: number;
   private readonly reconnectMinMs: number;
   private readonly reconnectMaxMs: number;
+  private readonly waitForServer: boolean;
   private sock: net.Socket | null = null;
   private connected = false;
   private queue: Req[] = [];
@@ -99,6 +106,8 @@ export class PofClient {
     this.maxInFlight = intOpt('maxInFlight', opts.maxInFlight, DEFAULT_CLIENT_MAX_IN_FLIGHT, 1, 100_000);
     this.reconnectMinMs = intOpt('reconnectMinMs', opts.reconnectMinMs, DEFAULT_RECONNECT_MIN_MS, 1, 3_600_000);
     this.reconnectMaxMs = intOpt('reconnectMaxMs', opts.reconnectMaxMs, DEFAULT_RECONNECT_MAX_MS, this.reconnectMinMs, 3_600_000);
+    if (opts.waitForServer !== undefined && typeof opts.waitForServer !== 'boolean') throw new PofError('E_CONFIG', 'waitForServer must be true or false');
+    this.waitForServer = opts.waitForServer ?? true;
   }
 
   /**
@@ -335,6 +344,12 @@ export class PofClient {
     if (this.closed || !this.queue.length) return;
     if (wasConnected) {
       this.connect();
+      return;
+    }
+    if (!this.waitForServer) {
+      const err = new PofError('E_API', `cannot connect to ${this.path} (${this.lastError ?? 'closed'})`);
+      for (const r of this.queue) this.fail(r, err);
+      this.queue = [];
       return;
     }
     const delay = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(this.attempt, 20));

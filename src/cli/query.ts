@@ -156,7 +156,7 @@ export async function runQuery(argv: string[], stdout: Out, stderr: Out): Promis
       conn = { cli: addr, cliPort: portArg('port', flags.get('port')), srv, srvPort: portArg('srv-port', flags.get('srv-port')) };
     }
 
-    client = new PofClient({ path, timeoutMs, reconnectMinMs: timeoutMs, reconnectMaxMs: timeoutMs });
+    client = new PofClient({ path, timeoutMs, waitForServer: false });
     const json = flags.has('json');
     if (conn) {
       const a = await client.queryJson({ cli: conn.cli, cli_port: conn.cliPort, srv: conn.srv, srv_port: conn.srvPort });

@@ -328,6 +328,26 @@ test('waits for a server that is not up yet, and reconnects after a restart', as
   await gone.close();
 });
 
+test('waitForServer: false fails queries as soon as connecting fails, and keeps serving once a server is up', async () => {
+  const path = tmp.path('oneshot.sock');
+  const c = new PofClient({ path, timeoutMs: 5000, waitForServer: false });
+  try {
+    const t0 = performance.now();
+    const both = await Promise.allSettled([c.queryHost('192.0.2.10'), c.queryConnection(T)]);
+    assert.ok(performance.now() - t0 < 1000, 'not after the 5 s timeout');
+    for (const r of both) assert.match(String(r.status === 'rejected' && r.reason), /cannot connect to .*oneshot\.sock \(ENOENT\)/);
+    const s = await PofApiServer.listen({ path, lookup });
+    try {
+      assert.equal((await c.queryHost('192.0.2.10'))?.osName, 'Linux');
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await c.close();
+  }
+  assert.throws(() => new PofClient({ path, waitForServer: 'no' as unknown as boolean }), /waitForServer must be true or false/);
+});
+
 test('pof query: p0f-client output and exit codes', async () => {
   await withServer(async (path) => {
     const run = async (...argv: string[]) => {
@@ -370,8 +390,11 @@ test('pof query: p0f-client output and exit codes', async () => {
     assert.equal((await run('1.2.3', '-s', path)).code, 2);
     assert.equal((await run('1.2.3.4', '--port', '5', '-s', path)).code, 2);
     assert.equal((await run('1.2.3.4', '--bogus')).code, 2);
-    const dead = await run('1.2.3.4', '-s', tmp.path('nobody.sock'), '--timeout', '100');
+    // No daemon: said at once, not after the timeout.
+    const t0 = performance.now();
+    const dead = await run('1.2.3.4', '-s', tmp.path('nobody.sock'), '--timeout', '5000');
+    assert.ok(performance.now() - t0 < 2000);
     assert.equal(dead.code, 1);
-    assert.match(dead.err, /^pof: .*timed out/);
+    assert.match(dead.err, /^pof: cannot connect to .*nobody\.sock \(ENOENT\)\n$/);
   });
 });
