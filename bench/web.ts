@@ -4,12 +4,15 @@
  * in a process of its own, runs interleaved, medians reported).
  *
  *   middleware  a node:http hello-world with withPof() vs the bare one:
- *               socket mode (a pof daemon process answering every
- *               connection) and in-process mode (a lookup in the server);
+ *               socket mode, asked (a pof daemon process answering a
+ *               question per connection) and told (run as root: a live pof
+ *               daemon on lo telling of each connection it sees, the
+ *               default), and in-process mode (a lookup in the server);
  *               keep-alive load (goal: < 5% fewer requests/s) and a new
  *               connection per request (one lookup each).
- *   proxy       `pof proxy` (daemon socket; engine in-process, as with -i;
- *               saved SYNs) vs a plain Node reverse proxy doing the same
+ *   proxy       `pof proxy` (daemon socket, asked and told as above;
+ *               engine in-process, as with -i; saved SYNs) vs a plain Node
+ *               reverse proxy doing the same
  *               forwarding, both in front of the same backend (goal:
  *               within 15%).
  *
@@ -28,7 +31,7 @@
  * BENCH_POF_DIR=/abs/path another build (to compare two).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
@@ -85,6 +88,9 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       listen(http.createServer((_req, res) => hello(res)));
       return;
     case 'mw-socket':
+      listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50, watch: false })));
+      return;
+    case 'mw-live':
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50 })));
       return;
     case 'mw-inproc':
@@ -97,6 +103,9 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       return;
     }
     case 'proxy-pof':
+      return proxy({ socket: sock, timeoutMs: 50, watch: false });
+    case 'proxy-live':
+      // Told by a live daemon (see liveDaemon()).
       return proxy({ socket: sock, timeoutMs: 50 });
     case 'proxy-inproc':
       // The engine in this process, as with `pof proxy -i IFACE`.
@@ -152,6 +161,8 @@ interface Server {
   name: string;
   port: number;
   child: ChildProcess;
+  /** CPU time (user + system, µs) the process has used so far. */
+  cpu(): Promise<number>;
 }
 
 async function start(role: string, sock: string, upstream = ''): Promise<Server> {
@@ -164,7 +175,37 @@ async function start(role: string, sock: string, upstream = ''): Promise<Server>
     child.once('exit', (c) => reject(new Error(`${role} exited with ${c}`)));
   });
   child.channel?.unref();
-  return { name: role, port, child };
+  return { name: role, port, child, cpu: () => cpuOf(child) };
+}
+
+/** CPU time of any process from /proc (10 ms ticks), in µs. */
+function procCpu(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+/** Can this run capture on lo (root, and the libpcap addon built)? Why not, else. */
+async function liveProblem(): Promise<string | null> {
+  if (process.getuid?.() !== 0) return 'not root';
+  const { addonAvailable } = (await import(`${POF}/capture/live.js`)) as typeof import('../src/capture/live.js');
+  return addonAvailable() ? null : 'no libpcap addon';
+}
+
+/**
+ * A pof daemon capturing on lo what goes to `ports` and answering on
+ * `sock`: the real thing, telling watching servers of each connection.
+ */
+async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
+  const main = fileURLToPath(new URL(`${POF.replace(/\/src$/, '/dist')}/cli/main.js`, import.meta.url));
+  const child = spawn(process.execPath, [main, '-i', 'lo', '-s', sock, ports.map((p) => `tcp dst port ${p}`).join(' or ')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const end = Date.now() + 10_000;
+  while (!existsSync(sock)) {
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`the live pof daemon did not start: ${err.trim()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name: 'live daemon', port: 0, child, cpu: async () => procCpu(child.pid!) };
 }
 
 /** CPU time (user + system, µs) a server process has used so far. */
@@ -232,11 +273,11 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     // Alternate the order so that warm-up and drift favour no one.
     const order = i % 2 ? [...contenders].reverse() : contenders;
     for (const c of order) {
-      const before = await cpuOf(c.server.child);
-      const hb = await Promise.all((c.helpers ?? []).map((h) => cpuOf(h.child)));
+      const before = await c.server.cpu();
+      const hb = await Promise.all((c.helpers ?? []).map((h) => h.cpu()));
       const r = await measure(c.server.port, load);
-      const after = await cpuOf(c.server.child);
-      const ha = await Promise.all((c.helpers ?? []).map((h) => cpuOf(h.child)));
+      const after = await c.server.cpu();
+      const ha = await Promise.all((c.helpers ?? []).map((h) => h.cpu()));
       rps.get(c.name)!.push(r.rps);
       cpu.get(c.name)!.push((after - before) / Math.max(1, r.total));
       helperCpu.get(c.name)!.push(ha.reduce((a, x, k) => a + x - hb[k]!, 0) / Math.max(1, r.total));
@@ -307,10 +348,19 @@ export async function web(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pof-bench-web-'));
   const sock = join(dir, 'pof.sock');
   const children: ChildProcess[] = [];
-  const launch = async (role: string, upstream = ''): Promise<Server> => {
-    const s = await start(role, sock, upstream);
+  const launch = async (role: string, upstream = '', path = sock): Promise<Server> => {
+    const s = await start(role, path, upstream);
     children.push(s.child);
     return s;
+  };
+  const noLive = await liveProblem();
+  if (noLive) console.log(`web: (${noLive}: the routes told by a live daemon are not measured)`);
+  /** A server told by a live daemon of its own, and the daemon. */
+  const launchLive = async (role: string, path: string, upstream = ''): Promise<{ server: Server; daemon: Server }> => {
+    const server = await launch(role, upstream, path);
+    const daemon = await liveDaemon(path, [server.port]);
+    children.push(daemon.child);
+    return { server, daemon };
   };
   const loss5 = (l: number): string => (l < 0.05 ? 'goal < 5%: met' : 'goal < 5%: missed');
   const loss15 = (l: number): string => (l <= 0.15 ? 'goal within 15%: met' : 'goal within 15%: missed');
@@ -322,12 +372,14 @@ export async function web(): Promise<void> {
       const mwIn = await launch('mw-inproc');
       const mw: Contender[] = [
         { name: 'node:http (no pof)', server: plain },
-        { name: 'withPof, daemon socket', server: mwSock, helpers: [daemon] },
-        { name: 'withPof, in-process', server: mwIn },
+        { name: 'withPof, daemon, asked', server: mwSock, helpers: [daemon] },
       ];
+      const live = noLive ? null : await launchLive('mw-live', join(dir, 'mw-live.sock'));
+      if (live) mw.push({ name: 'withPof, daemon, told', server: live.server, helpers: [live.daemon] });
+      mw.push({ name: 'withPof, in-process', server: mwIn });
       await compare('middleware', KEEPALIVE, mw, loss5);
       await compare('middleware', NEWCONN, mw, (l) => `one lookup per connection: ${(l * 100).toFixed(1)}%`);
-      for (const c of [plain, mwSock, mwIn]) await stop(c.child);
+      for (const c of [plain, mwSock, mwIn, ...(live ? [live.server, live.daemon] : [])]) await stop(c.child);
     }
     if (only === 'middleware') return;
 
@@ -337,8 +389,12 @@ export async function web(): Promise<void> {
     const pofp = await launch('proxy-pof', upstream);
     const px: Contender[] = [
       { name: 'plain Node reverse proxy', server: pp },
-      { name: 'pof proxy (daemon socket)', server: pofp, helpers: [daemon] },
+      { name: 'pof proxy (daemon, asked)', server: pofp, helpers: [daemon] },
     ];
+    if (!noLive) {
+      const live = await launchLive('proxy-live', join(dir, 'proxy-live.sock'), upstream);
+      px.push({ name: 'pof proxy (daemon, told)', server: live.server, helpers: [live.daemon] });
+    }
     const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
     px.push({ name: 'pof proxy (in-process)', server: await launch('proxy-inproc', upstream) });
     if (savedSynAvailable()) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });

@@ -20,6 +20,21 @@ export const DEFAULT_CLIENT_MAX_QUEUE = 1000;
 export const DEFAULT_CLIENT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_RECONNECT_MIN_MS = 50;
 export const DEFAULT_RECONNECT_MAX_MS = 5000;
+/** What eventAt() finds. */
+const NOT_EVENT = 0;
+const EVENT = 1;
+const EVENT_PARTIAL = 2;
+/** '{"e': how event lines start ({"event":...}); answers start '{"s' or '{"i', p0f 3's with its magic. */
+const EVENT_HEAD = [0x7b, 0x22, 0x65];
+
+function eventAt(buf: Buffer, off: number): number {
+  for (let i = 0; i < EVENT_HEAD.length; i++) {
+    if (off + i >= buf.length) return EVENT_PARTIAL;
+    if (buf[off + i] !== EVENT_HEAD[i]) return NOT_EVENT;
+  }
+  return EVENT;
+}
+
 /** Bytes read from the server at once. */
 const READ_BUFFER = 64 * 1024;
 /** Longest JSON answer line accepted from the server. */
@@ -43,6 +58,12 @@ export interface PofClientOptions {
    * as a connect attempt fails (a one-shot query from the command line).
    */
   waitForServer?: boolean;
+}
+
+/** What a watching client is told about a connection to a watched port (see watch()). */
+export interface ConnEvent {
+  host: JsonHost | null;
+  conn: JsonConn;
 }
 
 export interface QueryOptions {
@@ -91,6 +112,12 @@ export class PofClient {
   private flushQueued = false;
   /** The server answered "unknown field" to a compact query: ask in the keyed form. */
   private compactRefused = false;
+  /** Server ports watched (asked again after a reconnect). */
+  private readonly watched = new Set<number>();
+  /** Told about each connection event of a watched port; events are dropped while null. */
+  onConnEvent: ((e: ConnEvent) => void) | null = null;
+  /** Event lines that could not be read. */
+  badEvents = 0;
   /**
    * The first `unanswered` of `inflight` are written to the current socket;
    * the rest wait to be written: those asked in this turn of the event loop
@@ -172,6 +199,20 @@ export class PofClient {
       if (host === undefined || conn === undefined) throw new PofError('E_API', `${this.path}: malformed compact answer`);
       return { host, conn };
     });
+  }
+
+  /**
+   * Asks the server to tell this client (onConnEvent) about every connection
+   * to `srvPort` whose verdict it learns or updates from now on, so that a
+   * web server need not ask about each new connection. Resolves once the
+   * server agreed; rejects for a server that cannot (p0f, an older pof).
+   * The watch is renewed after a reconnect.
+   */
+  async watch(srvPort: number, opts: QueryOptions = {}): Promise<void> {
+    const port = intOpt('srvPort', srvPort, 0, 0, 65535);
+    const a = await this.queryJson({ op: 'watch', srv_port: port }, opts);
+    if (a.status !== 'ok') throw new PofError('E_API', `${this.path} did not agree to watch port ${port}`);
+    this.watched.add(port);
   }
 
   /** Server status counters. */
@@ -322,7 +363,10 @@ export class PofClient {
       this.connected = true;
       this.attempt = 0;
       this.lastError = null;
+      // Events missed while away are lost; later ones come again.
+      for (const port of this.watched) this.enqueue('json', `{"op":"watch","srv_port":${port}}\n`, {}).catch(() => undefined);
       this.pump();
+      if (!this.queue.length && !this.inflight.length) s.unref();
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
       this.lastError = e.code ? `${e.code}` : e.message;
@@ -341,7 +385,8 @@ export class PofClient {
     const again = this.inflight.filter((r) => !r.done);
     this.inflight = [];
     this.queue = [...again, ...this.queue.filter((r) => !r.done)];
-    if (this.closed || !this.queue.length) return;
+    // A watching client comes back for its events, queries or not.
+    if (this.closed || (!this.queue.length && !this.watched.size)) return;
     if (wasConnected) {
       this.connect();
       return;
@@ -350,22 +395,38 @@ export class PofClient {
       const err = new PofError('E_API', `cannot connect to ${this.path} (${this.lastError ?? 'closed'})`);
       for (const r of this.queue) this.fail(r, err);
       this.queue = [];
-      return;
+      if (!this.watched.size) return;
     }
     const delay = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      this.pump();
+      if (!this.sock && !this.closed && (this.queue.length || this.watched.size)) this.connect();
     }, delay);
+    // Waiting queries keep the process alive; a watch alone does not.
+    if (!this.queue.length) this.reconnectTimer.unref();
   }
 
   /** `n` bytes read into `d` (the client's read buffer, reused by the next read). */
   private onData(d: Buffer, n: number): void {
-    let buf = this.rbuf ? Buffer.concat([this.rbuf, d.subarray(0, n)]) : d.subarray(0, n);
+    const buf = this.rbuf ? Buffer.concat([this.rbuf, d.subarray(0, n)]) : d.subarray(0, n);
     let off = 0;
-    // Only questions written so far can be answered.
-    while (this.unanswered) {
+    while (off < buf.length) {
+      // An event line (watch()) may come between two answers, never inside one.
+      const ev = eventAt(buf, off);
+      if (ev === EVENT_PARTIAL) break;
+      if (ev === EVENT) {
+        const nl = buf.indexOf(0x0a, off);
+        if (nl === -1) {
+          if (buf.length - off > MAX_ANSWER_LINE) return this.protocolError(null, 'event line too long');
+          break;
+        }
+        this.onEvent(buf.toString('utf8', off, nl));
+        off = nl + 1;
+        continue;
+      }
+      // Only questions written so far can be answered.
+      if (!this.unanswered) return this.protocolError(null, 'unexpected bytes from server');
       const r = this.inflight[0]!;
       if (r.kind === 'v3') {
         if (buf.length - off < V3_RESP_SIZE) break;
@@ -399,10 +460,29 @@ export class PofClient {
     }
     // What is left is kept as a copy: the read buffer is about to be reused.
     this.rbuf = off < buf.length ? Buffer.from(buf.subarray(off)) : null;
-    if (!this.unanswered && this.rbuf) return this.protocolError(null, 'unexpected bytes from server');
     if (this.queue.length) this.pump();
     else if (!this.inflight.length) this.sock?.unref();
     this.scheduleFlush();
+  }
+
+  /** One event line: handed on when it reads right, else counted (never fatal). */
+  private onEvent(text: string): void {
+    const handler = this.onConnEvent;
+    if (!handler) return;
+    let o: { host?: unknown; conn?: unknown };
+    try {
+      o = JSON.parse(text) as typeof o;
+    } catch {
+      this.badEvents++;
+      return;
+    }
+    const host = unpackHost(o.host ?? null);
+    const conn = unpackConn(o.conn ?? null);
+    if (host === undefined || !conn) {
+      this.badEvents++;
+      return;
+    }
+    handler({ host, conn });
   }
 
   private protocolError(r: Req | null, msg: string): void {

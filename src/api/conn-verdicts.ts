@@ -91,8 +91,8 @@ export class ConnVerdicts {
     return this.map.size;
   }
 
-  /** Records one observation (an ObservationSink; never throws). */
-  observe(o: Observation): void {
+  /** Records one observation (an ObservationSink; never throws); returns the connection's record, updated. */
+  observe(o: Observation): ConnVerdict {
     const key = connKey(o.cli, o.cliPort, o.srv, o.srvPort);
     let v = this.map.get(key);
     if (v && NEW_CONN.has(o.mod)) {
@@ -123,6 +123,7 @@ export class ConnVerdicts {
     if (o.encap) v.encap = true;
     if (o.mod === 'sendsyn probe' || o.mod === 'sendsyn response') v.sendsyn = true;
     apply(o.subj === 'cli' ? v.client : v.server, o, this);
+    return v;
   }
 
   /**

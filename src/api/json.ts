@@ -14,11 +14,15 @@ export const MAX_JSON_ID = 256;
 export type JsonQuery =
   | { op: 'host'; id?: string | number; addr: string; ver: 4 | 6; compact?: boolean }
   | { op: 'conn'; id?: string | number; cli: string; cliPort: number; srv: string; srvPort: number; ver: 4 | 6; compact?: boolean }
-  | { op: 'status'; id?: string | number };
+  | { op: 'status'; id?: string | number }
+  | { op: 'watch'; id?: string | number; srvPort: number };
 
 export type JsonQueryResult = { ok: true; query: JsonQuery } | { ok: false; error: string; id?: string | number };
 
 const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port', 'compact']);
+
+/** Server ports one client may watch. */
+export const MAX_WATCHED_PORTS = 64;
 
 function canonical(v: unknown, name: string): { addr: string; ver: 4 | 6 } | string {
   if (typeof v !== 'string') return `"${name}" must be a string`;
@@ -78,10 +82,16 @@ export function parseJsonQuery(line: string): JsonQueryResult {
     case 'status':
       if (Object.keys(q).some((k) => k !== 'op' && k !== 'id')) return bad('"status" takes no other fields');
       return withId({ op: 'status' });
+    case 'watch': {
+      if (Object.keys(q).some((k) => k !== 'op' && k !== 'id' && k !== 'srv_port')) return bad('"watch" takes only "srv_port"');
+      const sp = port(q.srv_port, 'srv_port');
+      if (typeof sp === 'string') return bad(sp);
+      return withId({ op: 'watch', srvPort: sp });
+    }
     case undefined:
       return bad('give "addr", or "cli", "cli_port", "srv", "srv_port", or "op":"status"');
     default:
-      return bad('"op" must be "host", "conn" or "status"');
+      return bad('"op" must be "host", "conn", "status" or "watch"');
   }
 }
 
@@ -246,6 +256,8 @@ export interface JsonAnswer {
   /** The answer line, with its trailing newline. */
   text: string;
   status: 'ok' | 'no match' | 'bad query';
+  /** A watch query: the server port to tell this client about (the server keeps the list). */
+  watch?: number;
 }
 
 /** Answers one query line. Never throws on the line's content. */
@@ -277,6 +289,8 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
       case 'status':
         out = { ...head, status: 'ok', server: status() };
         break;
+      case 'watch':
+        return { text: JSON.stringify({ ...head, status: 'ok' }) + '\n', status: 'ok', watch: q.srvPort };
       default: {
         const never: never = q;
         void never;
@@ -285,6 +299,15 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
     }
   }
   return { text: JSON.stringify(out) + '\n', status: out.status };
+}
+
+/**
+ * The line a watching client gets when a connection to a watched port gets
+ * (or changes) its verdict: {"event":"conn","host":[...]|null,"conn":[...]},
+ * both in the compact form.
+ */
+export function connEventLine(host: HostView | undefined, conn: ConnVerdict): string {
+  return `{"event":"conn","host":${host ? JSON.stringify(packHost(hostToJson(host))) : 'null'},"conn":${JSON.stringify(packConn(connToJson(conn)))}}\n`;
 }
 
 /** Convenience for error answers the server produces itself (oversized lines). */

@@ -22,7 +22,8 @@ import net from 'node:net';
 import { DEFAULT_API_CLIENTS, MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
-import { answerJsonLine, jsonError } from './json.js';
+import type { ConnVerdict } from './conn-verdicts.js';
+import { answerJsonLine, connEventLine, jsonError, MAX_WATCHED_PORTS } from './json.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
 import { answerV3At, V3_QUERY_SIZE, V3_RESP_SIZE, V3Status } from './v3.js';
@@ -86,6 +87,9 @@ export interface ApiServerStats {
   badQueries: number;
   /** p0f 2 fingerprint queries that found nothing. */
   v2Misses: number;
+  /** Connection events sent to watching clients, and left out for clients that did not read. */
+  events: number;
+  eventsDropped: number;
 }
 
 /** The answer to {"op":"status"}. */
@@ -110,6 +114,8 @@ interface Client {
   active: boolean;
   closing: boolean;
   blocked: boolean;
+  /** Server ports this client watches ({"op":"watch"}), or null. */
+  watch: Set<number> | null;
 }
 
 async function resolveGid(group: string | number): Promise<number> {
@@ -156,6 +162,8 @@ export class PofApiServer {
     queries: { v3: 0, v2: 0, json: 0 },
     badQueries: 0,
     v2Misses: 0,
+    events: 0,
+    eventsDropped: 0,
   };
   private readonly lookup: PofLookup;
   private readonly hostByText: (addr: string) => HostView | undefined;
@@ -175,6 +183,11 @@ export class PofApiServer {
   private readonly server: net.Server;
   private readonly active = new Set<Client>();
   private readonly queue: Client[] = [];
+  /** Clients that watch at least one port. */
+  private readonly watchers = new Set<Client>();
+  /** Connections whose verdicts changed since events were last sent. */
+  private readonly touched = new Set<ConnVerdict>();
+  private eventsQueued = false;
   private readonly startedMs = Date.now();
   private ino = -1;
   private closed = false;
@@ -266,7 +279,7 @@ export class PofApiServer {
 
   private onConnection(sock: net.Socket): void {
     this.stats.accepted++;
-    const c: Client = { sock, buf: null, queryTimer: null, pendingTimer: null, active: false, closing: false, blocked: false };
+    const c: Client = { sock, buf: null, queryTimer: null, pendingTimer: null, active: false, closing: false, blocked: false, watch: null };
     sock.on('error', () => undefined); // reported as close
     sock.on('close', () => this.onClose(c));
     if (this.closed) return void sock.destroy();
@@ -308,7 +321,52 @@ export class PofApiServer {
     s.resume();
   }
 
+  /**
+   * Tells the clients watching `v.srvPort` about the connection's verdict
+   * (call it after ConnVerdicts.observe). Events are sent once per turn of
+   * the event loop, one line per connection changed in it, in one write per
+   * client; a client that is not reading its socket misses them (counted).
+   */
+  notify(v: ConnVerdict): void {
+    if (!this.watchers.size) return;
+    this.touched.add(v);
+    if (!this.eventsQueued) {
+      this.eventsQueued = true;
+      setImmediate(this.sendEvents);
+    }
+  }
+
+  private readonly sendEvents = (): void => {
+    this.eventsQueued = false;
+    const touched = [...this.touched];
+    this.touched.clear();
+    const lines = new Map<ConnVerdict, string>();
+    for (const c of this.watchers) {
+      if (c.closing || !c.active) continue;
+      let out = '';
+      let n = 0;
+      for (const v of touched) {
+        if (!c.watch!.has(v.srvPort)) continue;
+        let line = lines.get(v);
+        if (line === undefined) {
+          line = connEventLine(this.lookup.host(v.cli), v);
+          lines.set(v, line);
+        }
+        out += line;
+        n++;
+      }
+      if (!n) continue;
+      if (c.sock.writableLength > this.maxOutput) {
+        this.stats.eventsDropped += n;
+        continue;
+      }
+      c.sock.write(out);
+      this.stats.events += n;
+    }
+  };
+
   private onClose(c: Client): void {
+    this.watchers.delete(c);
     if (c.queryTimer) clearTimeout(c.queryTimer);
     if (c.pendingTimer) clearTimeout(c.pendingTimer);
     c.queryTimer = c.pendingTimer = null;
@@ -412,9 +470,18 @@ export class PofApiServer {
         off = nl + 1;
         this.stats.queries.json++;
         const out = answerJsonLine(line, this.lookup, () => this.status());
-        if (out.status === 'bad query') this.stats.badQueries++;
+        let text = out.text;
+        if (out.watch !== undefined) {
+          c.watch ??= new Set();
+          if (c.watch.size >= MAX_WATCHED_PORTS && !c.watch.has(out.watch)) text = jsonError(`at most ${MAX_WATCHED_PORTS} watched ports per client`);
+          else {
+            c.watch.add(out.watch);
+            this.watchers.add(c);
+          }
+        }
+        if (out.status === 'bad query' || text !== out.text) this.stats.badQueries++;
         flushBatch();
-        s.write(out.text);
+        s.write(text);
         answered = true;
         continue;
       }

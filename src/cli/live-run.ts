@@ -164,7 +164,9 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       if (log && !safeFlush(log)) report('[!] cannot write to the log file');
     };
     const sink = (ob: Observation): void => {
-      conns.observe(ob);
+      const v = conns.observe(ob);
+      // Clients watching the connection's server port hear of it (pof proxy, the middleware).
+      server?.notify(v);
       printObservation(ob, out, log, o.json);
       if ((out || log) && !flushQueued) {
         dirty = flushQueued = true;

@@ -31,6 +31,8 @@ export const DEFAULT_TIMEOUT_MS = 20;
 export const MAX_TIMEOUT_MS = 60_000;
 export const DEFAULT_RETRY_MS = 2;
 export const DEFAULT_RETRY_ERRORS_MS = 1000;
+/** Share of timeoutMs spent waiting to be told about a connection of a watched port before asking. */
+const PUSH_SHARE = 0.75;
 
 /** What to wait for (up to timeoutMs) before answering. */
 export type WaitFor = 'none' | 'syn' | 'http';
@@ -65,6 +67,12 @@ export interface PofOptions {
   retryErrorsMs?: number;
   /** Which mod_pof variables to expose (and forward, for the proxy); default all. */
   fields?: readonly PofVarName[];
+  /**
+   * With a daemon: have it tell about each new connection to the server's
+   * ports as it sees the SYN (default true), so that a request is answered
+   * without a question; false asks about each connection.
+   */
+  watch?: boolean;
 }
 
 export interface PofCoreStats {
@@ -192,6 +200,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   if (opts.savedSyn !== undefined && typeof opts.savedSyn !== 'boolean' && (typeof opts.savedSyn !== 'object' || opts.savedSyn === null)) {
     throw new PofError('E_CONFIG', 'pof middleware: savedSyn must be true, false or { db | signatures }');
   }
+  if (opts.watch !== undefined && typeof opts.watch !== 'boolean') throw new PofError('E_CONFIG', 'pof middleware: watch must be true or false');
   if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
   if (!given && !savedSyn) throw new PofError('E_CONFIG', 'pof middleware: give socket, client, engine (with conns), lookup or savedSyn');
 
@@ -206,8 +215,9 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   };
 
   let source: PofSource | null = null;
-  if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket });
-  else if (opts.client) source = new DaemonSource({ client: opts.client });
+  const watch = opts.watch ?? true;
+  if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket, watch });
+  else if (opts.client) source = new DaemonSource({ client: opts.client, watch });
   else if (opts.engine) source = lookupSource(engineLookup(opts.engine, opts.conns!), 'engine');
   else if (opts.lookup) source = lookupSource(opts.lookup, 'engine');
 
@@ -262,13 +272,26 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     return r;
   };
 
-  const lookup = async (source: PofSource, t: ConnTuple, e: Entry): Promise<PofResult> => {
+  const lookup = async (source: PofSource, t: ConnTuple, e: Entry, told: PofAnswer | null): Promise<PofResult> => {
     const via: PofVia[] = e.syn ? ['saved-syn'] : [];
     const deadline = performance.now() + resolved.timeoutMs;
-    let last: PofAnswer | null = null;
+    let last: PofAnswer | null = told;
     let err: string | null = null;
-    let answered = false;
-    for (;;) {
+    let answered = told !== null;
+    // A watched port: the daemon tells of each connection it sees, so wait
+    // for that (most of the time allowed) rather than ask and ask again.
+    let done = told !== null && satisfied(told, resolved.waitFor, e.syn);
+    if (!done && source.awaitPush && source.watching?.(t.srvPort) && resolved.waitFor !== 'none') {
+      const until = performance.now() + resolved.timeoutMs * PUSH_SHARE;
+      for (let left = until - performance.now(); left > 0 && !done; left = until - performance.now()) {
+        const a = await source.awaitPush(t, left);
+        if (!a) break;
+        last = a;
+        answered = true;
+        done = satisfied(a, resolved.waitFor, e.syn);
+      }
+    }
+    while (!done) {
       const down = source.unavailable();
       if (down) {
         err = down;
@@ -345,6 +368,16 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       // Fast path: a source in this process that knows the connection
       // already (the usual case) answers without a promise.
       if (!source) return cacheResult(e, e.syn ? buildResult(t, withSyn(t, null, e.syn), ['saved-syn']) : errorResult(t, e.synErr ?? 'no saved SYN'));
+      let told: PofAnswer | null = null;
+      if (source.take && !source.unavailable()) {
+        // Told already (a watched port)? Else start watching for the next ones.
+        source.watchPort!(t.srvPort);
+        told = source.take(t);
+        if (told && satisfied(told, resolved.waitFor, e.syn)) {
+          const via: PofVia[] = e.syn ? ['saved-syn', source.via] : [source.via];
+          return cacheResult(e, buildResult(t, e.syn ? withSyn(t, told, e.syn) : told, via));
+        }
+      }
       if (source.sync && !source.unavailable()) {
         let a: PofAnswer | null = null;
         let ok = true;
@@ -359,7 +392,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
           return cacheResult(e, buildResult(t, e.syn ? withSyn(t, a, e.syn) : a, via));
         }
       }
-      const p = lookup(source, t, e)
+      const p = lookup(source, t, e, told)
         .catch((x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x)))
         .then((r) => {
           e.pending = null;

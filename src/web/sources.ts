@@ -8,7 +8,7 @@
  * timeout: once connecting fails it answers "unavailable" at once, and a
  * background probe (with back-off) finds out when the daemon is back.
  */
-import { PofClient } from '../api/client.js';
+import { PofClient, type ConnEvent } from '../api/client.js';
 import { connToJson, hostToJson } from '../api/json.js';
 import type { PofLookup } from '../api/types.js';
 import { PofError } from '../errors.js';
@@ -24,6 +24,16 @@ export interface PofSource {
   askHost(addr: string, timeoutMs: number): PofAnswer | null | Promise<PofAnswer | null>;
   /** Set while the source is known to be unreachable: why. */
   unavailable(): string | null;
+  /**
+   * Sources that are told about connections (a daemon watched port by
+   * port) rather than only asked: starts watching `port` (once; call it
+   * for every connection), says whether it is watched, hands over (once)
+   * what was told about a connection, or waits up to `ms` to be told.
+   */
+  watchPort?(port: number): void;
+  watching?(port: number): boolean;
+  take?(t: ConnTuple): PofAnswer | null;
+  awaitPush?(t: ConnTuple, ms: number): Promise<PofAnswer | null>;
   close(): Promise<void>;
 }
 
@@ -56,11 +66,17 @@ export interface DaemonSourceOptions {
   probeMaxMs?: number;
   /** Timeout of one probe (ms). */
   probeTimeoutMs?: number;
+  /** Watch the ports asked about, to be told of their connections (default true). */
+  watch?: boolean;
 }
 
 export const DEFAULT_PROBE_MIN_MS = 250;
 export const DEFAULT_PROBE_MAX_MS = 5000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+/** Connection events kept for connections not asked about yet (oldest dropped first). */
+export const MAX_PUSHED = 4096;
+
+const tupleKey = (cli: string, cliPort: number, srv: string, srvPort: number): string => `${cli}/${cliPort}>${srv}/${srvPort}`;
 
 /** Connect errors that mean "nobody is listening there". */
 const DOWN = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM', 'ECONNRESET', 'EPIPE']);
@@ -79,6 +95,16 @@ export class DaemonSource implements PofSource {
   private closed = false;
   /** Questions sent to the daemon (for tests and stats). */
   asked = 0;
+  /** Connection events received, and those used (by take() or a waiting lookup). */
+  pushes = 0;
+  pushesUsed = 0;
+  /** Events of connections nobody asked about yet, by 4-tuple (insertion order = age). */
+  private readonly pushed = new Map<string, PofAnswer>();
+  private readonly waiters = new Map<string, (a: PofAnswer) => void>();
+  /** Watched ports: being asked for, agreed, or refused (a p0f or an older pof). */
+  private readonly ports = new Map<number, 'asking' | 'yes' | 'no'>();
+  /** Events come to this source (false when a shared client's events go elsewhere). */
+  private readonly pushable: boolean;
 
   constructor(opts: DaemonSourceOptions) {
     if (opts.client) {
@@ -94,6 +120,67 @@ export class DaemonSource implements PofSource {
     this.probeMax = opts.probeMaxMs ?? DEFAULT_PROBE_MAX_MS;
     this.probeTimeout = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     this.probeDelay = this.probeMin;
+    this.pushable = opts.watch !== false && this.client.onConnEvent === null;
+    if (this.pushable) this.client.onConnEvent = (e) => this.onEvent(e);
+  }
+
+  watchPort(port: number): void {
+    if (!this.pushable || this.ports.has(port) || this.down || this.closed) return;
+    this.ports.set(port, 'asking');
+    this.client.watch(port).then(
+      () => void this.ports.set(port, 'yes'),
+      (e: unknown) => {
+        // Refused: ask about each connection. Not reached: try again later.
+        if (e instanceof Error && e.message.startsWith('bad query')) this.ports.set(port, 'no');
+        else this.ports.delete(port);
+      },
+    );
+  }
+
+  watching(port: number): boolean {
+    return this.ports.get(port) === 'yes' && !this.down;
+  }
+
+  take(t: ConnTuple): PofAnswer | null {
+    if (!this.pushed.size) return null;
+    const k = tupleKey(t.cli, t.cliPort, t.srv, t.srvPort);
+    const a = this.pushed.get(k);
+    if (!a) return null;
+    this.pushed.delete(k);
+    this.pushesUsed++;
+    return a;
+  }
+
+  awaitPush(t: ConnTuple, ms: number): Promise<PofAnswer | null> {
+    const k = tupleKey(t.cli, t.cliPort, t.srv, t.srvPort);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.waiters.get(k) === got) this.waiters.delete(k);
+        resolve(null);
+      }, Math.max(1, Math.ceil(ms)));
+      const got = (a: PofAnswer): void => {
+        clearTimeout(timer);
+        resolve(a);
+      };
+      this.waiters.set(k, got);
+    });
+  }
+
+  private onEvent(e: ConnEvent): void {
+    this.pushes++;
+    const c = e.conn;
+    const k = tupleKey(c.cli.addr, c.cli.port, c.srv.addr, c.srv.port);
+    const a: PofAnswer = { host: e.host, conn: c };
+    const w = this.waiters.get(k);
+    if (w) {
+      this.waiters.delete(k);
+      this.pushesUsed++;
+      w(a);
+      return;
+    }
+    this.pushed.delete(k);
+    this.pushed.set(k, a);
+    if (this.pushed.size > MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
   }
 
   unavailable(): string | null {
@@ -158,6 +245,8 @@ export class DaemonSource implements PofSource {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.pushable) this.client.onConnEvent = null;
+    this.pushed.clear();
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = null;
     if (this.own) await this.client.close();

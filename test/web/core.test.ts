@@ -8,12 +8,14 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 
 import { engineLookup } from '../../src/api/lookup.js';
+import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { addonAvailable, openLive } from '../../src/capture/live.js';
 import { connTuple, createPofCore, type PofOptions } from '../../src/web/core.js';
 import { withPof } from '../../src/web/node-http.js';
 import { DaemonSource } from '../../src/web/sources.js';
 import { POF_VAR_NAMES, type PofResult } from '../../src/web/result.js';
+import { linuxSyn, makeHost, makeLookup } from '../api/helpers.js';
 import { cannedLookup, makeEngine, request, tempDir } from './helpers.js';
 
 async function serve(opts: PofOptions | ReturnType<typeof createPofCore>, host = '127.0.0.1', before?: (s: net.Socket) => void) {
@@ -57,6 +59,7 @@ describe('options are checked at construction', () => {
     ['unknown field', { socket: '/x', fields: ['pof_genre', 'pof_shoesize' as never] }, /fields must list/],
     ['bad retryMs', { socket: '/x', retryMs: 0 }, /retryMs/],
     ['bad savedSyn', { socket: '/x', savedSyn: 'yes' as never }, /savedSyn must be/],
+    ['bad watch', { socket: '/x', watch: 1 as never }, /watch must be true or false/],
   ];
   for (const [name, opts, re] of bad) {
     it(name, () => {
@@ -244,6 +247,83 @@ describe('a live sensor on loopback (root)', { skip: liveSkip }, () => {
     } finally {
       cap.close();
       await app.close();
+    }
+  });
+});
+
+describe('a watched port: the daemon tells, the core does not ask', () => {
+  const T = (s: net.Socket) => ({ cli: '127.0.0.1', cliPort: s.remotePort!, srv: '127.0.0.1', srvPort: s.localPort! });
+
+  it('connections the daemon tells about are answered without a question', async () => {
+    const dir = tempDir();
+    const path = dir.path('pof.sock');
+    const conns = new ConnVerdicts(1000);
+    const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
+    // The daemon "sees" each SYN as the connection is accepted.
+    const app = await serve({ socket: path, timeoutMs: 2000 }, '127.0.0.1', (s) => api.notify(conns.observe(linuxSyn(T(s)))));
+    try {
+      // The first connection asks (and starts the watch); later ones are told.
+      assert.equal((await app.get()).pof.vars.pof_genre, 'Linux');
+      const askedFirst = app.core.stats.asked;
+      for (let i = 0; i < 20; i++) {
+        const { pof } = await app.get();
+        assert.equal(pof.vars.pof_genre, 'Linux');
+        assert.equal(pof.vars.pof_details, '3.11 and newer');
+        assert.deepEqual(pof.via, ['daemon']);
+        assert.equal(pof.err, null);
+      }
+      assert.equal(app.core.stats.asked, askedFirst, 'no question after the first connection');
+      assert.equal(app.core.stats.lookups, 21);
+      assert.ok(api.stats.events >= 20);
+    } finally {
+      await app.close();
+      await api.close();
+      dir.cleanup();
+    }
+  });
+
+  it('watch: false asks about every connection', async () => {
+    const dir = tempDir();
+    const path = dir.path('pof.sock');
+    const conns = new ConnVerdicts(1000);
+    const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
+    const app = await serve({ socket: path, timeoutMs: 2000, watch: false }, '127.0.0.1', (s) => api.notify(conns.observe(linuxSyn(T(s)))));
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await app.get()).pof.vars.pof_genre, 'Linux');
+      assert.equal(app.core.stats.asked, 5);
+      assert.equal(api.stats.events, 0);
+    } finally {
+      await app.close();
+      await api.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a connection the daemon never tells about is still asked about, before the timeout', async () => {
+    const dir = tempDir();
+    const path = dir.path('pof.sock');
+    const conns = new ConnVerdicts(1000);
+    const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
+    let tell = true;
+    // Known to the daemon either way; told about only while `tell`.
+    const app = await serve({ socket: path, timeoutMs: 200 }, '127.0.0.1', (s) => {
+      const v = conns.observe(linuxSyn(T(s)));
+      if (tell) api.notify(v);
+    });
+    try {
+      await app.get();
+      await app.get(); // watched by now
+      tell = false;
+      const asked = app.core.stats.asked;
+      const { pof, ms } = await app.get();
+      assert.equal(pof.vars.pof_genre, 'Linux');
+      assert.equal(pof.err, null);
+      assert.ok(app.core.stats.asked > asked, 'asked');
+      assert.ok(ms >= 140 && ms < 1000, `answered after waiting to be told (${ms} ms)`);
+    } finally {
+      await app.close();
+      await api.close();
+      dir.cleanup();
     }
   });
 });
