@@ -12,6 +12,7 @@ import { PofClient, type ConnEvent } from '../api/client.js';
 import { connToJson, hostToJson } from '../api/json.js';
 import type { PofLookup } from '../api/types.js';
 import { PofError } from '../errors.js';
+import { intOption } from '../options.js';
 import type { ConnTuple, PofAnswer, PofVia } from './result.js';
 
 export interface PofSource {
@@ -68,6 +69,8 @@ export interface DaemonSourceOptions {
   probeTimeoutMs?: number;
   /** Watch the ports asked about, to be told of their connections (default true). */
   watch?: boolean;
+  /** How long an event waits to be taken (ms, default PUSHED_TTL_MS). */
+  pushedTtlMs?: number;
 }
 
 export const DEFAULT_PROBE_MIN_MS = 250;
@@ -75,6 +78,12 @@ export const DEFAULT_PROBE_MAX_MS = 5000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
 /** Connection events kept for connections not asked about yet (oldest dropped first). */
 export const MAX_PUSHED = 4096;
+/**
+ * An event not taken within this (ms) is left alone: it is about an earlier
+ * connection (answered by a question before the event came) whose 4-tuple a
+ * new connection now reuses.
+ */
+export const PUSHED_TTL_MS = 2000;
 
 const tupleKey = (cli: string, cliPort: number, srv: string, srvPort: number): string => `${cli}/${cliPort}>${srv}/${srvPort}`;
 
@@ -99,12 +108,13 @@ export class DaemonSource implements PofSource {
   pushes = 0;
   pushesUsed = 0;
   /** Events of connections nobody asked about yet, by 4-tuple (insertion order = age). */
-  private readonly pushed = new Map<string, PofAnswer>();
+  private readonly pushed = new Map<string, { a: PofAnswer; at: number }>();
   private readonly waiters = new Map<string, (a: PofAnswer) => void>();
   /** Watched ports: being asked for, agreed, or refused (a p0f or an older pof). */
   private readonly ports = new Map<number, 'asking' | 'yes' | 'no'>();
   /** Events come to this source (false when a shared client's events go elsewhere). */
   private readonly pushable: boolean;
+  private readonly pushedTtl: number;
 
   constructor(opts: DaemonSourceOptions) {
     if (opts.client) {
@@ -121,6 +131,7 @@ export class DaemonSource implements PofSource {
     this.probeTimeout = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     this.probeDelay = this.probeMin;
     this.pushable = opts.watch !== false && this.client.onConnEvent === null;
+    this.pushedTtl = intOption('pushedTtlMs', opts.pushedTtlMs, PUSHED_TTL_MS, 1, 3_600_000);
     if (this.pushable) this.client.onConnEvent = (e) => this.onEvent(e);
   }
 
@@ -144,11 +155,12 @@ export class DaemonSource implements PofSource {
   take(t: ConnTuple): PofAnswer | null {
     if (!this.pushed.size) return null;
     const k = tupleKey(t.cli, t.cliPort, t.srv, t.srvPort);
-    const a = this.pushed.get(k);
-    if (!a) return null;
+    const p = this.pushed.get(k);
+    if (!p) return null;
     this.pushed.delete(k);
+    if (performance.now() - p.at > this.pushedTtl) return null;
     this.pushesUsed++;
-    return a;
+    return p.a;
   }
 
   awaitPush(t: ConnTuple, ms: number): Promise<PofAnswer | null> {
@@ -179,7 +191,7 @@ export class DaemonSource implements PofSource {
       return;
     }
     this.pushed.delete(k);
-    this.pushed.set(k, a);
+    this.pushed.set(k, { a, at: performance.now() });
     if (this.pushed.size > MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
   }
 

@@ -329,6 +329,38 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
 });
 
 describe('DaemonSource', () => {
+  it('hands over what it was told once, and not after pushedTtlMs (a reused 4-tuple)', async () => {
+    const dir = tempDir();
+    const path = dir.path('pof.sock');
+    const conns = new ConnVerdicts(100);
+    const api = await PofApiServer.listen({ path, lookup: makeLookup([], conns) });
+    const src = new DaemonSource({ path, pushedTtlMs: 100 });
+    const t = { ipVer: 4 as const, cli: '192.0.2.1', cliPort: 1000, srv: '192.0.2.2', srvPort: 80 };
+    const tuple = { cli: t.cli, cliPort: t.cliPort, srv: t.srv, srvPort: t.srvPort };
+    try {
+      src.watchPort(80);
+      const until = Date.now() + 2000;
+      while (!src.watching(80) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(src.watching(80));
+      api.notify(conns.observe(linuxSyn(tuple)));
+      const told = await src.awaitPush(t, 1000);
+      assert.equal(told?.conn?.client.tcp?.match?.name, 'Linux');
+      assert.equal(src.take(t), null, 'a waiter got it: nothing left to take');
+      api.notify(conns.observe(linuxSyn({ ...tuple, cliPort: 1001 })));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(src.take({ ...t, cliPort: 1001 })?.conn?.cli.port, 1001);
+      assert.equal(src.take({ ...t, cliPort: 1001 }), null, 'taken once');
+      api.notify(conns.observe(linuxSyn({ ...tuple, cliPort: 1002 })));
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(src.take({ ...t, cliPort: 1002 }), null, 'too old');
+      assert.equal(await src.awaitPush({ ...t, cliPort: 1003 }, 30), null, 'nothing told: null after the wait');
+    } finally {
+      await src.close();
+      await api.close();
+      dir.cleanup();
+    }
+  });
+
   it('a slow daemon is not taken for a dead one, whatever its socket path says', async () => {
     const dir = tempDir();
     mkdirSync(dir.path('EPERM'));
