@@ -482,7 +482,14 @@ export class PofClient {
       this.badEvents++;
       return;
     }
-    handler({ host, conn });
+    try {
+      handler({ host, conn });
+    } catch (e) {
+      // The handler's own error, raised where it cannot leave this read half done.
+      process.nextTick(() => {
+        throw e;
+      });
+    }
   }
 
   private protocolError(r: Req | null, msg: string): void {
