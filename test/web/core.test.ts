@@ -254,13 +254,32 @@ describe('a live sensor on loopback (root)', { skip: liveSkip }, () => {
 describe('a watched port: the daemon tells, the core does not ask', () => {
   const T = (s: net.Socket) => ({ cli: '127.0.0.1', cliPort: s.remotePort!, srv: '127.0.0.1', srvPort: s.localPort! });
 
-  it('connections the daemon tells about are answered without a question', async () => {
+  /**
+   * A daemon (API server on a ConnVerdicts) that "sees" each SYN as the app
+   * accepts the connection, and tells about it while `tell()` says so.
+   */
+  async function toldApp(opts: PofOptions, tell: () => boolean = () => true) {
     const dir = tempDir();
     const path = dir.path('pof.sock');
     const conns = new ConnVerdicts(1000);
     const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
-    // The daemon "sees" each SYN as the connection is accepted.
-    const app = await serve({ socket: path, timeoutMs: 2000 }, '127.0.0.1', (s) => api.notify(conns.observe(linuxSyn(T(s)))));
+    const app = await serve({ socket: path, ...opts }, '127.0.0.1', (s) => {
+      const v = conns.observe(linuxSyn(T(s)));
+      if (tell()) api.notify(v);
+    });
+    return {
+      api,
+      app,
+      async close() {
+        await app.close();
+        await api.close();
+        dir.cleanup();
+      },
+    };
+  }
+
+  it('connections the daemon tells about are answered without a question', async () => {
+    const { api, app, close } = await toldApp({ timeoutMs: 2000 });
     try {
       // The first connection asks (and starts the watch); later ones are told.
       assert.equal((await app.get()).pof.vars.pof_genre, 'Linux');
@@ -276,40 +295,24 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
       assert.equal(app.core.stats.lookups, 21);
       assert.ok(api.stats.events >= 20);
     } finally {
-      await app.close();
-      await api.close();
-      dir.cleanup();
+      await close();
     }
   });
 
   it('watch: false asks about every connection', async () => {
-    const dir = tempDir();
-    const path = dir.path('pof.sock');
-    const conns = new ConnVerdicts(1000);
-    const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
-    const app = await serve({ socket: path, timeoutMs: 2000, watch: false }, '127.0.0.1', (s) => api.notify(conns.observe(linuxSyn(T(s)))));
+    const { api, app, close } = await toldApp({ timeoutMs: 2000, watch: false });
     try {
       for (let i = 0; i < 5; i++) assert.equal((await app.get()).pof.vars.pof_genre, 'Linux');
       assert.equal(app.core.stats.asked, 5);
       assert.equal(api.stats.events, 0);
     } finally {
-      await app.close();
-      await api.close();
-      dir.cleanup();
+      await close();
     }
   });
 
   it('a connection the daemon never tells about is still asked about, before the timeout', async () => {
-    const dir = tempDir();
-    const path = dir.path('pof.sock');
-    const conns = new ConnVerdicts(1000);
-    const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
     let tell = true;
-    // Known to the daemon either way; told about only while `tell`.
-    const app = await serve({ socket: path, timeoutMs: 200 }, '127.0.0.1', (s) => {
-      const v = conns.observe(linuxSyn(T(s)));
-      if (tell) api.notify(v);
-    });
+    const { app, close } = await toldApp({ timeoutMs: 200 }, () => tell);
     try {
       await app.get();
       await app.get(); // watched by now
@@ -321,9 +324,7 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
       assert.ok(app.core.stats.asked > asked, 'asked');
       assert.ok(ms >= 140 && ms < 1000, `answered after waiting to be told (${ms} ms)`);
     } finally {
-      await app.close();
-      await api.close();
-      dir.cleanup();
+      await close();
     }
   });
 });
