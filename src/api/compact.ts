@@ -5,7 +5,7 @@
  * parses arrays of plain values about twice as fast as keyed objects (and
  * builds the keyed ones in a few fixed shapes), which matters to a web
  * server that asks once per new connection.
- * Pure; unpacking never throws and gives null for anything malformed.
+ * Pure; unpacking never throws: it gives undefined for anything malformed.
  *
  *   host  [addr, ip_version, first_seen, last_seen, total_conn, os,
  *          os_match_q, http, bad_sw, language, distance, link, mtu, uptime,

@@ -9,6 +9,7 @@
  * background probe (with back-off) finds out when the daemon is back.
  */
 import { PofClient, type ConnEvent } from '../api/client.js';
+import { connKey } from '../api/conn-verdicts.js';
 import { connToJson, hostToJson } from '../api/json.js';
 import type { PofLookup } from '../api/types.js';
 import { PofError } from '../errors.js';
@@ -85,8 +86,6 @@ export const MAX_PUSHED = 4096;
  */
 export const PUSHED_TTL_MS = 2000;
 
-const tupleKey = (cli: string, cliPort: number, srv: string, srvPort: number): string => `${cli}/${cliPort}>${srv}/${srvPort}`;
-
 /** Connect errors that mean "nobody is listening there". */
 const DOWN = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM', 'ECONNRESET', 'EPIPE']);
 
@@ -154,7 +153,7 @@ export class DaemonSource implements PofSource {
 
   take(t: ConnTuple): PofAnswer | null {
     if (!this.pushed.size) return null;
-    const k = tupleKey(t.cli, t.cliPort, t.srv, t.srvPort);
+    const k = connKey(t.cli, t.cliPort, t.srv, t.srvPort);
     const p = this.pushed.get(k);
     if (!p) return null;
     this.pushed.delete(k);
@@ -164,7 +163,7 @@ export class DaemonSource implements PofSource {
   }
 
   awaitPush(t: ConnTuple, ms: number): Promise<PofAnswer | null> {
-    const k = tupleKey(t.cli, t.cliPort, t.srv, t.srvPort);
+    const k = connKey(t.cli, t.cliPort, t.srv, t.srvPort);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         if (this.waiters.get(k) === got) this.waiters.delete(k);
@@ -181,7 +180,7 @@ export class DaemonSource implements PofSource {
   private onEvent(e: ConnEvent): void {
     this.pushes++;
     const c = e.conn;
-    const k = tupleKey(c.cli.addr, c.cli.port, c.srv.addr, c.srv.port);
+    const k = connKey(c.cli.addr, c.cli.port, c.srv.addr, c.srv.port);
     const a: PofAnswer = { host: e.host, conn: c };
     const w = this.waiters.get(k);
     if (w) {
