@@ -196,7 +196,8 @@ async function liveProblem(): Promise<string | null> {
  * `sock`: the real thing, telling watching servers of each connection.
  */
 async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
-  const main = fileURLToPath(new URL(`${POF.replace(/\/src$/, '/dist')}/cli/main.js`, import.meta.url));
+  // The CLI as built (it runs from the project's dist/, whatever POF is).
+  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
   const child = spawn(process.execPath, [main, '-i', 'lo', '-s', sock, ports.map((p) => `tcp dst port ${p}`).join(' or ')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
