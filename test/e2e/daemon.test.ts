@@ -15,9 +15,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import http from 'node:http';
 import { PofClient } from '../../src/api/client.js';
 import { decodeV2Response, encodeV2Query } from '../../src/api/v2.js';
 import { decodeV3Response, encodeV3Query } from '../../src/api/v3.js';
+import { withPof } from '../../src/web/node-http.js';
+import type { PofResult } from '../../src/web/result.js';
 import { connect, readN, talk } from '../api/net-helpers.js';
 import {
   curl,
@@ -83,6 +86,7 @@ describe('pof daemon on loopback', { skip, timeout: 120_000 }, () => {
   let sock: string;
   let logFile: string;
   let curlPort = 0;
+  let mwPort = 0;
 
   before(async () => {
     tmp = publicTempDir();
@@ -90,7 +94,8 @@ describe('pof daemon on loopback', { skip, timeout: 120_000 }, () => {
     logFile = path.join(tmp.dir, 'pof.log');
     web = await webServer();
     phpPort = await freePort();
-    pof = await startPof(['-i', 'lo', '-s', sock, '-u', WWW.name, '-S', '10', '-o', logFile, '-q', `tcp port ${web.port} or tcp port ${phpPort}`]);
+    mwPort = await freePort();
+    pof = await startPof(['-i', 'lo', '-s', sock, '-u', WWW.name, '-S', '10', '-o', logFile, '-q', `tcp port ${web.port} or tcp port ${phpPort} or tcp port ${mwPort}`]);
   });
 
   after(async () => {
@@ -130,6 +135,42 @@ describe('pof daemon on loopback', { skip, timeout: 120_000 }, () => {
     assert.equal(a.status, 'ok');
     assert.equal(a.conn.client.tcp.match.name, 'Linux');
     assert.match(a.conn.client.http?.label ?? '', /curl/i);
+  });
+
+  it('a middleware watching its port is told of each connection: no question after the first', async () => {
+    const app = http.createServer(withPof((req, res) => res.end(JSON.stringify(req.pof)), { socket: sock, timeoutMs: 3000 }));
+    await new Promise<void>((r) => app.listen(mwPort, '127.0.0.1', r));
+    const core = (app.listeners('request')[0] as ReturnType<typeof withPof>).core;
+    try {
+      const get = (): Promise<PofResult> =>
+        new Promise((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: mwPort, agent: false }, (res) => {
+              let body = '';
+              res.on('data', (d: Buffer) => (body += d.toString()));
+              res.on('end', () => resolve(JSON.parse(body) as PofResult));
+            })
+            .on('error', reject);
+        });
+      const first = await get();
+      assert.equal(first.vars.pof_genre, 'Linux');
+      const asked = core.stats.asked;
+      for (let i = 0; i < 10; i++) {
+        const r = await get();
+        assert.equal(r.vars.pof_genre, 'Linux');
+        assert.equal(r.vars.pof_distance, '0');
+        assert.deepEqual(r.via, ['daemon']);
+        assert.equal(r.err, null);
+      }
+      assert.equal(core.stats.asked, asked, 'told, not asked');
+      assert.equal(core.stats.lookups, 11);
+    } finally {
+      await new Promise<void>((r) => {
+        app.close(() => r());
+        app.closeAllConnections();
+      });
+      await core.close();
+    }
   });
 
   it("haraka-plugin-p0f's P0FClient gets OK and this machine's OS", async (t) => {
