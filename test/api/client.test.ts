@@ -45,6 +45,26 @@ async function withServer<R>(fn: (path: string, s: PofApiServer) => Promise<R>, 
   }
 }
 
+/**
+ * A scripted server: each JSON line it reads gets `answer(line)`, all the
+ * answers to one read in one write; `onRead` sees each read's size.
+ */
+async function lineServer(name: string, answer: (line: string) => string, onRead?: (bytes: number) => void): Promise<{ path: string; close(): Promise<void> }> {
+  const path = tmp.path(`${name}${++seq}.sock`);
+  const srv = net.createServer((sock) => {
+    let pending = '';
+    sock.on('data', (d) => {
+      onRead?.(d.length);
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      sock.write(lines.map(answer).join(''));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  return { path, close: () => new Promise<void>((r) => srv.close(() => r())) };
+}
+
 class Sink {
   text = '';
   write(s: string): boolean {
@@ -169,20 +189,9 @@ test('a question that times out before it was written leaves without dropping th
 
 test('queries asked in one turn of the event loop reach the server in one write', async () => {
   // A bare server that records each read and answers every JSON line.
-  const path = tmp.path(`raw${++seq}.sock`);
   const reads: number[] = [];
-  const srv = net.createServer((sock) => {
-    let pending = '';
-    sock.on('data', (d) => {
-      reads.push(d.length);
-      pending += d.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      sock.write(lines.map(() => '{"status":"no match"}\n').join(''));
-    });
-  });
-  await new Promise<void>((r) => srv.listen(path, r));
-  const c = new PofClient({ path, timeoutMs: 5000 });
+  const srv = await lineServer('raw', () => '{"status":"no match"}\n', (n) => reads.push(n));
+  const c = new PofClient({ path: srv.path, timeoutMs: 5000 });
   try {
     await c.queryHostJson('192.0.2.1'); // connected
     reads.length = 0;
@@ -204,29 +213,19 @@ test('queries asked in one turn of the event loop reach the server in one write'
     assert.equal(reads.length, 1);
   } finally {
     await c.close();
-    await new Promise<void>((r) => srv.close(() => r()));
+    await srv.close();
   }
 });
 
 test('host and connection questions go in the compact form; a server that refuses it is asked in the keyed form', async () => {
   // A pof from before the compact form: "compact" is an unknown field.
-  const path = tmp.path(`old${++seq}.sock`);
   const lines: string[] = [];
-  const srv = net.createServer((sock) => {
-    let pending = '';
-    sock.on('data', (d) => {
-      pending += d.toString();
-      const got = pending.split('\n');
-      pending = got.pop()!;
-      for (const line of got) {
-        lines.push(line);
-        const q = JSON.parse(line) as Record<string, unknown>;
-        sock.write('compact' in q ? '{"status":"bad query","error":"unknown field \\"compact\\""}\n' : answerJsonLine(line, lookup, () => ({})).text);
-      }
-    });
+  const srv = await lineServer('old', (line) => {
+    lines.push(line);
+    const q = JSON.parse(line) as Record<string, unknown>;
+    return 'compact' in q ? '{"status":"bad query","error":"unknown field \\"compact\\""}\n' : answerJsonLine(line, lookup, () => ({})).text;
   });
-  await new Promise<void>((r) => srv.listen(path, r));
-  const old = new PofClient({ path, timeoutMs: 5000 });
+  const old = new PofClient({ path: srv.path, timeoutMs: 5000 });
   try {
     const k = await old.queryConnection(T);
     assert.equal(k?.conn?.client.tcp?.label, 'Linux 3.11 and newer');
@@ -238,7 +237,7 @@ test('host and connection questions go in the compact form; a server that refuse
     );
   } finally {
     await old.close();
-    await new Promise<void>((r) => srv.close(() => r()));
+    await srv.close();
   }
   // A current server gets compact questions and the answers are the keyed records.
   await withServer(async (p, s) => {
@@ -255,15 +254,13 @@ test('host and connection questions go in the compact form; a server that refuse
 });
 
 test('a malformed compact answer fails that question, clearly', async () => {
-  const path = tmp.path(`bad${++seq}.sock`);
-  const srv = net.createServer((sock) => sock.on('data', () => sock.write('{"status":"ok","host":["short"],"conn":null}\n')));
-  await new Promise<void>((r) => srv.listen(path, r));
-  const c = new PofClient({ path, timeoutMs: 5000 });
+  const srv = await lineServer('bad', () => '{"status":"ok","host":["short"],"conn":null}\n');
+  const c = new PofClient({ path: srv.path, timeoutMs: 5000 });
   try {
     await assert.rejects(c.queryConnection(T), /malformed compact answer/);
   } finally {
     await c.close();
-    await new Promise<void>((r) => srv.close(() => r()));
+    await srv.close();
   }
 });
 
