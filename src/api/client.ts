@@ -20,19 +20,16 @@ export const DEFAULT_CLIENT_MAX_QUEUE = 1000;
 export const DEFAULT_CLIENT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_RECONNECT_MIN_MS = 50;
 export const DEFAULT_RECONNECT_MAX_MS = 5000;
-/** What eventAt() finds. */
-const NOT_EVENT = 0;
-const EVENT = 1;
-const EVENT_PARTIAL = 2;
 /** '{"e': how event lines start ({"event":...}); answers start '{"s' or '{"i', p0f 3's with its magic. */
 const EVENT_HEAD = [0x7b, 0x22, 0x65];
 
-function eventAt(buf: Buffer, off: number): number {
+/** What starts at buf[off]: an event line, an answer, or too few bytes to tell. */
+function unitAt(buf: Buffer, off: number): 'event' | 'answer' | 'partial' {
   for (let i = 0; i < EVENT_HEAD.length; i++) {
-    if (off + i >= buf.length) return EVENT_PARTIAL;
-    if (buf[off + i] !== EVENT_HEAD[i]) return NOT_EVENT;
+    if (off + i >= buf.length) return 'partial';
+    if (buf[off + i] !== EVENT_HEAD[i]) return 'answer';
   }
-  return EVENT;
+  return 'event';
 }
 
 /** Bytes read from the server at once. */
@@ -413,9 +410,9 @@ export class PofClient {
     let off = 0;
     while (off < buf.length) {
       // An event line (watch()) may come between two answers, never inside one.
-      const ev = eventAt(buf, off);
-      if (ev === EVENT_PARTIAL) break;
-      if (ev === EVENT) {
+      const unit = unitAt(buf, off);
+      if (unit === 'partial') break;
+      if (unit === 'event') {
         const nl = buf.indexOf(0x0a, off);
         if (nl === -1) {
           if (buf.length - off > MAX_ANSWER_LINE) return this.protocolError(null, 'event line too long');
