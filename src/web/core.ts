@@ -278,9 +278,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     let last: PofAnswer | null = told;
     let err: string | null = null;
     let answered = told !== null;
+    // (What was told already, if anything, did not satisfy waitFor.)
+    let done = false;
     // A watched port: the daemon tells of each connection it sees, so wait
     // for that (most of the time allowed) rather than ask and ask again.
-    let done = told !== null && satisfied(told, resolved.waitFor, e.syn);
     if (!done && source.awaitPush && source.watching?.(t.srvPort) && resolved.waitFor !== 'none') {
       const until = performance.now() + resolved.timeoutMs * PUSH_SHARE;
       for (let left = until - performance.now(); left > 0 && !done; left = until - performance.now()) {
