@@ -13,6 +13,8 @@ export type PofErrorCode =
   | 'E_API'
   /** A question to the pof daemon got no answer in time. */
   | 'E_API_TIMEOUT'
+  /** The daemon answered "bad query": it does not take that question. */
+  | 'E_API_REFUSED'
   | 'E_CONFIG';
 
 export class PofError extends Error {

@@ -157,7 +157,7 @@ export class PofClient {
     const r = (await this.enqueue('v3', encodeV3Query(p.bytes), opts)) as Buffer;
     const d = decodeV3Response(r);
     if (!d.ok) throw new PofError('E_API', `bad answer from ${this.path} (${d.reason})`);
-    if (d.status === 'bad query') throw new PofError('E_API', `${this.path} did not understand the query`);
+    if (d.status === 'bad query') throw new PofError('E_API_REFUSED', `${this.path} did not understand the query`);
     return d.status === 'ok' ? d.host : null;
   }
 
@@ -187,7 +187,7 @@ export class PofClient {
           this.compactRefused = true;
           return this.queryRecords(query, opts);
         }
-        throw new PofError('E_API', `bad query: ${String(a.error)}`);
+        throw new PofError('E_API_REFUSED', `bad query: ${String(a.error)}`);
       }
       if (a.status !== 'ok') return null;
       if (!compact) return { host: (a.host ?? null) as JsonHost | null, conn: (a.conn ?? null) as JsonConn | null };
@@ -226,7 +226,7 @@ export class PofClient {
   async queryJson(query: Record<string, unknown>, opts: QueryOptions = {}): Promise<JsonAnswerObject> {
     const line = JSON.stringify(query) + '\n';
     const a = (await this.enqueue('json', line, opts)) as JsonAnswerObject;
-    if (a.status === 'bad query') throw new PofError('E_API', `bad query: ${a.error}`);
+    if (a.status === 'bad query') throw new PofError('E_API_REFUSED', `bad query: ${a.error}`);
     return a;
   }
 

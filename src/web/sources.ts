@@ -12,7 +12,7 @@ import { PofClient, type ConnEvent } from '../api/client.js';
 import { connKey } from '../api/conn-verdicts.js';
 import { connToJson, hostToJson } from '../api/json.js';
 import type { PofLookup } from '../api/types.js';
-import { PofError } from '../errors.js';
+import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import type { ConnTuple, PofAnswer, PofVia } from './result.js';
 
@@ -103,9 +103,6 @@ export class DaemonSource implements PofSource {
   private closed = false;
   /** Questions sent to the daemon (for tests and stats). */
   asked = 0;
-  /** Connection events received, and those used (by take() or a waiting lookup). */
-  pushes = 0;
-  pushesUsed = 0;
   /** Events of connections nobody asked about yet, by 4-tuple (insertion order = age). */
   private readonly pushed = new Map<string, { a: PofAnswer; at: number }>();
   private readonly waiters = new Map<string, (a: PofAnswer) => void>();
@@ -141,7 +138,7 @@ export class DaemonSource implements PofSource {
       () => void this.ports.set(port, 'yes'),
       (e: unknown) => {
         // Refused: ask about each connection. Not reached: try again later.
-        if (e instanceof Error && e.message.startsWith('bad query')) this.ports.set(port, 'no');
+        if (isPofError(e) && e.code === 'E_API_REFUSED') this.ports.set(port, 'no');
         else this.ports.delete(port);
       },
     );
@@ -158,7 +155,6 @@ export class DaemonSource implements PofSource {
     if (!p) return null;
     this.pushed.delete(k);
     if (performance.now() - p.at > this.pushedTtl) return null;
-    this.pushesUsed++;
     return p.a;
   }
 
@@ -178,14 +174,12 @@ export class DaemonSource implements PofSource {
   }
 
   private onEvent(e: ConnEvent): void {
-    this.pushes++;
     const c = e.conn;
     const k = connKey(c.cli.addr, c.cli.port, c.srv.addr, c.srv.port);
     const a: PofAnswer = { host: e.host, conn: c };
     const w = this.waiters.get(k);
     if (w) {
       this.waiters.delete(k);
-      this.pushesUsed++;
       w(a);
       return;
     }

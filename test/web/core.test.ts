@@ -330,6 +330,37 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
 });
 
 describe('DaemonSource', () => {
+  it('a daemon that refuses to watch (an older pof) is not asked to again, and is asked about connections', async () => {
+    const dir = tempDir();
+    const path = dir.path('old.sock');
+    const got: string[] = [];
+    const old = net.createServer((sock) => {
+      let pending = '';
+      sock.on('data', (d) => {
+        pending += d.toString();
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const l of lines) got.push(l);
+        sock.write(lines.map((l) => (l.includes('"watch"') ? '{"status":"bad query","error":"\\"op\\" must be \\"host\\", \\"conn\\" or \\"status\\""}\n' : '{"status":"no match"}\n')).join(''));
+      });
+    });
+    await new Promise<void>((r) => old.listen(path, r));
+    const src = new DaemonSource({ path });
+    const t = { ipVer: 4 as const, cli: '192.0.2.1', cliPort: 1000, srv: '192.0.2.2', srvPort: 80 };
+    try {
+      src.watchPort(80);
+      assert.equal(await src.ask(t, 1000), null);
+      src.watchPort(80);
+      assert.equal(await src.ask(t, 1000), null);
+      assert.equal(src.watching(80), false);
+      assert.equal(got.filter((l) => l.includes('"watch"')).length, 1);
+    } finally {
+      await src.close();
+      old.close();
+      dir.cleanup();
+    }
+  });
+
   it('hands over what it was told once, and not after pushedTtlMs (a reused 4-tuple)', async () => {
     const dir = tempDir();
     const path = dir.path('pof.sock');
