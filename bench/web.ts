@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './stats.js';
 
-import type { PofOptions } from '../src/web/core.js';
+import type { PofCoreStats, PofOptions } from '../src/web/core.js';
 import { cannedLookup } from '../test/web/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -65,6 +65,9 @@ const hello = (res: http.ServerResponse, extra = ''): void => {
   res.end('hello world\n' + extra);
 };
 
+/** The serving process's pof core counters (a pof proxy's), for the driver. */
+let coreStats: (() => PofCoreStats) | null = null;
+
 async function serve(role: string, port: number, sock: string, upstream: string): Promise<void> {
   // Gone with the driver, however it ends.
   process.on('disconnect', () => process.exit(0));
@@ -73,13 +76,15 @@ async function serve(role: string, port: number, sock: string, upstream: string)
     if (m === 'cpu') {
       const u = process.cpuUsage();
       process.send?.(u.user + u.system);
-    }
+    } else if (m === 'stats') process.send?.({ stats: coreStats?.() ?? null });
   });
   const { withPof } = (await import(`${POF}/web/node-http.js`)) as typeof import('../src/web/node-http.js');
   const listen = (s: http.Server): void => void s.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
   const proxy = async (pof: PofOptions): Promise<void> => {
     const { createPofProxy } = (await import(`${POF}/web/proxy.js`)) as typeof import('../src/web/proxy.js');
-    await createPofProxy({ upstream, pof }).listen(port, '127.0.0.1');
+    const p = createPofProxy({ upstream, pof });
+    coreStats = () => p.core.stats;
+    await p.listen(port, '127.0.0.1');
     process.stdout.write('ready\n');
   };
   switch (role) {
@@ -90,9 +95,12 @@ async function serve(role: string, port: number, sock: string, upstream: string)
     case 'mw-socket':
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50, watch: false })));
       return;
-    case 'mw-live':
-      listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50 })));
+    case 'mw-live': {
+      const l = withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50 });
+      coreStats = () => l.core.stats;
+      listen(http.createServer(l));
       return;
+    }
     case 'mw-inproc':
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { lookup: everyConnection() })));
       return;
@@ -209,6 +217,14 @@ async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
   return { name: 'live daemon', port: 0, child, cpu: async () => procCpu(child.pid!) };
 }
 
+/** A server's pof core counters (null: no core there). */
+function statsOf(c: ChildProcess): Promise<PofCoreStats | null> {
+  return new Promise((resolve) => {
+    c.once('message', (m) => resolve((m as { stats?: PofCoreStats | null }).stats ?? null));
+    c.send('stats');
+  });
+}
+
 /** CPU time (user + system, µs) a server process has used so far. */
 function cpuOf(c: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
@@ -304,6 +320,12 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     console.log(`web:   ${c.name.padEnd(27)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
   }
   if (errors) console.log(`web:   (${errors} errors or non-2xx answers)`);
+  for (const c of contenders) {
+    const st = c.helpers?.length ? await statsOf(c.server.child) : null;
+    if (st?.lookups) {
+      console.log(`web:     ${c.name}: ${st.lookups} lookups: ${st.told} told before the request, ${st.toldLate} told while it waited, ${st.asked} questions asked`);
+    }
+  }
 }
 
 /**

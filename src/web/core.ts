@@ -86,6 +86,10 @@ export interface PofCoreStats {
   errors: number;
   /** Connections with a saved SYN read. */
   savedSyns: number;
+  /** Lookups answered by what a watching daemon had told already (no wait, no question). */
+  told: number;
+  /** Lookups that waited for the daemon to tell, and were told while waiting. */
+  toldLate: number;
 }
 
 export interface PofCore {
@@ -228,7 +232,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     else fp = SynFingerprinter.fromFile(typeof s === 'object' && s.signatures ? s.signatures : undefined);
   }
 
-  const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0 };
+  const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0, told: 0, toldLate: 0 };
   const cache = new WeakMap<object, Entry>();
   /** The pof_* variables left out by `fields`, deleted from each result. */
   const dropped = POF_VAR_NAMES.filter((k) => !resolved.fields.includes(k));
@@ -287,6 +291,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       for (let left = until - performance.now(); left > 0 && !done; left = until - performance.now()) {
         const a = await source.awaitPush(t, left);
         if (!a) break;
+        if (!answered) stats.toldLate++;
         last = a;
         answered = true;
         done = satisfied(a, resolved.waitFor, e.syn);
@@ -375,6 +380,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         source.watchPort!(t.srvPort);
         told = source.take(t);
         if (told && satisfied(told, resolved.waitFor, e.syn)) {
+          stats.told++;
           const via: PofVia[] = e.syn ? ['saved-syn', source.via] : [source.via];
           return cacheResult(e, buildResult(t, e.syn ? withSyn(t, told, e.syn) : told, via));
         }

@@ -293,6 +293,8 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
       }
       assert.equal(app.core.stats.asked, askedFirst, 'no question after the first connection');
       assert.equal(app.core.stats.lookups, 21);
+      const { told, toldLate } = app.core.stats;
+      assert.ok(told + toldLate >= 20, `told before or while waiting: ${told} + ${toldLate}`);
       assert.ok(api.stats.events >= 20);
     } finally {
       await close();
@@ -304,6 +306,7 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
     try {
       for (let i = 0; i < 5; i++) assert.equal((await app.get()).pof.vars.pof_genre, 'Linux');
       assert.equal(app.core.stats.asked, 5);
+      assert.equal(app.core.stats.told + app.core.stats.toldLate, 0);
       assert.equal(api.stats.events, 0);
     } finally {
       await close();
