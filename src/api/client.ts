@@ -40,7 +40,12 @@ export const MAX_ANSWER_LINE = 1 << 20;
 export interface PofClientOptions {
   /** Unix socket path of the pof (or p0f) daemon. */
   path: string;
-  /** Default per-query timeout, ms (default 1000). */
+  /**
+   * Default per-query timeout, ms (default 1000). Also how long the
+   * connection may leave questions it sent unanswered before it is taken
+   * for stuck and replaced: a question with a shorter timeout of its own
+   * fails at that timeout, and its late answer is dropped.
+   */
   timeoutMs?: number;
   /** Queries queued or awaiting an answer (default 1000); more are refused at once. */
   maxQueue?: number;
@@ -121,6 +126,11 @@ export class PofClient {
    * (written together at its end), or, while a batch is out, all asked since.
    */
   private unanswered = 0;
+  /** When the batch now out was written, and when the last answer came (performance.now()). */
+  private batchAt = 0;
+  private answerAt = 0;
+  /** Checks again whether the connection is stuck (see expire()). */
+  private stuckTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: PofClientOptions) {
     if (typeof opts.path !== 'string' || !opts.path) throw new PofError('E_CONFIG', 'API socket path is required');
@@ -236,6 +246,8 @@ export class PofClient {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    if (this.stuckTimer) clearTimeout(this.stuckTimer);
+    this.stuckTimer = null;
     const err = new PofError('E_API', 'client closed');
     for (const r of [...this.inflight, ...this.queue]) this.fail(r, err);
     this.inflight = [];
@@ -263,6 +275,13 @@ export class PofClient {
   private onTimeout(r: Req, ms: number): void {
     r.timer = null;
     if (r.done) return;
+    // A busy event loop runs timers before it reads sockets: the answer may
+    // be waiting in this one. Give the loop's read phase a chance first.
+    setImmediate(() => this.expire(r, ms));
+  }
+
+  private expire(r: Req, ms: number): void {
+    if (r.done) return;
     const why = this.lastError && !this.connected ? ` (${this.lastError})` : '';
     this.fail(r, new PofError('E_API_TIMEOUT', `query to ${this.path} timed out after ${ms} ms${why}`));
     const qi = this.queue.indexOf(r);
@@ -276,9 +295,28 @@ export class PofClient {
       this.inflight.splice(fi, 1);
       return;
     }
-    // Sent but not answered: the connection is stuck (answers come in
-    // order). Start afresh; the other unanswered queries are sent again.
-    if (fi !== -1) this.sock?.destroy();
+    // Sent, not answered: it stays in line, for its answer (answers come in
+    // order) to be dropped when it comes. A slow server is not a stuck one.
+    if (fi !== -1) this.checkStuck();
+  }
+
+  /**
+   * Replaces the connection when questions sent on it have had no answer for
+   * the client's timeoutMs (the unanswered ones are sent again); else looks
+   * again when that time would be up.
+   */
+  private checkStuck(): void {
+    if (!this.sock || !this.unanswered || this.stuckTimer) return;
+    const quiet = performance.now() - Math.max(this.batchAt, this.answerAt);
+    if (quiet >= this.timeoutMs) {
+      this.sock.destroy();
+      return;
+    }
+    this.stuckTimer = setTimeout(() => {
+      this.stuckTimer = null;
+      this.checkStuck();
+    }, Math.ceil(this.timeoutMs - quiet));
+    this.stuckTimer.unref();
   }
 
   private fail(r: Req, e: Error): void {
@@ -334,6 +372,7 @@ export class PofClient {
     if (this.unanswered || !this.inflight.length || !this.sock || !this.connected) return;
     const out = this.inflight;
     this.unanswered = out.length;
+    this.batchAt = performance.now();
     if (out.length === 1) this.sock.write(out[0]!.payload);
     else if (out.every((r) => typeof r.payload === 'string')) this.sock.write(out.map((r) => r.payload).join(''));
     else this.sock.write(Buffer.concat(out.map((r) => (typeof r.payload === 'string' ? Buffer.from(r.payload) : r.payload))));
@@ -378,6 +417,8 @@ export class PofClient {
     this.connected = false;
     this.rbuf = null;
     this.unanswered = 0;
+    if (this.stuckTimer) clearTimeout(this.stuckTimer);
+    this.stuckTimer = null;
     // Unanswered queries go back to the front of the queue, in order.
     const again = this.inflight.filter((r) => !r.done);
     this.inflight = [];
@@ -432,6 +473,7 @@ export class PofClient {
         off += V3_RESP_SIZE;
         this.inflight.shift();
         this.unanswered--;
+        this.answerAt = performance.now();
         this.succeed(r, ans);
         continue;
       }
@@ -444,6 +486,7 @@ export class PofClient {
       off = nl + 1;
       this.inflight.shift();
       this.unanswered--;
+      this.answerAt = performance.now();
       let obj: unknown;
       try {
         obj = JSON.parse(text);

@@ -1,5 +1,6 @@
 /** PofClient and `pof query` against a real server on a temp socket. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { PofClient } from '../../src/api/client.js';
@@ -184,6 +185,83 @@ test('a question that times out before it was written leaves without dropping th
   } finally {
     await c.close();
     await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
+test('a slow server is not a stuck one: a question past its own timeout fails, its late answer is dropped, the connection stays', async () => {
+  // Answers each line (its address echoed in the answer) after `delay` ms.
+  const path = tmp.path(`slow${++seq}.sock`);
+  let conns = 0;
+  let delay = 120;
+  const srv = net.createServer((sock) => {
+    conns++;
+    let pending = '';
+    sock.on('data', (d) => {
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      const out = lines.map((l) => `{"status":"ok","host":null,"conn":null,"echo":${JSON.stringify((JSON.parse(l) as { addr: string }).addr)}}\n`).join('');
+      setTimeout(() => sock.write(out), delay);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const c = new PofClient({ path, timeoutMs: 2000 });
+  try {
+    await assert.rejects(c.queryJson({ addr: '192.0.2.1' }, { timeoutMs: 30 }), /timed out after 30 ms/);
+    delay = 0;
+    // Asked after the timeout, answered after the late answer to the first: each gets its own.
+    const a = await c.queryJson({ addr: '192.0.2.2' }, { timeoutMs: 1000 });
+    assert.equal(a.echo, '192.0.2.2');
+    assert.equal(conns, 1, 'the connection was kept');
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
+test('a server that answers nothing for the client timeout is stuck: replaced, even when each question timed out sooner', async () => {
+  const path = tmp.path(`stuck${++seq}.sock`);
+  let conns = 0;
+  const srv = net.createServer((sock) => {
+    // The first connection never answers; later ones do.
+    if (++conns === 1) return void sock.on('data', () => {});
+    sock.on('data', (d) => sock.write('{"status":"no match"}\n'.repeat(String(d).split('\n').length - 1)));
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const c = new PofClient({ path, timeoutMs: 200 });
+  try {
+    await assert.rejects(c.queryHostJson('192.0.2.1', { timeoutMs: 30 }), /timed out after 30 ms/);
+    assert.equal(conns, 1, 'not replaced at the question timeout');
+    await sleep(300);
+    // Behind the unanswered question on the old connection, this one would wait forever.
+    assert.equal(await c.queryHostJson('192.0.2.2', { timeoutMs: 1000 }), null);
+    assert.equal(conns, 2, 'replaced after the client timeout');
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
+
+test('an answer that came while the event loop was blocked past the timeout is still taken', async () => {
+  // The server in a process of its own: it answers while this one is blocked.
+  const path = tmp.path(`busy${++seq}.sock`);
+  const code = `require('net').createServer((s) => s.on('data', (d) => s.write('{"status":"no match"}\\n'.repeat(String(d).split('\\n').length - 1)))).listen(${JSON.stringify(path)}, () => console.log('up'))`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => child.stdout.once('data', r));
+  const srv = { close: async () => void child.kill() };
+  const c = new PofClient({ path, timeoutMs: 2000 });
+  try {
+    await c.queryHostJson('192.0.2.1'); // connected
+    const q = c.queryHostJson('192.0.2.2', { timeoutMs: 20 });
+    // Block the loop well past the timeout once the question is written (setImmediate).
+    setImmediate(() => {
+      const end = performance.now() + 80;
+      while (performance.now() < end);
+    });
+    assert.equal(await q, null);
+  } finally {
+    await c.close();
+    await srv.close();
   }
 });
 
