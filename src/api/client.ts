@@ -11,7 +11,7 @@ import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
 import { parseAddress } from '../state/addr.js';
 import { unpackConn, unpackHost } from './compact.js';
-import type { JsonAnswerObject, JsonConn, JsonHost } from './json.js';
+import type { JsonAnswerObject, JsonConn, JsonHost, WatchUntil } from './json.js';
 import type { ServerStatus } from './server.js';
 import { decodeV3Response, encodeV3Query, V3_RESP_SIZE, type V3HostInfo } from './v3.js';
 
@@ -114,8 +114,8 @@ export class PofClient {
   private flushQueued = false;
   /** The server answered "unknown field" to a compact query: ask in the keyed form. */
   private compactRefused = false;
-  /** Server ports watched (asked again after a reconnect). */
-  private readonly watched = new Set<number>();
+  /** Server ports watched, with the query that watches each (sent again after a reconnect). */
+  private readonly watched = new Map<number, string>();
   /** Told about each connection event of a watched port; events are dropped while null. */
   onConnEvent: ((e: ConnEvent) => void) | null = null;
   /** Event lines that could not be read. */
@@ -211,15 +211,19 @@ export class PofClient {
   /**
    * Asks the server to tell this client (onConnEvent) about every connection
    * to `srvPort` whose verdict it learns or updates from now on, so that a
-   * web server need not ask about each new connection. Resolves once the
+   * web server need not ask about each new connection. With `until`, only
+   * until the client's SYN ('syn') or HTTP request ('http') verdict is
+   * known: fewer events, for a client that wants no more. Resolves once the
    * server agreed; rejects for a server that cannot (p0f, an older pof).
    * The watch is renewed after a reconnect.
    */
-  async watch(srvPort: number, opts: QueryOptions = {}): Promise<void> {
+  async watch(srvPort: number, opts: QueryOptions & { until?: WatchUntil } = {}): Promise<void> {
     const port = intOpt('srvPort', srvPort, 0, 0, 65535);
-    const a = await this.queryJson({ op: 'watch', srv_port: port }, opts);
+    if (opts.until !== undefined && opts.until !== 'syn' && opts.until !== 'http') throw new PofError('E_CONFIG', `until must be 'syn' or 'http' (got ${String(opts.until)})`);
+    const query = opts.until ? { op: 'watch', srv_port: port, until: opts.until } : { op: 'watch', srv_port: port };
+    const a = await this.queryJson(query, opts);
     if (a.status !== 'ok') throw new PofError('E_API', `${this.path} did not agree to watch port ${port}`);
-    this.watched.add(port);
+    this.watched.set(port, JSON.stringify(query) + '\n');
   }
 
   /** Server status counters. */
@@ -400,7 +404,7 @@ export class PofClient {
       this.attempt = 0;
       this.lastError = null;
       // Events missed while away are lost; later ones come again.
-      for (const port of this.watched) this.enqueue('json', `{"op":"watch","srv_port":${port}}\n`, {}).catch(() => undefined);
+      for (const line of this.watched.values()) this.enqueue('json', line, {}).catch(() => undefined);
       this.pump();
       if (!this.queue.length && !this.inflight.length) s.unref();
     });

@@ -15,11 +15,18 @@ export type JsonQuery =
   | { op: 'host'; id?: string | number; addr: string; ver: 4 | 6; compact?: boolean }
   | { op: 'conn'; id?: string | number; cli: string; cliPort: number; srv: string; srvPort: number; ver: 4 | 6; compact?: boolean }
   | { op: 'status'; id?: string | number }
-  | { op: 'watch'; id?: string | number; srvPort: number };
+  | { op: 'watch'; id?: string | number; srvPort: number; until?: WatchUntil };
+
+/**
+ * How long a watching client wants to hear about each connection: until its
+ * client's SYN is fingerprinted ('syn'), or its HTTP request too ('http');
+ * without it, about every change to the connection's verdict.
+ */
+export type WatchUntil = 'syn' | 'http';
 
 export type JsonQueryResult = { ok: true; query: JsonQuery } | { ok: false; error: string; id?: string | number };
 
-const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port', 'compact']);
+const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port', 'compact', 'until']);
 
 /** Server ports one client may watch. */
 export const MAX_WATCHED_PORTS = 64;
@@ -54,6 +61,7 @@ export function parseJsonQuery(line: string): JsonQueryResult {
   const bad = (error: string): JsonQueryResult => (id === undefined ? { ok: false, error } : { ok: false, error, id });
   for (const k of Object.keys(q)) if (!KNOWN.has(k)) return bad(`unknown field "${k.slice(0, 64)}"`);
   if (has('compact') && typeof q.compact !== 'boolean') return bad('"compact" must be true or false');
+  if (has('until') && q.op !== 'watch') return bad('"until" goes with "op":"watch" only');
   // Only when asked for, so that answers to other queries keep their shape.
   const compact = q.compact === true ? { compact: true } : {};
   let op = q.op;
@@ -83,10 +91,12 @@ export function parseJsonQuery(line: string): JsonQueryResult {
       if (Object.keys(q).some((k) => k !== 'op' && k !== 'id')) return bad('"status" takes no other fields');
       return withId({ op: 'status' });
     case 'watch': {
-      if (Object.keys(q).some((k) => k !== 'op' && k !== 'id' && k !== 'srv_port')) return bad('"watch" takes only "srv_port"');
+      if (Object.keys(q).some((k) => k !== 'op' && k !== 'id' && k !== 'srv_port' && k !== 'until')) return bad('"watch" takes only "srv_port" and "until"');
       const sp = port(q.srv_port, 'srv_port');
       if (typeof sp === 'string') return bad(sp);
-      return withId({ op: 'watch', srvPort: sp });
+      if (!has('until')) return withId({ op: 'watch', srvPort: sp });
+      if (q.until !== 'syn' && q.until !== 'http') return bad('"until" must be "syn" or "http"');
+      return withId({ op: 'watch', srvPort: sp, until: q.until });
     }
     case undefined:
       return bad('give "addr", or "cli", "cli_port", "srv", "srv_port", or "op":"status"');
@@ -256,8 +266,9 @@ export interface JsonAnswer {
   /** The answer line, with its trailing newline. */
   text: string;
   status: 'ok' | 'no match' | 'bad query';
-  /** A watch query: the server port to tell this client about (the server keeps the list). */
+  /** A watch query: the server port to tell this client about (the server keeps the list), and until when. */
   watch?: number;
+  until?: WatchUntil;
 }
 
 /** Answers one query line. Never throws on the line's content. */
@@ -290,7 +301,7 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
         out = { ...head, status: 'ok', server: status() };
         break;
       case 'watch':
-        return { text: JSON.stringify({ ...head, status: 'ok' }) + '\n', status: 'ok', watch: q.srvPort };
+        return { text: JSON.stringify({ ...head, status: 'ok' }) + '\n', status: 'ok', watch: q.srvPort, ...(q.until ? { until: q.until } : {}) };
       default: {
         const never: never = q;
         void never;

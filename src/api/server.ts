@@ -23,7 +23,7 @@ import { DEFAULT_API_CLIENTS, MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
 import type { ConnVerdict } from './conn-verdicts.js';
-import { answerJsonLine, connEventLine, jsonError, MAX_WATCHED_PORTS } from './json.js';
+import { answerJsonLine, connEventLine, jsonError, MAX_WATCHED_PORTS, type WatchUntil } from './json.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
 import { answerV3At, V3_QUERY_SIZE, V3_RESP_SIZE, V3Status } from './v3.js';
@@ -41,6 +41,13 @@ export const DEFAULT_MAX_OUTPUT = 256 * 1024;
 /** Most p0f 3 answers encoded into one buffer before it is written. */
 const V3_BATCH_MAX = 256;
 export const DEFAULT_SOCKET_MODE = 0o666;
+
+/** What events have told of a connection (bits): its client's SYN verdict, its HTTP request's. */
+const KNOWS_SYN = 1;
+const KNOWS_HTTP = 2;
+/** What a watching client waits for, by its watch's "until"; EVERY_CHANGE without one. */
+const WANTS: Readonly<Record<WatchUntil, number>> = { syn: KNOWS_SYN, http: KNOWS_SYN | KNOWS_HTTP };
+const EVERY_CHANGE = -1;
 
 const V2_FIRST = 0xed; // low byte of 0x0defaced
 const JSON_FIRST = 0x7b; // '{'
@@ -114,8 +121,8 @@ interface Client {
   active: boolean;
   closing: boolean;
   blocked: boolean;
-  /** Server ports this client watches ({"op":"watch"}), or null. */
-  watch: Set<number> | null;
+  /** Server ports this client watches ({"op":"watch"}), each with what it waits for (WANTS), or null. */
+  watch: Map<number, number> | null;
 }
 
 async function resolveGid(group: string | number): Promise<number> {
@@ -187,6 +194,8 @@ export class PofApiServer {
   private readonly watchers = new Set<Client>();
   /** Connections whose verdicts changed since events were last sent. */
   private readonly touched = new Set<ConnVerdict>();
+  /** What events have told of each connection so far (KNOWS_* bits). */
+  private readonly told = new WeakMap<ConnVerdict, number>();
   private eventsQueued = false;
   private readonly startedMs = Date.now();
   private ino = -1;
@@ -324,8 +333,9 @@ export class PofApiServer {
   /**
    * Tells the clients watching `v.srvPort` about the connection's verdict
    * (call it after ConnVerdicts.observe). Events are sent once per turn of
-   * the event loop, one line per connection changed in it, in one write per
-   * client; a client that is not reading its socket misses them (counted).
+   * the event loop, one line per connection changed in it (that the client
+   * still wants: see its watch's "until"), in one write per client; a client
+   * that is not reading its socket misses them (counted).
    */
   notify(v: ConnVerdict): void {
     if (!this.watchers.size) return;
@@ -340,13 +350,26 @@ export class PofApiServer {
     this.eventsQueued = false;
     const touched = [...this.touched];
     this.touched.clear();
+    // What each connection's events have said so far: a client that waits
+    // only for the client's SYN (or HTTP request) hears of each connection
+    // until that is known, not of every later change (the server's SYN+ACK,
+    // its HTTP response, ...): a web server parses each event it gets.
+    const fresh: number[] = [];
+    for (const v of touched) {
+      const known = (v.client.tcp ? KNOWS_SYN : 0) | (v.client.http ? KNOWS_HTTP : 0);
+      const before = this.told.get(v) ?? 0;
+      fresh.push(known & ~before);
+      if (known & ~before) this.told.set(v, before | known);
+    }
     const lines = new Map<ConnVerdict, string>();
     for (const c of this.watchers) {
       if (c.closing || !c.active) continue;
       let out = '';
       let n = 0;
-      for (const v of touched) {
-        if (!c.watch!.has(v.srvPort)) continue;
+      for (let i = 0; i < touched.length; i++) {
+        const v = touched[i]!;
+        const wants = c.watch!.get(v.srvPort);
+        if (wants === undefined || (wants !== EVERY_CHANGE && !(fresh[i]! & wants))) continue;
         let line = lines.get(v);
         if (line === undefined) {
           line = connEventLine(this.lookup.host(v.cli), v);
@@ -472,10 +495,10 @@ export class PofApiServer {
         const out = answerJsonLine(line, this.lookup, () => this.status());
         let text = out.text;
         if (out.watch !== undefined) {
-          c.watch ??= new Set();
+          c.watch ??= new Map();
           if (c.watch.size >= MAX_WATCHED_PORTS && !c.watch.has(out.watch)) text = jsonError(`at most ${MAX_WATCHED_PORTS} watched ports per client`);
           else {
-            c.watch.add(out.watch);
+            c.watch.set(out.watch, out.until ? WANTS[out.until] : EVERY_CHANGE);
             this.watchers.add(c);
           }
         }

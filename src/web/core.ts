@@ -220,8 +220,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
 
   let source: PofSource | null = null;
   const watch = opts.watch ?? true;
-  if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket, watch });
-  else if (opts.client) source = new DaemonSource({ client: opts.client, watch });
+  // Told of each connection until what a request waits for is known.
+  const until = waitFor === 'http' ? 'http' : 'syn';
+  if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket, watch, until });
+  else if (opts.client) source = new DaemonSource({ client: opts.client, watch, until });
   else if (opts.engine) source = lookupSource(engineLookup(opts.engine, opts.conns!), 'engine');
   else if (opts.lookup) source = lookupSource(opts.lookup, 'engine');
 

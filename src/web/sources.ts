@@ -10,7 +10,7 @@
  */
 import { PofClient, type ConnEvent } from '../api/client.js';
 import { connKey } from '../api/conn-verdicts.js';
-import { connToJson, hostToJson } from '../api/json.js';
+import { connToJson, hostToJson, type WatchUntil } from '../api/json.js';
 import type { PofLookup } from '../api/types.js';
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
@@ -70,6 +70,8 @@ export interface DaemonSourceOptions {
   probeTimeoutMs?: number;
   /** Watch the ports asked about, to be told of their connections (default true). */
   watch?: boolean;
+  /** Be told of each connection until its client's SYN ('syn', default) or HTTP request ('http') is known. */
+  until?: WatchUntil;
   /** How long an event waits to be taken (ms, default PUSHED_TTL_MS). */
   pushedTtlMs?: number;
 }
@@ -111,6 +113,7 @@ export class DaemonSource implements PofSource {
   /** Events come to this source (false when a shared client's events go elsewhere). */
   private readonly pushable: boolean;
   private readonly pushedTtl: number;
+  private readonly until: WatchUntil;
 
   constructor(opts: DaemonSourceOptions) {
     if (opts.client) {
@@ -128,13 +131,15 @@ export class DaemonSource implements PofSource {
     this.probeDelay = this.probeMin;
     this.pushable = opts.watch !== false && this.client.onConnEvent === null;
     this.pushedTtl = intOption('pushedTtlMs', opts.pushedTtlMs, PUSHED_TTL_MS, 1, 3_600_000);
+    if (opts.until !== undefined && opts.until !== 'syn' && opts.until !== 'http') throw new PofError('E_CONFIG', `until must be 'syn' or 'http' (got ${String(opts.until)})`);
+    this.until = opts.until ?? 'syn';
     if (this.pushable) this.client.onConnEvent = (e) => this.onEvent(e);
   }
 
   watchPort(port: number): void {
     if (!this.pushable || this.ports.has(port) || this.down || this.closed) return;
     this.ports.set(port, 'asking');
-    this.client.watch(port).then(
+    this.client.watch(port, { until: this.until }).then(
       () => void this.ports.set(port, 'yes'),
       (e: unknown) => {
         // Refused: ask about each connection. Not reached: try again later.

@@ -85,13 +85,50 @@ test('answers keep their order among events, in every protocol', async () => {
   }
 });
 
+test('"until" tells of each connection only until its client SYN (or HTTP request) is known', async () => {
+  const { path, conns, server } = await setup();
+  const names = ['syn', 'http', 'every'] as const;
+  const clients = names.map(() => new PofClient({ path }));
+  const got = names.map(() => [] as ConnEvent[]);
+  clients.forEach((c, i) => (c.onConnEvent = (e) => got[i]!.push(e)));
+  const synAck = obs(T, 'syn+ack', 'srv', { kind: 'tcp', match: null, dist: 0, quality: 0 });
+  const request = obs(T, 'http request', 'cli', { kind: 'http', app: { name: 'Firefox', flavor: '10.x or newer', generic: false }, language: null, badSw: 0 });
+  const response = obs(T, 'http response', 'srv', { kind: 'http', app: { name: 'nginx', flavor: '1.x', generic: false }, language: null, badSw: 0 });
+  try {
+    await clients[0]!.watch(8080, { until: 'syn' });
+    await clients[1]!.watch(8080, { until: 'http' });
+    await clients[2]!.watch(8080);
+    // One finding per turn of the server's event loop, as packets come.
+    for (const o of [linuxSyn(T), synAck, request, response]) {
+      const before = server.stats.events;
+      server.notify(conns.observe(o));
+      await until(() => server.stats.events > before);
+    }
+    // A new connection on the same 4-tuple is told of again.
+    server.notify(conns.observe(linuxSyn(T, 1700000100)));
+    await until(() => got[2]!.length === 5);
+    await sleep(30);
+    const seen = got.map((g) => g.map((e) => `${e.conn.client.tcp ? 'syn' : '-'}/${e.conn.client.http ? 'http' : '-'}/${e.conn.server.tcp ? 'syn+ack' : '-'}`));
+    assert.deepEqual(seen[0], ['syn/-/-', 'syn/-/-'], 'until syn: the SYN of each connection');
+    assert.deepEqual(seen[1], ['syn/-/-', 'syn/http/syn+ack', 'syn/-/-'], 'until http: the SYN and the request');
+    assert.deepEqual(seen[2], ['syn/-/-', 'syn/-/syn+ack', 'syn/http/syn+ack', 'syn/http/syn+ack', 'syn/-/-'], 'every change');
+    assert.equal(server.stats.events, 2 + 3 + 5);
+  } finally {
+    for (const c of clients) await c.close();
+    await server.close();
+  }
+});
+
 test('watch queries are checked; a client watches a bounded number of ports', async () => {
   const { path, server } = await setup();
   const c = new PofClient({ path });
   try {
     await assert.rejects(c.queryJson({ op: 'watch' }), /srv_port/);
     await assert.rejects(c.queryJson({ op: 'watch', srv_port: 70000 }), /srv_port/);
-    await assert.rejects(c.queryJson({ op: 'watch', srv_port: 80, cli: '1.2.3.4' }), /"watch" takes only "srv_port"/);
+    await assert.rejects(c.queryJson({ op: 'watch', srv_port: 80, cli: '1.2.3.4' }), /"watch" takes only "srv_port" and "until"/);
+    await assert.rejects(c.queryJson({ op: 'watch', srv_port: 80, until: 'fin' }), /"until" must be "syn" or "http"/);
+    await assert.rejects(c.queryJson({ addr: '192.0.2.1', until: 'syn' }), /"until" goes with "op":"watch" only/);
+    await assert.rejects(c.watch(80, { until: 'ack' as 'syn' }), /until must be 'syn' or 'http'/);
     await assert.rejects(c.watch(-1), /srvPort/);
     for (let p = 1; p <= MAX_WATCHED_PORTS; p++) await c.watch(p);
     await c.watch(1); // again: no new port

@@ -356,7 +356,11 @@ describe('DaemonSource', () => {
       src.watchPort(80);
       assert.equal(await src.ask(t, 1000), null);
       assert.equal(src.watching(80), false);
-      assert.equal(got.filter((l) => l.includes('"watch"')).length, 1);
+      assert.deepEqual(
+        got.filter((l) => l.includes('"watch"')).map((l) => JSON.parse(l)),
+        [{ op: 'watch', srv_port: 80, until: 'syn' }],
+        'asked to watch once, until the SYN is known (the default waitFor)',
+      );
     } finally {
       await src.close();
       old.close();
