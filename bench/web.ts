@@ -200,13 +200,14 @@ async function liveProblem(): Promise<string | null> {
 }
 
 /**
- * A pof daemon capturing on lo what goes to `ports` and answering on
- * `sock`: the real thing, telling watching servers of each connection.
+ * A pof daemon capturing on lo the traffic of `ports` (both ways, as a
+ * daemon on a web server would) and answering on `sock`: the real thing,
+ * telling watching servers of each connection.
  */
 async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
   // The CLI as built (it runs from the project's dist/, whatever POF is).
   const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, '-i', 'lo', '-s', sock, ports.map((p) => `tcp dst port ${p}`).join(' or ')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [main, '-i', 'lo', '-s', sock, ports.map((p) => `tcp port ${p}`).join(' or ')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const end = Date.now() + 10_000;

@@ -97,6 +97,8 @@ export interface ApiServerStats {
   /** Connection events sent to watching clients, and left out for clients that did not read. */
   events: number;
   eventsDropped: number;
+  /** Clients watching at least one port now. */
+  watchers: number;
 }
 
 /** The answer to {"op":"status"}. */
@@ -111,6 +113,8 @@ export interface ServerStatus {
   clients: { active: number; pending: number; max: number };
   queries: { v3: number; v2: number; json: number };
   bad_queries: number;
+  /** Clients watching ports now, events sent to them, events they missed (not reading). */
+  watch: { clients: number; events: number; dropped: number };
 }
 
 interface Client {
@@ -171,6 +175,7 @@ export class PofApiServer {
     v2Misses: 0,
     events: 0,
     eventsDropped: 0,
+    watchers: 0,
   };
   private readonly lookup: PofLookup;
   private readonly hostByText: (addr: string) => HostView | undefined;
@@ -267,6 +272,7 @@ export class PofApiServer {
       clients: { active: this.active.size, pending: this.queue.length, max: this.maxClients },
       queries: { ...this.stats.queries },
       bad_queries: this.stats.badQueries,
+      watch: { clients: this.watchers.size, events: this.stats.events, dropped: this.stats.eventsDropped },
     };
   }
 
@@ -390,6 +396,7 @@ export class PofApiServer {
 
   private onClose(c: Client): void {
     this.watchers.delete(c);
+    this.stats.watchers = this.watchers.size;
     if (c.queryTimer) clearTimeout(c.queryTimer);
     if (c.pendingTimer) clearTimeout(c.pendingTimer);
     c.queryTimer = c.pendingTimer = null;
@@ -500,6 +507,7 @@ export class PofApiServer {
           else {
             c.watch.set(out.watch, out.until ? WANTS[out.until] : EVERY_CHANGE);
             this.watchers.add(c);
+            this.stats.watchers = this.watchers.size;
           }
         }
         if (out.status === 'bad query' || text !== out.text) this.stats.badQueries++;

@@ -104,7 +104,10 @@ export interface PofCore {
   peek(socket: net.Socket): PofResult | undefined;
   /** Reads (and caches) the saved SYN of a new connection; call it on 'connection'. */
   onConnection(socket: net.Socket): void;
-  /** Turns saved SYNs on for a server (when savedSyn is set). */
+  /**
+   * Prepares for a server's connections: turns saved SYNs on (when savedSyn
+   * is set) and, with a daemon, starts watching its port once it listens.
+   */
   attachServer(server: net.Server): void;
   close(): Promise<void>;
 }
@@ -353,8 +356,17 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       if (fp) readSyn(socket, entryOf(socket));
     },
     attachServer(server) {
-      if (!fp) return;
-      enableSavedSyn(server);
+      if (fp) enableSavedSyn(server);
+      // Watch the server's port from the start, not from its first connection.
+      const src = source;
+      if (src?.watchPort) {
+        const watch = (): void => {
+          const a = server.address();
+          if (a && typeof a === 'object') src.watchPort!(a.port);
+        };
+        if (server.listening) watch();
+        else server.once('listening', watch);
+      }
     },
     peek(socket) {
       return cache.get(socket)?.result ?? undefined;

@@ -18,13 +18,14 @@ import { POF_VAR_NAMES, type PofResult } from '../../src/web/result.js';
 import { linuxSyn, makeHost, makeLookup } from '../api/helpers.js';
 import { cannedLookup, makeEngine, request, tempDir } from './helpers.js';
 
-async function serve(opts: PofOptions | ReturnType<typeof createPofCore>, host = '127.0.0.1', before?: (s: net.Socket) => void) {
+async function serve(opts: PofOptions | ReturnType<typeof createPofCore>, host = '127.0.0.1', before?: (s: net.Socket) => void, attach = false) {
   const listener = withPof((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.pof));
   }, opts);
   const server = http.createServer(listener);
   if (before) server.prependListener('connection', before);
+  if (attach) listener.attach(server);
   await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as net.AddressInfo).port;
   const h = host.includes(':') ? `[${host}]` : host;
@@ -258,15 +259,20 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
    * A daemon (API server on a ConnVerdicts) that "sees" each SYN as the app
    * accepts the connection, and tells about it while `tell()` says so.
    */
-  async function toldApp(opts: PofOptions, tell: () => boolean = () => true) {
+  async function toldApp(opts: PofOptions, tell: () => boolean = () => true, attach = false) {
     const dir = tempDir();
     const path = dir.path('pof.sock');
     const conns = new ConnVerdicts(1000);
     const api = await PofApiServer.listen({ path, lookup: makeLookup([makeHost({ addr: '127.0.0.1' })], conns) });
-    const app = await serve({ socket: path, ...opts }, '127.0.0.1', (s) => {
-      const v = conns.observe(linuxSyn(T(s)));
-      if (tell()) api.notify(v);
-    });
+    const app = await serve(
+      { socket: path, ...opts },
+      '127.0.0.1',
+      (s) => {
+        const v = conns.observe(linuxSyn(T(s)));
+        if (tell()) api.notify(v);
+      },
+      attach,
+    );
     return {
       api,
       app,
@@ -296,6 +302,21 @@ describe('a watched port: the daemon tells, the core does not ask', () => {
       const { told, toldLate } = app.core.stats;
       assert.ok(told + toldLate >= 20, `told before or while waiting: ${told} + ${toldLate}`);
       assert.ok(api.stats.events >= 20);
+    } finally {
+      await close();
+    }
+  });
+
+  it('an attached server is watched from the start: its first connection is told too', async () => {
+    const { api, app, close } = await toldApp({ timeoutMs: 2000 }, () => true, true);
+    try {
+      const end = Date.now() + 2000;
+      while (api.status().watch.clients === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(api.status().watch.clients, 1, 'watching before any connection');
+      assert.equal((await app.get()).pof.vars.pof_genre, 'Linux');
+      assert.equal(app.core.stats.asked, 0);
+      assert.equal(app.core.stats.told + app.core.stats.toldLate, 1);
+      assert.equal(api.status().watch.events, 1);
     } finally {
       await close();
     }
