@@ -28,7 +28,7 @@ import { Engine } from '../engine.js';
 import { PofError } from '../errors.js';
 import type { Observation } from '../observation.js';
 import { logTime } from '../output/p0f-log.js';
-import { FdWriter, openLogFile } from '../output/writer.js';
+import { FdWriter, isDevNull, openLogFile } from '../output/writer.js';
 import { printObservation } from '../output/print.js';
 import { HttpModule } from '../state/http-module.js';
 import { notifyFailure, notifyReady, removePidFile, writePidFile } from './daemon.js';
@@ -142,7 +142,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     }
     const iface = o.iface ?? defaultInterface(listInterfaces());
     if (o.iface === undefined) report(`[+] No -i given: listening on '${iface}' (see pof -L).`);
-    out = o.quiet || daemon ? null : new FdWriter(1);
+    // Nothing is formatted for a stdout that goes to /dev/null (as with -r).
+    out = o.quiet || daemon || isDevNull(1) ? null : new FdWriter(1);
     if (o.socket) await ensureSocketDir(o.socket, user);
     if (o.pidFile) {
       writePidFile(o.pidFile);

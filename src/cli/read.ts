@@ -6,7 +6,7 @@ import { Engine } from '../engine.js';
 import { HttpModule } from '../state/http-module.js';
 import type { SignatureDb } from '../db/types.js';
 import type { Observation } from '../observation.js';
-import { FdWriter, openLogFile } from '../output/writer.js';
+import { FdWriter, isDevNull, openLogFile } from '../output/writer.js';
 import { printObservation } from '../output/print.js';
 
 export interface ReadOptions {
@@ -71,15 +71,3 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
   }
   return 0;
 }
-
-/** Is this descriptor the null device? */
-export function isDevNull(fd: number): boolean {
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isCharacterDevice()) return false;
-    return st.rdev === fs.statSync('/dev/null').rdev;
-  } catch {
-    return false;
-  }
-}
-

@@ -82,3 +82,14 @@ export function openLogFile(path: string): FdWriter {
     throw new PofError('E_IO', `cannot open log file ${path}: ${(e as Error).message}`);
   }
 }
+
+/** Is this descriptor the null device? */
+export function isDevNull(fd: number): boolean {
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    return st.rdev === fs.statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
+}
