@@ -11,10 +11,12 @@
  *               keep-alive load (goal: < 5% fewer requests/s) and a new
  *               connection per request (one lookup each).
  *   proxy       `pof proxy` (daemon socket, asked and told as above;
- *               engine in-process, as with -i; saved SYNs) vs a plain Node
- *               reverse proxy doing the same
- *               forwarding, both in front of the same backend (goal:
- *               within 15%).
+ *               a canned lookup in-process; saved SYNs; and, as root,
+ *               `pof proxy -i lo` itself, whose CPU includes its sensor's)
+ *               vs a plain Node reverse proxy doing the same forwarding,
+ *               both in front of the same backend (goal: within 15%). The
+ *               told daemon's CPU is shown beside its proxy's ("+N daemon"):
+ *               it captures the proxy's traffic both ways.
  *
  * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 5) rounds,
  * after BENCH_WEB_WARMUP seconds (default 6) of the same load per contender,
@@ -216,6 +218,29 @@ async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { name: 'live daemon', port: 0, child, cpu: async () => procCpu(child.pid!) };
+}
+
+/**
+ * `pof proxy -i lo` as the CLI runs it: the proxy with a sensor of its own
+ * (its CPU includes capturing and fingerprinting the proxy's traffic).
+ */
+async function liveProxy(upstream: string): Promise<Server> {
+  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const port = await freePort();
+  const child = spawn(process.execPath, [main, 'proxy', '--listen', `127.0.0.1:${port}`, '--upstream', upstream, '-i', 'lo', '--timeout', '50'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.end(() => resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`pof proxy -i lo did not start: ${err.trim()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name: 'pof proxy -i lo', port, child, cpu: async () => procCpu(child.pid!) };
 }
 
 /** A server's pof core counters (null: no core there). */
@@ -421,6 +446,11 @@ export async function web(): Promise<void> {
     }
     const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
     px.push({ name: 'pof proxy (in-process)', server: await launch('proxy-inproc', upstream) });
+    if (!noLive) {
+      const own = await liveProxy(upstream);
+      children.push(own.child);
+      px.push({ name: 'pof proxy -i lo (own sensor)', server: own });
+    }
     if (savedSynAvailable()) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });
     else console.log('web: (no saved-SYN addon: pof proxy --saved-syn not measured)');
     await compare('proxy', KEEPALIVE, px, loss15);
