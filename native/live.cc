@@ -23,6 +23,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
@@ -294,6 +300,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
                            InstanceMethod<&LiveCapture::Ref>("ref"),
                            InstanceMethod<&LiveCapture::Unref>("unref"),
                            InstanceMethod<&LiveCapture::Warning>("warning"),
+                           InstanceMethod<&LiveCapture::SkipsSentCopies>("skipsSentCopies"),
                        });
   }
 
@@ -340,6 +347,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
     }
     core->linktype = DltToLinktype(pcap_datalink(p));
     dlt_ = pcap_datalink(p);
+    skipsSentCopies_ = SkipSentCopiesOnLoopback(pcap_fileno(p), iface);
 
     bpf_u_int32 net = 0, mask = 0;
     netmask_ = pcap_lookupnet(iface.c_str(), &net, &mask, errbuf) == 0 ? mask : PCAP_NETMASK_UNKNOWN;
@@ -421,6 +429,38 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
     return o;
   }
 
+  Napi::Value SkipsSentCopies(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), skipsSentCopies_);
+  }
+
+  // On the loopback interface every packet passes twice, as sent and as
+  // received; libpcap throws the sent copy away, but only after the kernel
+  // has run the filter on it and copied it into the ring, in the context of
+  // the process that sent it (a web server sending on lo pays for its own
+  // packets' copies). Linux 4.20+ can leave sent packets out of a packet
+  // socket altogether; older kernels refuse the option, which changes
+  // nothing. Other interfaces keep their sent packets (a server's own
+  // SYN+ACKs are fingerprinted).
+  static bool SkipSentCopiesOnLoopback(int fd, const std::string& iface) {
+#if defined(__linux__) && defined(PACKET_IGNORE_OUTGOING)
+    if (fd < 0 || iface.size() >= IFNAMSIZ) return false;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return false;
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::memcpy(ifr.ifr_name, iface.c_str(), iface.size());
+    bool loopback = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+    close(s);
+    if (!loopback) return false;
+    int one = 1;
+    return setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) == 0;
+#else
+    (void)fd;
+    (void)iface;
+    return false;
+#endif
+  }
+
   Napi::Value Warning(const Napi::CallbackInfo& info) {
     return warning_.empty() ? info.Env().Null() : Napi::Value(Napi::String::New(info.Env(), warning_));
   }
@@ -456,6 +496,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
   int dlt_ = 0;
   bpf_u_int32 netmask_ = PCAP_NETMASK_UNKNOWN;
   std::string warning_;
+  bool skipsSentCopies_ = false;
 };
 
 }  // namespace

@@ -53,6 +53,12 @@ export interface LiveCapture {
   readonly linkName: string | null;
   /** Warning libpcap gave on activation (e.g. promiscuous mode unsupported), or null. */
   readonly warning: string | null;
+  /**
+   * The kernel leaves out the sent copy of each packet (the loopback, where
+   * every packet is also received: Linux 4.20+), rather than libpcap
+   * dropping it after the copy.
+   */
+  readonly skipsSentCopies: boolean;
   readonly closed: boolean;
   /** Adds a handler, called once per packet with the reused PacketRecord. */
   onPackets(handler: PacketHandler): void;
@@ -104,6 +110,7 @@ interface NativeLive {
   stats(): NativeStats;
   datalink(): { linkType: number; dlt: number; name: string | null };
   warning(): string | null;
+  skipsSentCopies(): boolean;
   close(): void;
   ref(): void;
   unref(): void;
@@ -299,6 +306,7 @@ export function openLive(opts: LiveOptions): LiveCapture {
     linkType: link.linkType,
     linkName: link.name,
     warning: h.warning(),
+    skipsSentCopies: h.skipsSentCopies(),
     get closed() {
       return closed;
     },

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
+import { release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
@@ -110,8 +111,33 @@ describe('live capture on lo', { skip }, () => {
       const st = cap.stats();
       assert.equal(st.droppedKernel, 0);
       assert.ok(st.delivered >= N, `delivered ${st.delivered}`);
+      if (cap.skipsSentCopies) {
+        // The kernel handed over each packet once, not twice (sent and received).
+        await new Promise((r) => setTimeout(r, 50));
+        const after = cap.stats();
+        assert.equal(after.received, after.delivered, `received ${after.received}, delivered ${after.delivered}`);
+      }
     } finally {
       cap.close();
+    }
+  });
+
+  it('on lo, the kernel leaves out the sent copy of each packet (Linux 4.20+); other interfaces keep theirs', (t) => {
+    const [major = 0, minor = 0] = release().split('.').map(Number);
+    if (major < 4 || (major === 4 && minor < 20)) return t.skip(`kernel ${release()} has no PACKET_IGNORE_OUTGOING`);
+    const cap = openLive({ iface: 'lo', filter: 'tcp port 1' });
+    try {
+      assert.equal(cap.skipsSentCopies, true);
+    } finally {
+      cap.close();
+    }
+    const other = listInterfaces().find((i) => !i.loopback && i.up && i.name !== 'any');
+    if (!other) return;
+    const cap2 = openLive({ iface: other.name, filter: 'tcp port 1' });
+    try {
+      assert.equal(cap2.skipsSentCopies, false, `${other.name} keeps sent packets`);
+    } finally {
+      cap2.close();
     }
   });
 
