@@ -55,6 +55,18 @@ ${helpText(FLAGS)}
 `;
 
 /** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */
+
+/**
+ * What `pof proxy -i` captures: everything clients send to the proxy, and
+ * of what the proxy sends back only its SYN+ACKs (a request is read as
+ * part of a connection whose handshake was seen both ways, as p0f does).
+ * The responses, the bulk of the proxy's packets, would be fingerprinted
+ * for nothing: the proxy reports on its clients. (tcp[] reaches IPv4
+ * headers only: over IPv6 all the proxy's packets are taken.)
+ */
+export function sensorFilter(port: number): string {
+  return `tcp dst port ${port} or (tcp src port ${port} and (ip6 or tcp[tcpflags] & tcp-syn != 0))`;
+}
 export function parseListen(v: string): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v) ?? /^()()(\d{1,5})$/.exec(v);
   if (!m) throw new PofError('E_USAGE', `--listen wants ADDR:PORT (got '${v}')`);
@@ -117,7 +129,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
     pofOpts.engine = engine;
     pofOpts.conns = conns;
     startSensor = (port) => {
-      capture = openLive({ iface, filter: `tcp port ${port}` });
+      capture = openLive({ iface, filter: sensorFilter(port) });
       capture.onPackets((rec) => engine.handle(rec));
       capture.onError((e) => stderr.write(`pof proxy: ${e.message}\n`));
       if (capture.warning) stderr.write(`pof proxy: ${capture.warning}\n`);

@@ -147,19 +147,24 @@ describe('proxy in front of php -S', { skip: !havePhp && 'php-cli not installed'
 
   const isRoot = process.getuid?.() === 0;
   const liveSkip = !addonAvailable() ? 'native addon not built' : !isRoot ? 'needs root for live capture' : false;
-  it('`pof proxy -i lo`: its own sensor fingerprints the client', { skip: liveSkip }, async () => {
-    const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', php.url, '-i', 'lo', '--timeout', '2000', '--wait', 'http'], process.stderr);
-    try {
-      await new Promise((r) => setTimeout(r, 100));
-      const r = await request(`${p.url}/`, { agent: false, headers: { 'X-Pof-Genre': 'Windows' } });
-      const saw = JSON.parse(r.body) as PhpSaw;
-      assert.equal(saw.genre, 'Linux');
-      assert.equal(saw.details, '(loopback)');
-      assert.equal(saw.via, 'engine');
-    } finally {
-      await p.close();
-    }
-  });
+  for (const listen of ['127.0.0.1:0', '[::1]:0']) {
+    it(`\`pof proxy -i lo\` on ${listen}: its own sensor fingerprints the client, HTTP request included`, { skip: liveSkip }, async () => {
+      const p = await startProxy(['--listen', listen, '--upstream', php.url, '-i', 'lo', '--timeout', '2000', '--wait', 'http'], process.stderr);
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        const r = await request(`${p.url}/`, { agent: false, headers: { 'X-Pof-Genre': 'Windows' } });
+        const saw = JSON.parse(r.body) as PhpSaw;
+        assert.equal(saw.genre, 'Linux');
+        assert.equal(saw.details, '(loopback)');
+        assert.equal(saw.via, 'engine');
+        assert.equal(saw.err, '');
+        // --wait http: answered once the request's HTTP verdict came, not at the 2 s timeout.
+        assert.ok(r.ms < 1500, `answered after ${r.ms} ms`);
+      } finally {
+        await p.close();
+      }
+    });
+  }
 });
 
 describe('proxy mechanics (Node backend)', () => {
