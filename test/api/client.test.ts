@@ -51,8 +51,7 @@ async function withServer<R>(fn: (path: string, s: PofApiServer) => Promise<R>, 
  * answers to one read in one write; `onRead` sees each read's size.
  */
 async function lineServer(name: string, answer: (line: string) => string, onRead?: (bytes: number) => void): Promise<{ path: string; close(): Promise<void> }> {
-  const path = tmp.path(`${name}${++seq}.sock`);
-  const srv = net.createServer((sock) => {
+  return rawServer(name, (sock) => {
     let pending = '';
     sock.on('data', (d) => {
       onRead?.(d.length);
@@ -62,6 +61,12 @@ async function lineServer(name: string, answer: (line: string) => string, onRead
       sock.write(lines.map(answer).join(''));
     });
   });
+}
+
+/** A server of the test's own on a temp socket: `onConnection` gets each connection. */
+async function rawServer(name: string, onConnection: (sock: net.Socket) => void): Promise<{ path: string; close(): Promise<void> }> {
+  const path = tmp.path(`${name}${++seq}.sock`);
+  const srv = net.createServer(onConnection);
   await new Promise<void>((r) => srv.listen(path, r));
   return { path, close: () => new Promise<void>((r) => srv.close(() => r())) };
 }
@@ -190,10 +195,9 @@ test('a question that times out before it was written leaves without dropping th
 
 test('a slow server is not a stuck one: a question past its own timeout fails, its late answer is dropped, the connection stays', async () => {
   // Answers each line (its address echoed in the answer) after `delay` ms.
-  const path = tmp.path(`slow${++seq}.sock`);
   let conns = 0;
   let delay = 120;
-  const srv = net.createServer((sock) => {
+  const srv = await rawServer('slow', (sock) => {
     conns++;
     let pending = '';
     sock.on('data', (d) => {
@@ -204,8 +208,7 @@ test('a slow server is not a stuck one: a question past its own timeout fails, i
       setTimeout(() => sock.write(out), delay);
     });
   });
-  await new Promise<void>((r) => srv.listen(path, r));
-  const c = new PofClient({ path, timeoutMs: 2000 });
+  const c = new PofClient({ path: srv.path, timeoutMs: 2000 });
   try {
     await assert.rejects(c.queryJson({ addr: '192.0.2.1' }, { timeoutMs: 30 }), /timed out after 30 ms/);
     delay = 0;
@@ -215,20 +218,18 @@ test('a slow server is not a stuck one: a question past its own timeout fails, i
     assert.equal(conns, 1, 'the connection was kept');
   } finally {
     await c.close();
-    await new Promise<void>((r) => srv.close(() => r()));
+    await srv.close();
   }
 });
 
 test('a server that answers nothing for the client timeout is stuck: replaced, even when each question timed out sooner', async () => {
-  const path = tmp.path(`stuck${++seq}.sock`);
   let conns = 0;
-  const srv = net.createServer((sock) => {
+  const srv = await rawServer('stuck', (sock) => {
     // The first connection never answers; later ones do.
     if (++conns === 1) return void sock.on('data', () => {});
     sock.on('data', (d) => sock.write('{"status":"no match"}\n'.repeat(String(d).split('\n').length - 1)));
   });
-  await new Promise<void>((r) => srv.listen(path, r));
-  const c = new PofClient({ path, timeoutMs: 200 });
+  const c = new PofClient({ path: srv.path, timeoutMs: 200 });
   try {
     await assert.rejects(c.queryHostJson('192.0.2.1', { timeoutMs: 30 }), /timed out after 30 ms/);
     assert.equal(conns, 1, 'not replaced at the question timeout');
@@ -238,7 +239,7 @@ test('a server that answers nothing for the client timeout is stuck: replaced, e
     assert.equal(conns, 2, 'replaced after the client timeout');
   } finally {
     await c.close();
-    await new Promise<void>((r) => srv.close(() => r()));
+    await srv.close();
   }
 });
 
