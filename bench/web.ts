@@ -100,7 +100,10 @@ async function serve(role: string, port: number, sock: string, upstream: string)
     case 'mw-live': {
       const l = withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50 });
       coreStats = () => l.core.stats;
-      listen(http.createServer(l));
+      const server = http.createServer(l);
+      // As docs/web.md advises: the watch starts as the server listens.
+      l.attach(server);
+      listen(server);
       return;
     }
     case 'mw-inproc':
