@@ -97,8 +97,6 @@ export interface ApiServerStats {
   /** Connection events sent to watching clients, and left out for clients that did not read. */
   events: number;
   eventsDropped: number;
-  /** Clients watching at least one port now. */
-  watchers: number;
 }
 
 /** The answer to {"op":"status"}. */
@@ -175,7 +173,6 @@ export class PofApiServer {
     v2Misses: 0,
     events: 0,
     eventsDropped: 0,
-    watchers: 0,
   };
   private readonly lookup: PofLookup;
   private readonly hostByText: (addr: string) => HostView | undefined;
@@ -396,7 +393,6 @@ export class PofApiServer {
 
   private onClose(c: Client): void {
     this.watchers.delete(c);
-    this.stats.watchers = this.watchers.size;
     if (c.queryTimer) clearTimeout(c.queryTimer);
     if (c.pendingTimer) clearTimeout(c.pendingTimer);
     c.queryTimer = c.pendingTimer = null;
@@ -507,7 +503,6 @@ export class PofApiServer {
           else {
             c.watch.set(out.watch, out.until ? WANTS[out.until] : EVERY_CHANGE);
             this.watchers.add(c);
-            this.stats.watchers = this.watchers.size;
           }
         }
         if (out.status === 'bad query' || text !== out.text) this.stats.badQueries++;
