@@ -11,7 +11,7 @@ import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
 import { parseAddress } from '../state/addr.js';
 import { unpackConn, unpackHost } from './compact.js';
-import type { JsonAnswerObject, JsonConn, JsonHost, WatchUntil } from './json.js';
+import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type WatchUntil } from './json.js';
 import type { ServerStatus } from './server.js';
 import { decodeV3Response, encodeV3Query, V3_RESP_SIZE, type V3HostInfo } from './v3.js';
 
@@ -219,7 +219,7 @@ export class PofClient {
    */
   async watch(srvPort: number, opts: QueryOptions & { until?: WatchUntil } = {}): Promise<void> {
     const port = intOpt('srvPort', srvPort, 0, 0, 65535);
-    if (opts.until !== undefined && opts.until !== 'syn' && opts.until !== 'http') throw new PofError('E_CONFIG', `until must be 'syn' or 'http' (got ${String(opts.until)})`);
+    if (opts.until !== undefined && !isWatchUntil(opts.until)) throw new PofError('E_CONFIG', `until must be 'syn' or 'http' (got ${String(opts.until)})`);
     const query = opts.until ? { op: 'watch', srv_port: port, until: opts.until } : { op: 'watch', srv_port: port };
     const a = await this.queryJson(query, opts);
     if (a.status !== 'ok') throw new PofError('E_API', `${this.path} did not agree to watch port ${port}`);

@@ -24,6 +24,10 @@ export type JsonQuery =
  */
 export type WatchUntil = 'syn' | 'http';
 
+export function isWatchUntil(v: unknown): v is WatchUntil {
+  return v === 'syn' || v === 'http';
+}
+
 export type JsonQueryResult = { ok: true; query: JsonQuery } | { ok: false; error: string; id?: string | number };
 
 const KNOWN = new Set(['id', 'op', 'addr', 'cli', 'cli_port', 'srv', 'srv_port', 'compact', 'until']);
@@ -95,7 +99,7 @@ export function parseJsonQuery(line: string): JsonQueryResult {
       const sp = port(q.srv_port, 'srv_port');
       if (typeof sp === 'string') return bad(sp);
       if (!has('until')) return withId({ op: 'watch', srvPort: sp });
-      if (q.until !== 'syn' && q.until !== 'http') return bad('"until" must be "syn" or "http"');
+      if (!isWatchUntil(q.until)) return bad('"until" must be "syn" or "http"');
       return withId({ op: 'watch', srvPort: sp, until: q.until });
     }
     case undefined:

@@ -10,7 +10,7 @@
  */
 import { PofClient, type ConnEvent } from '../api/client.js';
 import { connKey } from '../api/conn-verdicts.js';
-import { connToJson, hostToJson, type WatchUntil } from '../api/json.js';
+import { connToJson, hostToJson, isWatchUntil, type WatchUntil } from '../api/json.js';
 import type { PofLookup } from '../api/types.js';
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
@@ -131,7 +131,7 @@ export class DaemonSource implements PofSource {
     this.probeDelay = this.probeMin;
     this.pushable = opts.watch !== false && this.client.onConnEvent === null;
     this.pushedTtl = intOption('pushedTtlMs', opts.pushedTtlMs, PUSHED_TTL_MS, 1, 3_600_000);
-    if (opts.until !== undefined && opts.until !== 'syn' && opts.until !== 'http') throw new PofError('E_CONFIG', `until must be 'syn' or 'http' (got ${String(opts.until)})`);
+    if (opts.until !== undefined && !isWatchUntil(opts.until)) throw new PofError('E_CONFIG', `until must be 'syn' or 'http' (got ${String(opts.until)})`);
     this.until = opts.until ?? 'syn';
     if (this.pushable) this.client.onConnEvent = (e) => this.onEvent(e);
   }
