@@ -287,11 +287,11 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     let last: PofAnswer | null = told;
     let err: string | null = null;
     let answered = told !== null;
-    // (What was told already, if anything, did not satisfy waitFor.)
+    // What was told already, if anything, did not satisfy waitFor.
     let done = false;
     // A watched port: the daemon tells of each connection it sees, so wait
     // for that (most of the time allowed) rather than ask and ask again.
-    if (!done && source.awaitPush && source.watching?.(t.srvPort) && resolved.waitFor !== 'none') {
+    if (source.awaitPush && source.watching?.(t.srvPort) && resolved.waitFor !== 'none') {
       const until = performance.now() + resolved.timeoutMs * PUSH_SHARE;
       for (let left = until - performance.now(); left > 0 && !done; left = until - performance.now()) {
         const a = await source.awaitPush(t, left);
@@ -342,6 +342,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     if (!r.found && answered) r.vars.pof_type = '2';
     return r;
   };
+
+  /** The result of an answer that satisfied waitFor at once (with the saved SYN's verdict, if any). */
+  const answeredBy = (source: PofSource, t: ConnTuple, e: Entry, a: PofAnswer | null): PofResult =>
+    buildResult(t, e.syn ? withSyn(t, a, e.syn) : a, e.syn ? ['saved-syn', source.via] : [source.via]);
 
   const cacheResult = (e: Entry, r: PofResult): PofResult => {
     e.result = finish(r);
@@ -395,8 +399,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         told = source.take(t);
         if (told && satisfied(told, resolved.waitFor, e.syn)) {
           stats.told++;
-          const via: PofVia[] = e.syn ? ['saved-syn', source.via] : [source.via];
-          return cacheResult(e, buildResult(t, e.syn ? withSyn(t, told, e.syn) : told, via));
+          return cacheResult(e, answeredBy(source, t, e, told));
         }
       }
       if (source.sync && !source.unavailable()) {
@@ -408,10 +411,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         } catch {
           ok = false;
         }
-        if (ok && satisfied(a, resolved.waitFor, e.syn)) {
-          const via: PofVia[] = e.syn ? ['saved-syn', source.via] : [source.via];
-          return cacheResult(e, buildResult(t, e.syn ? withSyn(t, a, e.syn) : a, via));
-        }
+        if (ok && satisfied(a, resolved.waitFor, e.syn)) return cacheResult(e, answeredBy(source, t, e, a));
       }
       const p = lookup(source, t, e, told)
         .catch((x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x)))
