@@ -205,21 +205,30 @@ async function liveProblem(): Promise<string | null> {
 }
 
 /**
+ * The CLI as built (it runs from the project's dist/, whatever POF is),
+ * once `ready()` says so; `what` names it when it does not start.
+ */
+async function startCli(args: string[], ready: () => boolean | Promise<boolean>, what: string): Promise<ChildProcess> {
+  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const end = Date.now() + 10_000;
+  while (!(await ready())) {
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`${what} did not start: ${err.trim()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
+}
+
+/**
  * A pof daemon capturing on lo the traffic of `ports` (both ways, as a
  * daemon on a web server would) and answering on `sock`: the real thing,
  * telling watching servers of each connection.
  */
 async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
-  // The CLI as built (it runs from the project's dist/, whatever POF is).
-  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, '-i', 'lo', '-s', sock, ports.map((p) => `tcp port ${p}`).join(' or ')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const end = Date.now() + 10_000;
-  while (!existsSync(sock)) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`the live pof daemon did not start: ${err.trim()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
+  const child = await startCli(['-i', 'lo', '-s', sock, filter], () => existsSync(sock), 'the live pof daemon');
   return { name: 'live daemon', port: 0, child, cpu: async () => procCpu(child.pid!) };
 }
 
@@ -228,21 +237,13 @@ async function liveDaemon(sock: string, ports: number[]): Promise<Server> {
  * (its CPU includes capturing and fingerprinting the proxy's traffic).
  */
 async function liveProxy(upstream: string): Promise<Server> {
-  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
   const port = await freePort();
-  const child = spawn(process.execPath, [main, 'proxy', '--listen', `127.0.0.1:${port}`, '--upstream', upstream, '-i', 'lo', '--timeout', '50'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
+  const accepts = (): Promise<boolean> =>
+    new Promise((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => s.end(() => resolve(true)));
       s.on('error', () => resolve(false));
     });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`pof proxy -i lo did not start: ${err.trim()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const child = await startCli(['proxy', '--listen', `127.0.0.1:${port}`, '--upstream', upstream, '-i', 'lo', '--timeout', '50'], accepts, 'pof proxy -i lo');
   return { name: 'pof proxy -i lo', port, child, cpu: async () => procCpu(child.pid!) };
 }
 
