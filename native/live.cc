@@ -15,10 +15,18 @@
 // (bounded by one pcap_dispatch of kDispatchMax packets) and closes the
 // handle at once: no packet needs to arrive first.
 //
-// Batch layout handed to JS: one ArrayBuffer; the first count*5 float64s are
-// the packet headers (tsSec, tsUsec, caplen, wirelen, offset), the packet
-// bytes follow from dataOffset (offsets are relative to that data region).
-// Float64 keeps 64-bit time_t seconds exact up to 2^53.
+// Batches are written straight into slots: fixed-size blocks of memory made
+// as the load needs them (at most kMaxQueuedBytes' worth) and then reused,
+// each lent to JS once as an external ArrayBuffer and handed back to the
+// thread when the JS callback returns. A steady load thus allocates nothing
+// per batch: no malloc, no new ArrayBuffer, nothing for the garbage
+// collector (fresh buffers per batch cost a live daemon more CPU than its
+// packet decoding did). A slot's memory lives while either side holds it.
+//
+// Slot layout: kBatchPackets * kFields float64 packet headers (tsSec, tsUsec,
+// caplen, wirelen, offset), then the packet bytes (offsets are relative to
+// the start of that data region). Float64 keeps 64-bit time_t seconds exact
+// up to 2^53.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +38,7 @@
 #include <sys/socket.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -49,15 +58,23 @@ namespace {
 constexpr size_t kFields = 5;                        // float64s per packet header
 constexpr size_t kBatchBytes = 256 * 1024;           // close a batch past this much packet data
 constexpr size_t kBatchPackets = 4096;               // ... or this many packets
+constexpr size_t kHdrBytes = kBatchPackets * kFields * sizeof(double);
 constexpr int kDispatchMax = 1024;                   // packets per pcap_dispatch (bounds lock hold time)
-constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024; // batches waiting for JS before back-pressure
+constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024; // slot memory before back-pressure
 constexpr int kPollSafetyMs = 250;                   // re-check the handle even if poll never fires
 
+// One slot's memory, shared by the core and the ArrayBuffer JS holds.
+struct SlotMem {
+  uint8_t* p;
+  explicit SlotMem(size_t n) : p(static_cast<uint8_t*>(std::malloc(n))) {}
+  ~SlotMem() { std::free(p); }
+  SlotMem(const SlotMem&) = delete;
+  SlotMem& operator=(const SlotMem&) = delete;
+};
+
 struct Batch {
-  uint8_t* mem;
-  size_t bytes;
+  uint32_t slot;
   uint32_t count;
-  size_t dataOff;
 };
 
 struct Stats {
@@ -84,27 +101,44 @@ struct Core {
 
   std::mutex pcapMu;  // serialises pcap_* calls on `pcap` between the thread and JS
 
-  std::mutex qMu;  // guards queue, queuedBytes, error*
+  // Slot geometry, fixed before the thread starts.
+  size_t dataCap = 0;    // kBatchBytes + snaplen: a batch under kBatchBytes always fits one more packet
+  size_t slotBytes = 0;  // kHdrBytes + dataCap
+  size_t maxSlots = 0;
+
+  std::mutex qMu;  // guards queue, slots (creation), made, maxSlots, freeSlots, error*
   std::condition_variable qCv;
   std::deque<Batch> queue;
-  size_t queuedBytes = 0;
+  std::vector<std::shared_ptr<SlotMem>> slots;  // maxSlots entries, made on demand
+  size_t made = 0;
+  std::vector<uint32_t> freeSlots;
   std::string error;
   bool errorPending = false;
+
+  std::vector<uint8_t> lent;  // main thread only: slots whose ArrayBuffer JS already holds
 
   std::atomic<bool> stop{false};
   std::atomic<bool> closed{false};
   std::atomic<bool> wakePending{false};
+  std::atomic<uint64_t> droppedNoRoom{0};  // packets lost for want of a slot (see OnPacket)
 
-  // Scratch batch, capture thread only.
-  std::vector<double> hdr;
-  std::vector<uint8_t> data;
+  // The batch being filled and the next slot to fill: capture thread only.
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t cur = kNone, spare = kNone;
+  uint8_t* curMem = nullptr;
   uint32_t count = 0;
+  size_t dataLen = 0;
   std::vector<Batch> ready;
 
-  ~Core() {
-    Stop();
-    for (Batch& b : queue) std::free(b.mem);
-    for (Batch& b : ready) std::free(b.mem);
+  ~Core() { Stop(); }
+
+  void InitSlots(int snaplen) {
+    dataCap = kBatchBytes + static_cast<size_t>(snaplen);
+    slotBytes = kHdrBytes + dataCap;
+    maxSlots = std::max<size_t>(4, kMaxQueuedBytes / slotBytes);
+    slots.resize(maxSlots);
+    freeSlots.reserve(maxSlots);
+    lent.assign(maxSlots, 0);
   }
 
   // Idempotent; main thread. Leaves the handle closed and the thread gone.
@@ -137,7 +171,8 @@ struct Core {
     pcap_stat ps;
     if (pcap != nullptr && pcap_stats(pcap, &ps) == 0) {
       s.received = ps.ps_recv;
-      s.droppedKernel = ps.ps_drop;
+      // A packet the thread had no slot for was lost for want of buffer room, as kernel drops are.
+      s.droppedKernel = ps.ps_drop + static_cast<double>(droppedNoRoom.load());
       s.droppedInterface = ps.ps_ifdrop;
     }
     return s;
@@ -147,32 +182,75 @@ struct Core {
 
   static void OnPacket(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     Core* c = reinterpret_cast<Core*>(user);
-    size_t off = c->data.size();
-    c->data.resize(off + h->caplen);
-    std::memcpy(c->data.data() + off, bytes, h->caplen);
-    double f[kFields] = {static_cast<double>(h->ts.tv_sec), static_cast<double>(h->ts.tv_usec),
-                         static_cast<double>(h->caplen), static_cast<double>(h->len), static_cast<double>(off)};
-    c->hdr.insert(c->hdr.end(), f, f + kFields);
-    if (++c->count >= kBatchPackets || c->data.size() >= kBatchBytes) c->FinishBatch();
-  }
-
-  void FinishBatch() {
-    if (count == 0) return;
-    size_t hdrBytes = hdr.size() * sizeof(double);
-    size_t total = hdrBytes + data.size();
-    auto* mem = static_cast<uint8_t*>(std::malloc(total));
-    if (mem == nullptr) {  // out of memory: lose this batch rather than the process
-      hdr.clear();
-      data.clear();
-      count = 0;
+    // Run() makes sure of a slot before each dispatch and OnPacket breaks the
+    // dispatch when it uses up the spare, so this is only a safety net.
+    if (c->cur == kNone && !c->NextSlot()) {
+      c->droppedNoRoom.fetch_add(1);
       return;
     }
-    std::memcpy(mem, hdr.data(), hdrBytes);
-    if (!data.empty()) std::memcpy(mem + hdrBytes, data.data(), data.size());
-    ready.push_back(Batch{mem, total, count, hdrBytes});
-    hdr.clear();
-    data.clear();
+    size_t caplen = std::min<size_t>(h->caplen, c->dataCap - c->dataLen);
+    std::memcpy(c->curMem + kHdrBytes + c->dataLen, bytes, caplen);
+    double* f = reinterpret_cast<double*>(c->curMem) + static_cast<size_t>(c->count) * kFields;
+    f[0] = static_cast<double>(h->ts.tv_sec);
+    f[1] = static_cast<double>(h->ts.tv_usec);
+    f[2] = static_cast<double>(caplen);
+    f[3] = static_cast<double>(h->len);
+    f[4] = static_cast<double>(c->dataLen);
+    c->dataLen += caplen;
+    if (++c->count >= kBatchPackets || c->dataLen >= kBatchBytes) {
+      c->FinishBatch();
+      // Back to Run() before the next packet, to get a new spare outside the handle's lock.
+      pcap_breakloop(c->pcap);
+    }
+  }
+
+  // The current batch, if it has packets, goes to the ready list and the spare becomes current.
+  void FinishBatch() {
+    if (cur == kNone || count == 0) return;
+    ready.push_back(Batch{cur, count});
+    cur = kNone;
     count = 0;
+    dataLen = 0;
+    NextSlot();
+  }
+
+  // Makes the spare (failing that, any free slot) current. Never waits.
+  bool NextSlot() {
+    if (spare == kNone) {
+      std::lock_guard<std::mutex> lk(qMu);
+      spare = TakeSlotLocked();
+    }
+    if (spare == kNone) return false;
+    cur = spare;
+    spare = kNone;
+    curMem = slots[cur]->p;
+    return true;
+  }
+
+  // A free slot, or a new one while under maxSlots; kNone if neither. qMu held.
+  uint32_t TakeSlotLocked() {
+    if (!freeSlots.empty()) {
+      uint32_t i = freeSlots.back();
+      freeSlots.pop_back();
+      return i;
+    }
+    if (made >= maxSlots) return kNone;
+    auto mem = std::make_shared<SlotMem>(slotBytes);
+    if (mem->p == nullptr) {  // out of memory: make do with the slots there are
+      maxSlots = made;
+      return kNone;
+    }
+    slots[made] = std::move(mem);
+    return static_cast<uint32_t>(made++);
+  }
+
+  // Main thread: JS is done with a slot.
+  void ReturnSlot(uint32_t i) {
+    {
+      std::lock_guard<std::mutex> lk(qMu);
+      freeSlots.push_back(i);
+    }
+    qCv.notify_one();
   }
 
   void WakeJs() {
@@ -183,10 +261,7 @@ struct Core {
     if (ready.empty()) return;
     {
       std::lock_guard<std::mutex> lk(qMu);
-      for (Batch& b : ready) {
-        queue.push_back(b);
-        queuedBytes += b.bytes;
-      }
+      for (Batch& b : ready) queue.push_back(b);
     }
     ready.clear();
     WakeJs();
@@ -201,11 +276,24 @@ struct Core {
     WakeJs();
   }
 
-  // False once stopping. Waits while JS is too far behind.
+  // Makes sure a batch can be filled and the next one started without
+  // waiting inside pcap_dispatch: a current slot and a spare. Waits while
+  // every slot is with JS (back-pressure). False once stopping.
   bool WaitForRoom() {
+    if (cur != kNone && spare != kNone) return true;
     std::unique_lock<std::mutex> lk(qMu);
-    qCv.wait(lk, [this] { return stop.load() || queuedBytes < kMaxQueuedBytes; });
-    return !stop.load();
+    for (;;) {
+      if (stop.load()) return false;
+      if (spare == kNone) spare = TakeSlotLocked();
+      if (cur == kNone && spare != kNone) {
+        cur = spare;
+        spare = kNone;
+        curMem = slots[cur]->p;
+        continue;
+      }
+      if (cur != kNone && spare != kNone) return true;
+      qCv.wait(lk);
+    }
   }
 
   void Run() {
@@ -218,6 +306,7 @@ struct Core {
       }
       if (stop.load()) return;
       for (;;) {  // drain everything the kernel has ready
+        if (!WaitForRoom()) return;
         int n;
         std::string err;
         {
@@ -231,9 +320,12 @@ struct Core {
           Fail("capture failed: " + err);
           return;
         }
+        if (n == PCAP_ERROR_BREAK) {  // OnPacket filled a batch
+          Publish();
+          continue;
+        }
         if (n <= 0) break;
         Publish();
-        if (!WaitForRoom()) return;
       }
       FinishBatch();
       Publish();
@@ -242,12 +334,13 @@ struct Core {
 };
 
 void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
-  if (env == nullptr || core == nullptr) return;  // torn down: ~Core frees the queue
+  if (env == nullptr || core == nullptr) return;  // torn down: ~Core lets the slots go
   core->wakePending.store(false);
   for (;;) {
     if (core->closed.load()) return;
     Batch b{};
     bool have = false;
+    std::shared_ptr<SlotMem> mem;
     std::string err;
     bool haveErr = false;
     {
@@ -255,7 +348,7 @@ void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
       if (!core->queue.empty()) {
         b = core->queue.front();
         core->queue.pop_front();
-        core->queuedBytes -= b.bytes;
+        if (!core->lent[b.slot]) mem = core->slots[b.slot];
         have = true;
       } else if (core->errorPending) {
         err = core->error;
@@ -266,11 +359,22 @@ void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
     if (!have && !haveErr) return;
     try {
       if (have) {
-        core->qCv.notify_one();
-        auto ab = Napi::ArrayBuffer::New(env, b.mem, b.bytes, [](Napi::Env, void* p) { std::free(p); });
-        cb.Call({ab, Napi::Number::New(env, b.count), Napi::Number::New(env, static_cast<double>(b.dataOff))});
+        // onBatch(slot, count, arrayBuffer): the buffer only the first time JS sees the slot.
+        Napi::Value ab = env.Undefined();
+        if (mem) {
+          auto* hold = new std::shared_ptr<SlotMem>(mem);
+          ab = Napi::ArrayBuffer::New(
+              env, mem->p, core->slotBytes, [](Napi::Env, void*, std::shared_ptr<SlotMem>* h) { delete h; }, hold);
+          core->lent[b.slot] = 1;
+        }
+        struct Giveback {  // the slot goes back to the thread however the callback ends
+          Core* core;
+          uint32_t slot;
+          ~Giveback() { core->ReturnSlot(slot); }
+        } giveback{core, b.slot};
+        cb.Call({Napi::Number::New(env, b.slot), Napi::Number::New(env, b.count), ab});
       } else {
-        cb.Call({env.Undefined(), Napi::Number::New(env, 0), Napi::Number::New(env, 0), Napi::String::New(env, err)});
+        cb.Call({env.Undefined(), Napi::Number::New(env, 0), env.Undefined(), Napi::String::New(env, err)});
       }
     } catch (Napi::Error& e) {
       // Let JS see the exception; deliver what is left on the next turn.
@@ -301,6 +405,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
                            InstanceMethod<&LiveCapture::Unref>("unref"),
                            InstanceMethod<&LiveCapture::Warning>("warning"),
                            InstanceMethod<&LiveCapture::SkipsSentCopies>("skipsSentCopies"),
+                           InstanceMethod<&LiveCapture::SlotHeaderBytes>("slotHeaderBytes"),
                        });
   }
 
@@ -365,8 +470,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
       fcntl(fd, F_SETFD, FD_CLOEXEC);
       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     }
-    core->hdr.reserve((kBatchPackets + 1) * kFields);
-    core->data.reserve(kBatchBytes + static_cast<size_t>(snaplen));
+    core->InitSlots(snaplen);
 
     // From here on the thread-safe function owns the core.
     Core* c = core.release();
@@ -427,6 +531,11 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
     const char* name = pcap_datalink_val_to_name(dlt_);
     o.Set("name", name != nullptr ? Napi::Value(Napi::String::New(env, name)) : env.Null());
     return o;
+  }
+
+  // Where packet bytes start in each slot's ArrayBuffer (the headers come first).
+  Napi::Value SlotHeaderBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(kHdrBytes));
   }
 
   Napi::Value SkipsSentCopies(const Napi::CallbackInfo& info) {

@@ -111,12 +111,19 @@ interface NativeLive {
   datalink(): { linkType: number; dlt: number; name: string | null };
   warning(): string | null;
   skipsSentCopies(): boolean;
+  /** Bytes of packet headers at the start of each slot; packet bytes follow. */
+  slotHeaderBytes(): number;
   close(): void;
   ref(): void;
   unref(): void;
 }
 
-type NativeBatch = (ab: ArrayBuffer | undefined, count: number, dataOffset: number, error?: string) => void;
+/**
+ * A batch in slot `slot` (the addon's reusable buffers; `ab` is given the
+ * first time a slot is used, and its memory is reused once the call returns),
+ * or, with `slot` undefined, the capture's end with `error`.
+ */
+type NativeBatch = (slot: number | undefined, count: number, ab: ArrayBuffer | undefined, error?: string) => void;
 
 interface NativeOfflineFilter {
   matches(data: Buffer, offset: number, caplen: number, wirelen: number): boolean;
@@ -240,6 +247,11 @@ function resolveOptions(opts: LiveOptions): ResolvedOptions {
 // ---- capture ----
 
 const FIELDS = 5; // float64s per packet: tsSec, tsUsec, caplen, wirelen, offset
+/** One reusable batch buffer of the addon, as JS reads it. */
+interface SlotView {
+  hdr: Float64Array;
+  data: Buffer;
+}
 
 /** Opens `opts.iface` for live capture; throws PofError('E_LIVE') with a clear reason. */
 export function openLive(opts: LiveOptions): LiveCapture {
@@ -252,8 +264,10 @@ export function openLive(opts: LiveOptions): LiveCapture {
   let delivered = 0;
   let closed = false;
 
-  const onBatch: NativeBatch = (ab, count, dataOffset, error) => {
-    if (ab === undefined) {
+  const slots: SlotView[] = [];
+  let headerBytes = 0; // set once the handle exists, before any batch can arrive
+  const onBatch: NativeBatch = (slot, count, ab, error) => {
+    if (slot === undefined) {
       const err = new PofError('E_LIVE', `capture on '${o.iface}' stopped: ${error ?? 'unknown error'}`);
       if (errorHandlers.length === 0) {
         process.nextTick(() => {
@@ -263,8 +277,9 @@ export function openLive(opts: LiveOptions): LiveCapture {
       for (const eh of errorHandlers) eh(err);
       return;
     }
-    const hdr = new Float64Array(ab, 0, count * FIELDS);
-    rec.data = Buffer.from(ab, dataOffset);
+    if (ab !== undefined) slots[slot] = { hdr: new Float64Array(ab, 0, headerBytes / 8), data: Buffer.from(ab, headerBytes) };
+    const { hdr, data } = slots[slot]!;
+    rec.data = data;
     let failure: { error: unknown } | undefined;
     for (let i = 0, j = 0; i < count; i++, j += FIELDS) {
       rec.tsSec = hdr[j];
@@ -298,6 +313,7 @@ export function openLive(opts: LiveOptions): LiveCapture {
   } catch (e) {
     throw nativeError(e, o.iface);
   }
+  headerBytes = h.slotHeaderBytes();
   const link = h.datalink();
   rec.linkType = link.linkType;
 
