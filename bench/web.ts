@@ -18,6 +18,14 @@
  *               told daemon's CPU is shown beside its proxy's ("+N daemon"):
  *               it captures the proxy's traffic both ways.
  *
+ * A sensor on the machine costs the servers it captures something even when
+ * nobody asks it (the kernel copies their packets to it, and it competes for
+ * the CPUs). So the told routes are measured against the bare server (or
+ * plain proxy) that the same live daemon captures too ("under the pof
+ * daemon"): their loss is what asking costs beyond the sensor being there.
+ * Reference rows show that presence cost itself, and, when p0f is installed,
+ * the same for p0f 3.09b run as a daemon ("+N daemon" is then p0f's CPU).
+ *
  * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 5) rounds,
  * after BENCH_WEB_WARMUP seconds (default 6) of the same load per contender,
  * unmeasured: until the JIT has compiled the load's code paths (hundreds of
@@ -32,8 +40,8 @@
  * builds first); BENCH_POF_SRC=1 loads src/ through tsx instead, and
  * BENCH_POF_DIR=/abs/path another build (to compare two).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
@@ -247,6 +255,49 @@ async function liveProxy(upstream: string): Promise<Server> {
   return { name: 'pof proxy -i lo', port, child, cpu: async () => procCpu(child.pid!) };
 }
 
+const UNDER_POF = 'node:http under the pof daemon';
+const UNDER_POF_PROXY = 'plain proxy under the pof daemon';
+const P0F = '/usr/sbin/p0f';
+const P0F_DB = '/etc/p0f/p0f.fp';
+
+/** Why p0f cannot be run for the reference row, or null. */
+function p0fProblem(): string | null {
+  return existsSync(P0F) && existsSync(P0F_DB) ? null : `no ${P0F} or ${P0F_DB} (apt-get install p0f)`;
+}
+
+interface P0fDaemon extends Omit<Server, 'child'> {
+  stop(): void;
+}
+
+/**
+ * p0f 3.09b as a daemon (-d: no console output, like a pof daemon whose
+ * stdout goes nowhere) capturing `port` on lo and answering on `sock`.
+ */
+function p0fDaemon(sock: string, port: number): P0fDaemon {
+  // The daemon keeps the descriptors it was given: a file, not a pipe that spawnSync would wait on.
+  const errFile = `${sock}.err`;
+  const errFd = openSync(errFile, 'w');
+  const r = spawnSync(P0F, ['-d', '-i', 'lo', '-f', P0F_DB, '-s', sock, `tcp port ${port}`], { stdio: ['ignore', 'ignore', errFd] });
+  closeSync(errFd);
+  const found = spawnSync('pgrep', ['-n', '-f', sock], { encoding: 'utf8' }).stdout.trim();
+  const pid = Number(found);
+  if (r.status !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`p0f did not start: ${readFileSync(errFile, 'utf8').trim().split('\n').pop()}`);
+  const end = Date.now() + 5000;
+  while (!existsSync(sock) && Date.now() < end) spawnSync('sleep', ['0.05']);
+  return {
+    name: 'p0f',
+    port: 0,
+    cpu: async () => procCpu(pid),
+    stop: () => {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
 /** A server's pof core counters (null: no core there). */
 function statsOf(c: ChildProcess): Promise<PofCoreStats | null> {
   return new Promise((resolve) => {
@@ -299,7 +350,11 @@ interface Contender {
   name: string;
   server: Server;
   /** Other processes whose CPU counts for this contender (the daemon). */
-  helpers?: Server[];
+  helpers?: Array<Pick<Server, 'cpu'>>;
+  /** The contender its loss is measured against (default: the first). */
+  against?: string;
+  /** Shown instead of a goal verdict (for reference rows). */
+  note?: string;
 }
 
 /**
@@ -331,9 +386,7 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
       errors += r.errors + r.non2xx;
     }
   }
-  const base = contenders[0]!.name;
-  const baseRps = rps.get(base)!;
-  const baseCpu = cpu.get(base)!;
+  const first = contenders[0]!.name;
   console.log(`web: ${title}, ${load.name} (${load.connections} connections, ${runs} x ${seconds} s after ${warmupSeconds} s of warm-up each):`);
   for (const c of contenders) {
     const m = median(rps.get(c.name)!);
@@ -342,12 +395,16 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     const runsText = rps.get(c.name)!.map((x) => Math.round(x)).join(', ');
     const cpuText = `${us.toFixed(1)} us CPU/req` + (c.helpers?.length ? ` (+${hus.toFixed(1)} daemon)` : '');
     let tail = 'baseline';
-    if (c.name !== base) {
+    if (c.name !== first) {
+      const base = c.against ?? first;
+      const baseRps = rps.get(base)!;
+      const baseCpu = cpu.get(base)!;
       const rpsLoss = median(rps.get(c.name)!.map((x, k) => 1 - x / baseRps[k]!));
       const cpuLoss = median(cpu.get(c.name)!.map((x, k) => 1 - baseCpu[k]! / x));
-      tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower (medians of per-round losses); ${goal(cpuLoss)}`;
+      const vs = c.against ? ` than "${c.against}"` : '';
+      tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower${vs} (medians of per-round losses); ${c.note ?? goal(cpuLoss)}`;
     }
-    console.log(`web:   ${c.name.padEnd(27)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
+    console.log(`web:   ${c.name.padEnd(33)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
   }
   if (errors) console.log(`web:   (${errors} errors or non-2xx answers)`);
   for (const c of contenders) {
@@ -408,13 +465,21 @@ export async function web(): Promise<void> {
   };
   const noLive = await liveProblem();
   if (noLive) console.log(`web: (${noLive}: the routes told by a live daemon are not measured)`);
-  /** A server told by a live daemon of its own, and the daemon. */
-  const launchLive = async (role: string, path: string, upstream = ''): Promise<{ server: Server; daemon: Server }> => {
+  /**
+   * A server told by a live daemon of its own, the daemon, and a baseline
+   * server of `baseRole` that the daemon captures too but that never asks
+   * it: what the told route costs beyond the sensor's presence, which any
+   * sensor on the machine (p0f too) brings.
+   */
+  const launchLive = async (role: string, baseRole: string, path: string, upstream = ''): Promise<{ server: Server; daemon: Server; base: Server }> => {
     const server = await launch(role, upstream, path);
-    const daemon = await liveDaemon(path, [server.port]);
+    const base = await launch(baseRole, upstream);
+    const daemon = await liveDaemon(path, [server.port, base.port]);
     children.push(daemon.child);
-    return { server, daemon };
+    return { server, daemon, base };
   };
+  const p0f = noLive ? null : p0fProblem();
+  if (p0f) console.log(`web: (${p0f}: the p0f reference row is not measured)`);
   const loss5 = (l: number): string => (l < 0.05 ? 'goal < 5%: met' : 'goal < 5%: missed');
   const loss15 = (l: number): string => (l <= 0.15 ? 'goal within 15%: met' : 'goal within 15%: missed');
   try {
@@ -427,12 +492,25 @@ export async function web(): Promise<void> {
         { name: 'node:http (no pof)', server: plain },
         { name: 'withPof, daemon, asked', server: mwSock, helpers: [daemon] },
       ];
-      const live = noLive ? null : await launchLive('mw-live', join(dir, 'mw-live.sock'));
-      if (live) mw.push({ name: 'withPof, daemon, told', server: live.server, helpers: [live.daemon] });
+      const live = noLive ? null : await launchLive('mw-live', 'plain', join(dir, 'mw-live.sock'));
+      if (live) {
+        mw.push({ name: UNDER_POF, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a server that never asks it' });
+        mw.push({ name: 'withPof, daemon, told', server: live.server, helpers: [live.daemon], against: UNDER_POF });
+      }
       mw.push({ name: 'withPof, in-process', server: mwIn });
-      await compare('middleware', KEEPALIVE, mw, loss5);
-      await compare('middleware', NEWCONN, mw, (l) => `one lookup per connection: ${(l * 100).toFixed(1)}%`);
-      for (const c of [plain, mwSock, mwIn, ...(live ? [live.server, live.daemon] : [])]) await stop(c.child);
+      let ref: { server: Server; p0f: P0fDaemon } | null = null;
+      if (!noLive && !p0f) {
+        const server = await launch('plain');
+        ref = { server, p0f: p0fDaemon(join(dir, 'p0f.sock'), server.port) };
+        mw.push({ name: 'node:http under p0f', server, helpers: [ref.p0f], note: 'reference: p0f 3.09b capturing a server that never asks it' });
+      }
+      try {
+        await compare('middleware', KEEPALIVE, mw, loss5);
+        await compare('middleware', NEWCONN, mw, (l) => `one lookup per connection: ${(l * 100).toFixed(1)}%`);
+      } finally {
+        ref?.p0f.stop();
+      }
+      for (const c of [plain, mwSock, mwIn, ...(live ? [live.server, live.base, live.daemon] : []), ...(ref ? [ref.server] : [])]) await stop(c.child);
     }
     if (only === 'middleware') return;
 
@@ -445,8 +523,9 @@ export async function web(): Promise<void> {
       { name: 'pof proxy (daemon, asked)', server: pofp, helpers: [daemon] },
     ];
     if (!noLive) {
-      const live = await launchLive('proxy-live', join(dir, 'proxy-live.sock'), upstream);
-      px.push({ name: 'pof proxy (daemon, told)', server: live.server, helpers: [live.daemon] });
+      const live = await launchLive('proxy-live', 'proxy-plain', join(dir, 'proxy-live.sock'), upstream);
+      px.push({ name: UNDER_POF_PROXY, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a proxy that never asks it' });
+      px.push({ name: 'pof proxy (daemon, told)', server: live.server, helpers: [live.daemon], against: UNDER_POF_PROXY });
     }
     const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
     px.push({ name: 'pof proxy (in-process)', server: await launch('proxy-inproc', upstream) });
