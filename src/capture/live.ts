@@ -1,8 +1,9 @@
 /**
  * Live capture through libpcap, via pof's own N-API addon (native/, built
  * by `npm run build:native`). Packets arrive from a capture thread in
- * batches; each batch is one ArrayBuffer, walked here with a single reused
- * PacketRecord, so the packet path allocates nothing per packet.
+ * batches, written into a few buffers that the addon reuses (each is lent
+ * to JS once) and walked here with a single reused PacketRecord, so the
+ * packet path allocates nothing per packet or per batch.
  */
 
 import { SNAPLEN } from '../config.js';
@@ -247,6 +248,7 @@ function resolveOptions(opts: LiveOptions): ResolvedOptions {
 // ---- capture ----
 
 const FIELDS = 5; // float64s per packet: tsSec, tsUsec, caplen, wirelen, offset
+
 /** One reusable batch buffer of the addon, as JS reads it. */
 interface SlotView {
   hdr: Float64Array;
