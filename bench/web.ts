@@ -186,8 +186,8 @@ interface Server {
   cpu(): Promise<number>;
 }
 
-async function start(role: string, sock: string, upstream = ''): Promise<Server> {
-  const port = await freePort();
+async function start(role: string, sock: string, upstream = '', given?: number): Promise<Server> {
+  const port = given ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, 'serve', role, String(port), sock, upstream], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -458,8 +458,8 @@ export async function web(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pof-bench-web-'));
   const sock = join(dir, 'pof.sock');
   const children: ChildProcess[] = [];
-  const launch = async (role: string, upstream = '', path = sock): Promise<Server> => {
-    const s = await start(role, path, upstream);
+  const launch = async (role: string, upstream = '', path = sock, port?: number): Promise<Server> => {
+    const s = await start(role, path, upstream, port);
     children.push(s.child);
     return s;
   };
@@ -469,13 +469,20 @@ export async function web(): Promise<void> {
    * A server told by a live daemon of its own, the daemon, and a baseline
    * server of `baseRole` that the daemon captures too but that never asks
    * it: what the told route costs beyond the sensor's presence, which any
-   * sensor on the machine (p0f too) brings.
+   * sensor on the machine (p0f too) brings. The daemon starts first, as
+   * docs/web.md advises: a server whose middleware started before its
+   * daemon ran 15-35% slower in this bench for the rest of its life.
    */
   const launchLive = async (role: string, baseRole: string, path: string, upstream = ''): Promise<{ server: Server; daemon: Server; base: Server }> => {
-    const server = await launch(role, upstream, path);
-    const base = await launch(baseRole, upstream);
-    const daemon = await liveDaemon(path, [server.port, base.port]);
+    const ports = [await freePort()];
+    while (ports.length < 2) {
+      const p = await freePort();
+      if (p !== ports[0]) ports.push(p);
+    }
+    const daemon = await liveDaemon(path, ports);
     children.push(daemon.child);
+    const server = await launch(role, upstream, path, ports[0]);
+    const base = await launch(baseRole, upstream, sock, ports[1]);
     return { server, daemon, base };
   };
   const p0f = noLive ? null : p0fProblem();
