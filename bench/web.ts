@@ -314,8 +314,9 @@ function cpuOf(c: ChildProcess): Promise<number> {
   });
 }
 
+/** Ends a child and waits for it; at once if it has ended already (by exit code or signal). */
 function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null) return Promise.resolve();
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((r) => {
     c.once('exit', () => r());
     c.kill('SIGTERM');
