@@ -54,8 +54,6 @@ X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed)
 ${helpText(FLAGS)}
 `;
 
-/** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */
-
 /**
  * What `pof proxy -i` captures: everything clients send to the proxy, and
  * of what the proxy sends back only its SYN+ACKs (a request is read as
@@ -67,6 +65,8 @@ ${helpText(FLAGS)}
 export function sensorFilter(port: number): string {
   return `tcp dst port ${port} or (tcp src port ${port} and (ip6 or tcp[tcpflags] & tcp-syn != 0))`;
 }
+
+/** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */
 export function parseListen(v: string): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v) ?? /^()()(\d{1,5})$/.exec(v);
   if (!m) throw new PofError('E_USAGE', `--listen wants ADDR:PORT (got '${v}')`);

@@ -1,5 +1,4 @@
 /** `pof -r FILE`: fingerprint a capture file and print what was found. */
-import fs from 'node:fs';
 import { readCaptureFile } from '../capture/file.js';
 import type { PacketRecord } from '../capture/types.js';
 import { Engine } from '../engine.js';
