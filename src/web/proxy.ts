@@ -106,16 +106,20 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
 
   // A connection's pof headers are the same for each of its requests:
   // name, value, name, value, ... as Node's raw header lists are.
-  const pofHeaders = new WeakMap<PofResult, string[]>();
+  // Kept on the result itself (under this proxy's own key) rather than in a
+  // WeakMap, for the same reason as the core's connection cache.
+  const kHeaders = Symbol('pof proxy headers');
   function pofHeaderList(r: PofResult): string[] {
-    let list = pofHeaders.get(r);
+    const held = r as PofResult & { [kHeaders]?: string[] };
+    let list = held[kHeaders];
     if (!list) {
       list = [];
       for (const [name, header] of headerNames) {
         const v = pofValue(r, name);
         if (v !== '' || mustSend.has(name)) list.push(header, headerValue(v));
       }
-      pofHeaders.set(r, list);
+      // (A result the application froze is simply not cached.)
+      if (Object.isExtensible(r)) held[kHeaders] = list;
     }
     return list;
   }
