@@ -316,13 +316,20 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
   return { text: JSON.stringify(out) + '\n', status: out.status };
 }
 
+/** A side with nothing known, packed. */
+const EMPTY_SIDE = [null, null, null, null, null];
+
 /**
  * The line a watching client gets when a connection to a watched port gets
  * (or changes) its verdict: {"event":"conn","host":[...]|null,"conn":[...]},
- * both in the compact form.
+ * both in the compact form. `clientOnly` leaves the server's side empty:
+ * a client that watches with "until" is the server (it waits for what its
+ * clients' packets say) and has no use for its own SYN+ACK or response.
  */
-export function connEventLine(host: HostView | undefined, conn: ConnVerdict): string {
-  return `{"event":"conn","host":${host ? JSON.stringify(packHost(hostToJson(host))) : 'null'},"conn":${JSON.stringify(packConn(connToJson(conn)))}}\n`;
+export function connEventLine(host: HostView | undefined, conn: ConnVerdict, clientOnly = false): string {
+  const packed = packConn(connToJson(conn));
+  if (clientOnly) packed[10] = EMPTY_SIDE;
+  return `{"event":"conn","host":${host ? JSON.stringify(packHost(hostToJson(host))) : 'null'},"conn":${JSON.stringify(packed)}}\n`;
 }
 
 /** Convenience for error answers the server produces itself (oversized lines). */

@@ -364,7 +364,10 @@ export class PofApiServer {
       fresh.push(known & ~before);
       if (known & ~before) this.told.set(v, before | known);
     }
+    // Each connection's line, whole (for watches without "until") and with
+    // the client's side only (for the others), made once for all clients.
     const lines = new Map<ConnVerdict, string>();
+    const clientLines = new Map<ConnVerdict, string>();
     for (const c of this.watchers) {
       if (c.closing || !c.active) continue;
       let out = '';
@@ -373,10 +376,12 @@ export class PofApiServer {
         const v = touched[i]!;
         const wants = c.watch!.get(v.srvPort);
         if (wants === undefined || (wants !== EVERY_CHANGE && !(fresh[i]! & wants))) continue;
-        let line = lines.get(v);
+        const clientOnly = wants !== EVERY_CHANGE;
+        const made = clientOnly ? clientLines : lines;
+        let line = made.get(v);
         if (line === undefined) {
-          line = connEventLine(this.lookup.host(v.cli), v);
-          lines.set(v, line);
+          line = connEventLine(this.lookup.host(v.cli), v, clientOnly);
+          made.set(v, line);
         }
         out += line;
         n++;

@@ -85,7 +85,7 @@ test('answers keep their order among events, in every protocol', async () => {
   }
 });
 
-test('"until" tells of each connection only until its client SYN (or HTTP request) is known', async () => {
+test('"until" tells of each connection only until its client SYN (or HTTP request) is known, and of its client side only', async () => {
   const { path, conns, server } = await setup();
   const names = ['syn', 'http', 'every'] as const;
   const clients = names.map(() => new PofClient({ path }));
@@ -110,7 +110,9 @@ test('"until" tells of each connection only until its client SYN (or HTTP reques
     await sleep(30);
     const seen = got.map((g) => g.map((e) => `${e.conn.client.tcp ? 'syn' : '-'}/${e.conn.client.http ? 'http' : '-'}/${e.conn.server.tcp ? 'syn+ack' : '-'}`));
     assert.deepEqual(seen[0], ['syn/-/-', 'syn/-/-'], 'until syn: the SYN of each connection');
-    assert.deepEqual(seen[1], ['syn/-/-', 'syn/http/syn+ack', 'syn/-/-'], 'until http: the SYN and the request');
+    // With "until" the server's side is left out: the SYN+ACK was known by the request's event.
+    assert.deepEqual(seen[1], ['syn/-/-', 'syn/http/-', 'syn/-/-'], 'until http: the SYN and the request, client side only');
+    assert.equal(got[1]![1]!.conn.server.http, null);
     assert.deepEqual(seen[2], ['syn/-/-', 'syn/-/syn+ack', 'syn/http/syn+ack', 'syn/http/syn+ack', 'syn/-/-'], 'every change');
     assert.equal(server.stats.events, 2 + 3 + 5);
   } finally {
