@@ -34,7 +34,9 @@
  * each round measures every contender once, and a contender's loss is the
  * median over rounds of its loss against the baseline's run in the same
  * round (this machine's speed drifts by tens of percent within minutes).
- * BENCH_WEB_ONLY=middleware or =proxy runs one half.
+ * BENCH_WEB_ONLY=middleware or =proxy runs one half, BENCH_WEB_LOAD=keep-alive
+ * or =new one load, BENCH_WEB_MATCH=told,asked the contenders whose names
+ * hold one of those words (with their baselines).
  * The same file, run as `web.ts serve ROLE PORT [SOCKET]`, is each server.
  * pof's code is loaded from dist/, as `pof proxy` runs it (`npm run bench`
  * builds first); BENCH_POF_SRC=1 loads src/ through tsx instead, and
@@ -60,6 +62,10 @@ const runs = Number(process.env.BENCH_RUNS ?? 5);
 /** Where the servers load pof from. */
 const POF = process.env.BENCH_POF_DIR ? pathToFileURL(process.env.BENCH_POF_DIR).href : process.env.BENCH_POF_SRC ? '../src' : '../dist';
 const only = process.env.BENCH_WEB_ONLY ?? '';
+/** BENCH_WEB_LOAD=keep-alive or =new: one of the two loads. */
+const onlyLoad = process.env.BENCH_WEB_LOAD ?? '';
+/** BENCH_WEB_MATCH=told,in-process: only the contenders whose names contain one of these (and their baselines). */
+const match = (process.env.BENCH_WEB_MATCH ?? '').split(',').filter(Boolean);
 
 // ---------------------------------------------------------------- servers
 
@@ -367,6 +373,12 @@ interface Contender {
  * at saturation, throughput ~ 1 / CPU per request.
  */
 async function compare(title: string, load: Load, contenders: Contender[], goal: (loss: number) => string): Promise<void> {
+  if (onlyLoad && !load.name.startsWith(onlyLoad)) return;
+  if (match.length) {
+    // The baselines stay: the first, and any a kept contender is measured against.
+    const kept = contenders.filter((c, i) => i === 0 || match.some((m) => c.name.includes(m)));
+    contenders = contenders.filter((c) => kept.includes(c) || kept.some((k) => k.against === c.name));
+  }
   const rps = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const cpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const helperCpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
@@ -404,6 +416,12 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
       const cpuLoss = median(cpu.get(c.name)!.map((x, k) => 1 - baseCpu[k]! / x));
       const vs = c.against ? ` than "${c.against}"` : '';
       tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower${vs} (medians of per-round losses); ${c.note ?? goal(cpuLoss)}`;
+      if (c.against) {
+        // Against the first baseline too: a sensor's presence alone moves its servers' CPU per request (either way).
+        const firstCpu = cpu.get(first)!;
+        const loss = median(cpu.get(c.name)!.map((x, k) => 1 - firstCpu[k]! / x));
+        tail += `; ${(loss * 100).toFixed(1)}% against "${first}": ${goal(loss)}`;
+      }
     }
     console.log(`web:   ${c.name.padEnd(33)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
   }
@@ -452,6 +470,7 @@ async function hotPathNs(): Promise<number> {
 
 export async function web(): Promise<void> {
   if (only && only !== 'middleware' && only !== 'proxy') throw new Error(`BENCH_WEB_ONLY must be middleware or proxy, not ${only}`);
+  if (onlyLoad && onlyLoad !== 'keep-alive' && onlyLoad !== 'new') throw new Error(`BENCH_WEB_LOAD must be keep-alive or new, not ${onlyLoad}`);
   if (only !== 'proxy') {
     const hot = await hotPathNs();
     console.log(`web: middleware hot path (a keep-alive request on a connection already looked up): ${hot.toFixed(0)} ns per request`);
