@@ -26,7 +26,7 @@
  * Reference rows show that presence cost itself, and, when p0f is installed,
  * the same for p0f 3.09b run as a daemon ("+N daemon" is then p0f's CPU).
  *
- * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 5) rounds,
+ * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 7) rounds,
  * after BENCH_WEB_WARMUP seconds (default 6) of the same load per contender,
  * unmeasured: until the JIT has compiled the load's code paths (hundreds of
  * optimizations in the first seconds of a load, a few after ten), CPU per
@@ -58,7 +58,7 @@ import { cannedLookup } from '../test/web/helpers.js';
 const SELF = fileURLToPath(import.meta.url);
 const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 3);
 const warmupSeconds = Number(process.env.BENCH_WEB_WARMUP ?? 6);
-const runs = Number(process.env.BENCH_RUNS ?? 5);
+const runs = Number(process.env.BENCH_RUNS ?? 7);
 /** Where the servers load pof from. */
 const POF = process.env.BENCH_POF_DIR ? pathToFileURL(process.env.BENCH_POF_DIR).href : process.env.BENCH_POF_SRC ? '../src' : '../dist';
 const only = process.env.BENCH_WEB_ONLY ?? '';

@@ -117,8 +117,10 @@ export class AccessLog {
   dropped = 0;
   /** The last error formatting a line. */
   lastError: Error | null = null;
-  /** Requests this log has seen on each connection (%k); each log counts its own. */
-  /** (Kept on the socket under this log's own key: cheaper for the GC than a WeakMap.) */
+  /**
+   * Requests this log has seen on each connection (%k); each log counts its
+   * own, on the socket under this key (cheaper for the GC than a WeakMap).
+   */
   private readonly kRequests = Symbol('pof access log requests');
 
   constructor(opts: AccessLogOptions = {}) {
