@@ -411,15 +411,15 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     if (c.name !== first) {
       const base = c.against ?? first;
       const baseRps = rps.get(base)!;
-      const baseCpu = cpu.get(base)!;
+      /** Median over rounds of the CPU per request lost against `b`'s run in the same round. */
+      const cpuLossAgainst = (b: string): number => median(cpu.get(c.name)!.map((x, k) => 1 - cpu.get(b)![k]! / x));
       const rpsLoss = median(rps.get(c.name)!.map((x, k) => 1 - x / baseRps[k]!));
-      const cpuLoss = median(cpu.get(c.name)!.map((x, k) => 1 - baseCpu[k]! / x));
+      const cpuLoss = cpuLossAgainst(base);
       const vs = c.against ? ` than "${c.against}"` : '';
       tail = `req/s ${(rpsLoss * 100).toFixed(1)}% lower, CPU-bound estimate ${(cpuLoss * 100).toFixed(1)}% lower${vs} (medians of per-round losses); ${c.note ?? goal(cpuLoss)}`;
       if (c.against) {
         // Against the first baseline too: a sensor's presence alone moves its servers' CPU per request (either way).
-        const firstCpu = cpu.get(first)!;
-        const loss = median(cpu.get(c.name)!.map((x, k) => 1 - firstCpu[k]! / x));
+        const loss = cpuLossAgainst(first);
         tail += `; ${(loss * 100).toFixed(1)}% against "${first}": ${goal(loss)}`;
       }
     }
