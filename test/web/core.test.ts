@@ -87,6 +87,29 @@ describe('connTuple', () => {
   it('a closed socket has none', () => assert.equal(connTuple({} as net.Socket), null));
 });
 
+describe('the connection cache', () => {
+  const sock = (): net.Socket => ({ remoteAddress: '192.0.2.1', remotePort: 5000, localAddress: '198.51.100.2', localPort: 80 }) as net.Socket;
+
+  it('each core keeps its own entry on a socket, and asks once per connection', () => {
+    const genreOnly = createPofCore({ lookup: cannedLookup(), fields: ['pof_genre'] });
+    const every = createPofCore({ lookup: cannedLookup() });
+    const s = sock();
+    const a = genreOnly.get(s) as PofResult;
+    const b = every.get(s) as PofResult;
+    assert.deepEqual(Object.keys(a.vars), ['pof_genre']);
+    assert.equal(Object.keys(b.vars).length, POF_VAR_NAMES.length);
+    assert.equal(genreOnly.peek(s), a);
+    assert.equal(every.peek(s), b);
+    assert.equal(genreOnly.get(s), a, 'the cached result, not a new lookup');
+    assert.deepEqual([genreOnly.stats.lookups, genreOnly.stats.cached, every.stats.lookups], [1, 1, 1]);
+    // A new connection (socket) is looked up anew; nothing shows on the socket's own keys.
+    const t = sock();
+    assert.equal(genreOnly.peek(t), undefined);
+    assert.notEqual(genreOnly.get(t), a);
+    assert.deepEqual(Object.keys(s), ['remoteAddress', 'remotePort', 'localAddress', 'localPort']);
+  });
+});
+
 describe('the core against real sockets', () => {
   it('IPv6 connections are asked about in canonical form', async () => {
     const lookup = cannedLookup();
