@@ -196,8 +196,12 @@ export class PofApiServer {
   private readonly watchers = new Set<Client>();
   /** Connections whose verdicts changed since events were last sent. */
   private readonly touched = new Set<ConnVerdict>();
-  /** What events have told of each connection so far (KNOWS_* bits). */
-  private readonly told = new WeakMap<ConnVerdict, number>();
+  /**
+   * What events have told of each connection so far (KNOWS_* bits), kept on
+   * the verdict under this server's own key: a WeakMap would cost every
+   * minor GC ephemeron work for each connection.
+   */
+  private readonly kTold = Symbol('events told');
   private eventsQueued = false;
   private readonly startedMs = Date.now();
   private ino = -1;
@@ -341,12 +345,17 @@ export class PofApiServer {
    * that is not reading its socket misses them (counted).
    */
   notify(v: ConnVerdict): void {
-    if (!this.watchers.size) return;
+    if (!this.watchers.size || !this.isWatched(v.srvPort)) return;
     this.touched.add(v);
     if (!this.eventsQueued) {
       this.eventsQueued = true;
       setImmediate(this.sendEvents);
     }
+  }
+
+  private isWatched(port: number): boolean {
+    for (const c of this.watchers) if (c.watch!.has(port)) return true;
+    return false;
   }
 
   private readonly sendEvents = (): void => {
@@ -358,11 +367,11 @@ export class PofApiServer {
     // until that is known, not of every later change (the server's SYN+ACK,
     // its HTTP response, ...): a web server parses each event it gets.
     const fresh: number[] = [];
-    for (const v of touched) {
+    for (const v of touched as Array<ConnVerdict & Record<symbol, number | undefined>>) {
       const known = (v.client.tcp ? KNOWS_SYN : 0) | (v.client.http ? KNOWS_HTTP : 0);
-      const before = this.told.get(v) ?? 0;
+      const before = v[this.kTold] ?? 0;
       fresh.push(known & ~before);
-      if (known & ~before) this.told.set(v, before | known);
+      if (known & ~before) v[this.kTold] = before | known;
     }
     // Each connection's line, whole (for watches without "until") and with
     // the client's side only (for the others), made once for all clients.
