@@ -18,13 +18,15 @@
  *               told daemon's CPU is shown beside its proxy's ("+N daemon"):
  *               it captures the proxy's traffic both ways.
  *
- * A sensor on the machine costs the servers it captures something even when
- * nobody asks it (the kernel copies their packets to it, and it competes for
- * the CPUs). So the told routes are measured against the bare server (or
- * plain proxy) that the same live daemon captures too ("under the pof
- * daemon"): their loss is what asking costs beyond the sensor being there.
- * Reference rows show that presence cost itself, and, when p0f is installed,
- * the same for p0f 3.09b run as a daemon ("+N daemon" is then p0f's CPU).
+ * A sensor on the machine moves the CPU per request of the servers it
+ * captures even when nobody asks it (the kernel copies their packets to it,
+ * and it competes for the CPUs; on a small machine this has made servers
+ * cheaper per request as often as dearer). So the told routes are measured
+ * against the bare server (or plain proxy) that the same live daemon
+ * captures too ("under the pof daemon"), what asking costs beyond the
+ * sensor being there, and against the first baseline as well. Reference
+ * rows show that presence effect itself, and, when p0f is installed, the
+ * same for p0f 3.09b run as a daemon ("+N daemon" is then p0f's CPU).
  *
  * BENCH_WEB_SECONDS (default 3) per run, BENCH_RUNS (default 7) rounds,
  * after BENCH_WEB_WARMUP seconds (default 6) of the same load per contender,

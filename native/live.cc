@@ -221,10 +221,15 @@ struct Core {
       spare = TakeSlotLocked();
     }
     if (spare == kNone) return false;
+    UseSpare();
+    return true;
+  }
+
+  // The spare (there is one) becomes the slot being filled.
+  void UseSpare() {
     cur = spare;
     spare = kNone;
     curMem = slots[cur]->p;
-    return true;
   }
 
   // A free slot, or a new one while under maxSlots; kNone if neither. qMu held.
@@ -286,9 +291,7 @@ struct Core {
       if (stop.load()) return false;
       if (spare == kNone) spare = TakeSlotLocked();
       if (cur == kNone && spare != kNone) {
-        cur = spare;
-        spare = kNone;
-        curMem = slots[cur]->p;
+        UseSpare();
         continue;
       }
       if (cur != kNone && spare != kNone) return true;
