@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { PofError } from '../../src/errors.js';
 import { addonAvailable, listInterfaces, openLive, type LiveCapture } from '../../src/capture/live.js';
 import type { PacketRecord } from '../../src/capture/types.js';
+import { freePort } from '../web/net-helpers.js';
 import { patternByte } from './fixtures/pattern.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -129,12 +130,7 @@ describe('live capture on lo', { skip }, () => {
     // may have (64 MiB), waits for JS (the kernel ring holds the rest), and
     // after the stall each buffer is handed back and reused many times.
     const BYTES = 80 * 1024 * 1024;
-    const p = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const q = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(q));
-      });
-    });
+    const p = await freePort();
     const cap = openLive({ iface: 'lo', filter: `tcp dst port ${p}`, bufferSize: 128 * 1024 * 1024 });
     let isn: number | undefined;
     const segments: Array<[number, number]> = [];
