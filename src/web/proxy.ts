@@ -206,10 +206,16 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       upRes.on('error', (e) => res.destroy(e));
       upRes.pipe(res);
     });
+    // A client that leaves takes its backend request with it; the error
+    // that destroying it raises is not the backend's failure.
+    const drop = (): void => {
+      answered = true;
+      upReq.destroy();
+    };
     res.on('close', () => {
-      if (!res.writableFinished) upReq.destroy();
+      if (!res.writableFinished) drop();
     });
-    req.on('error', () => upReq.destroy());
+    req.on('error', drop);
     req.pipe(upReq);
   }
 

@@ -353,6 +353,34 @@ describe('proxy mechanics (Node backend)', () => {
     }
   });
 
+  it("a client that leaves before the backend answers: the backend request is dropped, and onError (for upstream failures) is not told", async () => {
+    const held: http.IncomingMessage[] = [];
+    let backendSawClose = false;
+    const slow = http.createServer((req) => {
+      held.push(req);
+      req.socket.on('close', () => (backendSawClose = true));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const errors: Error[] = [];
+    const p = createPofProxy({ upstream: `http://127.0.0.1:${(slow.address() as net.AddressInfo).port}`, pof: { lookup: cannedLookup() }, onError: (e) => errors.push(e) });
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      const req = http.request(`http://127.0.0.1:${a.port}/slow`, { agent: false });
+      req.on('error', () => {});
+      req.end();
+      assert.ok(await until(() => held.length === 1), 'the backend got the request');
+      req.destroy();
+      assert.ok(await until(() => backendSawClose), 'the proxy dropped its backend request');
+      // Give a misplaced 'error' time to arrive.
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(errors.map((e) => e.message), []);
+    } finally {
+      await p.close();
+      slow.close();
+      slow.closeAllConnections();
+    }
+  });
+
   it('refuses bad options', () => {
     assert.throws(() => createPofProxy({ upstream: 'ftp://x', pof: { lookup: cannedLookup() } }), /http:\/\/ or https:\/\//);
     assert.throws(() => createPofProxy({ upstream: 'not a url', pof: { lookup: cannedLookup() } }), /not a URL/);
