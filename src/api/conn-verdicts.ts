@@ -73,8 +73,12 @@ function field(o: Observation, key: string): string | null {
   return null;
 }
 
+/** Told of each connection record an observation changed (see ConnVerdicts.onUpdate). */
+export type ConnListener = (v: ConnVerdict) => void;
+
 export class ConnVerdicts {
   private readonly map = new Map<string, ConnVerdict>();
+  private listeners: ConnListener[] = [];
   readonly capacity: number;
   evicted = 0;
   /** TCP observations that matched a signature (for status answers). */
@@ -123,7 +127,30 @@ export class ConnVerdicts {
     if (o.encap) v.encap = true;
     if (o.mod === 'sendsyn probe' || o.mod === 'sendsyn response') v.sendsyn = true;
     apply(o.subj === 'cli' ? v.client : v.server, o, this);
+    if (this.listeners.length) this.tell(v);
     return v;
+  }
+
+  /**
+   * Calls `fn` with the connection's record after each observation that
+   * updates it (on the packet path: `fn` should only take note, and a throw
+   * is swallowed). Returns what stops it.
+   */
+  onUpdate(fn: ConnListener): () => void {
+    this.listeners = [...this.listeners, fn];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== fn);
+    };
+  }
+
+  private tell(v: ConnVerdict): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(v);
+      } catch {
+        // A listener's fault is not the packet's.
+      }
+    }
   }
 
   /**

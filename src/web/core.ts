@@ -17,7 +17,7 @@ import type net from 'node:net';
 import type { PofClient } from '../api/client.js';
 import type { ConnVerdicts } from '../api/conn-verdicts.js';
 import type { JsonConn } from '../api/json.js';
-import { engineLookup, type LookupSource } from '../api/lookup.js';
+import type { LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import type { SignatureDb } from '../db/types.js';
 import { isPofError, PofError } from '../errors.js';
@@ -25,7 +25,7 @@ import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
-import { DaemonSource, lookupSource, type PofSource } from './sources.js';
+import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
 export const MAX_TIMEOUT_MS = 60_000;
@@ -227,7 +227,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   const until = waitFor === 'http' ? 'http' : 'syn';
   if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket, watch, until });
   else if (opts.client) source = new DaemonSource({ client: opts.client, watch, until });
-  else if (opts.engine) source = lookupSource(engineLookup(opts.engine, opts.conns!), 'engine');
+  else if (opts.engine) source = engineSource(opts.engine, opts.conns!);
   else if (opts.lookup) source = lookupSource(opts.lookup, 'engine');
 
   let fp: SynFingerprinter | null = null;

@@ -9,8 +9,9 @@
  * background probe (with back-off) finds out when the daemon is back.
  */
 import { PofClient, type ConnEvent } from '../api/client.js';
-import { connKey } from '../api/conn-verdicts.js';
+import { connKey, type ConnVerdict, type ConnVerdicts } from '../api/conn-verdicts.js';
 import { connToJson, hostToJson, isWatchUntil, type WatchUntil } from '../api/json.js';
+import { engineLookup, type LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
@@ -56,6 +57,53 @@ export function lookupSource(lookup: PofLookup, via: PofVia = 'engine'): PofSour
     },
     unavailable: () => null,
     close: async () => {},
+  };
+}
+
+/**
+ * An engine in this process with its connection verdicts: asked like any
+ * lookup, and, since the engine sees every connection it captures, a
+ * request that comes before its SYN was processed waits to be told of it
+ * (woken by the observation) rather than asking again and again.
+ */
+export function engineSource(engine: LookupSource, conns: ConnVerdicts): PofSource {
+  const base = lookupSource(engineLookup(engine, conns), 'engine');
+  /** Requests waiting for news of their connection, by 4-tuple. */
+  const waiters = new Map<string, () => void>();
+  let stop: (() => void) | null = null;
+  const onUpdate = (v: ConnVerdict): void => {
+    if (!waiters.size) return;
+    const k = connKey(v.cli, v.cliPort, v.srv, v.srvPort);
+    const w = waiters.get(k);
+    if (w) {
+      waiters.delete(k);
+      w();
+    }
+  };
+  return {
+    ...base,
+    watching: () => true,
+    awaitPush(t, ms) {
+      stop ??= conns.onUpdate(onUpdate);
+      const k = connKey(t.cli, t.cliPort, t.srv, t.srvPort);
+      // Woken inside the engine's handling of a packet: the answer is read
+      // once that batch is done (a SYN's MTU observation follows it).
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          if (waiters.get(k) === told) waiters.delete(k);
+          resolve(false);
+        }, Math.max(1, Math.ceil(ms)));
+        const told = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        waiters.set(k, told);
+      }).then((hit) => (hit ? (base.ask(t, 0) as PofAnswer | null) : null));
+    },
+    async close() {
+      stop?.();
+      stop = null;
+    },
   };
 }
 

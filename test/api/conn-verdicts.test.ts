@@ -57,3 +57,18 @@ test('bounded: least recently updated go first', () => {
   for (let p = 5; p < 1000; p++) c.observe(linuxSyn({ ...T, cliPort: p }));
   assert.equal(c.size, 3);
 });
+
+test('onUpdate: listeners see each updated record until stopped; a throwing one harms nothing', () => {
+  const c = new ConnVerdicts(10);
+  const seen: string[] = [];
+  const stop = c.onUpdate((v) => seen.push(`${v.cliPort}:${v.client.tcp?.label ?? '-'}:${v.client.mtu?.mtu ?? '-'}`));
+  c.onUpdate(() => {
+    throw new Error('listener bug');
+  });
+  c.observe(linuxSyn(T, 100));
+  c.observe(obs(T, 'mtu', 'cli', { kind: 'mtu', mtu: 1492, link: 'DSL' }, [], 100));
+  stop();
+  c.observe(windowsSyn({ ...T, cliPort: 2 }, 101));
+  assert.deepEqual(seen, ['51000:Linux 3.11 and newer:-', '51000:Linux 3.11 and newer:1492']);
+  assert.equal(c.get(T.cli, 2, T.srv, T.srvPort)?.client.tcp?.label, 'Windows 7 or 8');
+});

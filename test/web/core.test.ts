@@ -222,6 +222,30 @@ describe('the core against real sockets', () => {
     }
   });
 
+  it('in-process engine: a request before its SYN waits to be told of it, with no questions in between, and gets the whole packet (MTU too)', async () => {
+    const sys = makeEngine();
+    let fedAt = 0;
+    // retryMs 1: a lookup that polled would ask dozens of times in 60 ms.
+    const app = await serve({ engine: sys.engine, conns: sys.conns, timeoutMs: 1000, retryMs: 1 }, '127.0.0.1', (s) => {
+      setTimeout(() => {
+        fedAt = performance.now();
+        sys.feedSyn({ ipVer: 4, cli: '127.0.0.1', cliPort: s.remotePort!, srv: '127.0.0.1', srvPort: s.localPort! });
+      }, 60);
+    });
+    try {
+      const { pof } = await app.get();
+      const answeredAfter = performance.now() - fedAt;
+      assert.equal(pof.vars.pof_genre, 'Linux');
+      assert.equal(pof.mtu, 1500);
+      assert.equal(pof.vars.pof_link, 'Ethernet');
+      assert.equal(app.core.stats.asked, 1, 'asked once (when the request came), then told');
+      assert.equal(app.core.stats.toldLate, 1);
+      assert.ok(answeredAfter < 500, `answered ${answeredAfter.toFixed(1)} ms after the SYN`);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('one lookup serves pipelined requests that arrive while it runs', async () => {
     const sys = makeEngine();
     let sock: net.Socket | null = null;
