@@ -36,6 +36,9 @@
  * each round measures every contender once, and a contender's loss is the
  * median over rounds of its loss against the baseline's run in the same
  * round (this machine's speed drifts by tens of percent within minutes).
+ * With new connections, each round also times a lone client (one request at
+ * a time, each on a new connection; BENCH_WEB_LATENCY_SECONDS, default 2,
+ * 0 for none): what a request waits for pof shows there, not in CPU.
  * BENCH_WEB_ONLY=middleware or =proxy runs one half, BENCH_WEB_LOAD=keep-alive
  * or =new one load, BENCH_WEB_MATCH=told,asked the contenders whose names
  * hold one of those words (with their baselines).
@@ -61,6 +64,8 @@ const SELF = fileURLToPath(import.meta.url);
 const seconds = Number(process.env.BENCH_WEB_SECONDS ?? 3);
 const warmupSeconds = Number(process.env.BENCH_WEB_WARMUP ?? 6);
 const runs = Number(process.env.BENCH_RUNS ?? 7);
+/** Seconds per round of the latency pass (one client, a new connection per request); 0 = none. */
+const latencySeconds = Number(process.env.BENCH_WEB_LATENCY_SECONDS ?? 2);
 /** Where the servers load pof from. */
 const POF = process.env.BENCH_POF_DIR ? pathToFileURL(process.env.BENCH_POF_DIR).href : process.env.BENCH_POF_SRC ? '../src' : '../dist';
 const only = process.env.BENCH_WEB_ONLY ?? '';
@@ -340,6 +345,8 @@ interface Load {
 
 const KEEPALIVE: Load = { name: 'keep-alive', connections: 50, close: false };
 const NEWCONN: Load = { name: 'new connection per request', connections: 20, close: true };
+/** What a lone client waits: each request on a new connection, one at a time. */
+const LONE: Load = { name: 'lone client', connections: 1, close: true };
 
 async function measure(port: number, load: Load, duration = seconds): Promise<{ rps: number; total: number; errors: number; non2xx: number }> {
   const autocannon = createRequire(import.meta.url)('autocannon') as (
@@ -384,6 +391,8 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
   const rps = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const cpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const helperCpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  /** With new connections: ms per request of a lone client (what a request waits for pof). */
+  const lone = load.close && latencySeconds > 0 ? new Map<string, number[]>(contenders.map((c) => [c.name, []])) : null;
   let errors = 0;
   if (warmupSeconds > 0) for (const c of contenders) await measure(c.server.port, load, warmupSeconds);
   for (let i = 0; i < runs; i++) {
@@ -399,6 +408,13 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
       cpu.get(c.name)!.push((after - before) / Math.max(1, r.total));
       helperCpu.get(c.name)!.push(ha.reduce((a, x, k) => a + x - hb[k]!, 0) / Math.max(1, r.total));
       errors += r.errors + r.non2xx;
+    }
+    if (lone) {
+      for (const c of order) {
+        const r = await measure(c.server.port, LONE, latencySeconds);
+        lone.get(c.name)!.push((latencySeconds * 1000) / Math.max(1, r.total));
+        errors += r.errors + r.non2xx;
+      }
     }
   }
   const first = contenders[0]!.name;
@@ -426,6 +442,17 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
       }
     }
     console.log(`web:   ${c.name.padEnd(33)} ${Math.round(m).toString().padStart(6)} req/s (runs ${runsText}), ${cpuText}  ${tail}`);
+  }
+  if (lone) {
+    // Added latency: median over rounds of the difference with the baseline's run of the same round.
+    const text = contenders.map((c) => {
+      const ms = median(lone.get(c.name)!);
+      if (c.name === first) return `${c.name} ${ms.toFixed(2)} ms`;
+      const base = lone.get(c.against ?? first)!;
+      const added = median(lone.get(c.name)!.map((x, k) => x - base[k]!));
+      return `${c.name} ${ms.toFixed(2)} ms (${added >= 0 ? '+' : ''}${added.toFixed(2)}${c.against ? ` vs "${c.against}"` : ''})`;
+    });
+    console.log(`web:   a lone client, new connection per request (${latencySeconds} s per round): ${text.join('; ')}`);
   }
   if (errors) console.log(`web:   (${errors} errors or non-2xx answers)`);
   for (const c of contenders) {

@@ -17,6 +17,8 @@ export {
   listInterfaces,
   addonAvailable,
   DEFAULT_LIVE_FILTER,
+  DEFAULT_LIVE_TIMEOUT_MS,
+  WAITED_LIVE_TIMEOUT_MS,
   type LiveCapture,
   type LiveOptions,
   type LiveStats,

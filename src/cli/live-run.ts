@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ConnVerdicts } from '../api/conn-verdicts.js';
 import { engineLookup } from '../api/lookup.js';
 import { PofApiServer } from '../api/server.js';
-import { listInterfaces, openLive, type LiveCapture, type LiveStats } from '../capture/live.js';
+import { DEFAULT_LIVE_TIMEOUT_MS, listInterfaces, openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture, type LiveStats } from '../capture/live.js';
 import type { SignatureDb } from '../db/types.js';
 import { DEFAULT_API_CLIENTS } from '../config.js';
 import { Engine } from '../engine.js';
@@ -45,6 +45,8 @@ export interface LiveRunOptions {
   /** Trailing filter expression; '' for p0f's default. */
   filterExpr: string;
   promisc: boolean;
+  /** --batch-ms; default WAITED_LIVE_TIMEOUT_MS with a socket (queries wait), else libpcap's DEFAULT_LIVE_TIMEOUT_MS. */
+  batchMs?: number;
   db: SignatureDb;
   /** -f as given (absolute); undefined = the shipped database. Reloaded on SIGHUP. */
   dbPath?: string;
@@ -74,14 +76,14 @@ export interface LiveRunOptions {
 type StopReason = { code: number; why: string };
 
 /** Opens the capture with p0f's filter construction: VLAN-aware where the link allows it. */
-export function openFiltered(iface: string, expr: string, promisc: boolean): LiveCapture {
+export function openFiltered(iface: string, expr: string, promisc: boolean, timeoutMs?: number): LiveCapture {
   const forms = expr
     ? [`(tcp and (${expr})) or (vlan and tcp and (${expr}))`, `tcp and (${expr})`]
     : ['tcp or (vlan and tcp)', 'tcp'];
   let last: unknown;
   for (const filter of forms) {
     try {
-      return openLive({ iface, promisc, filter });
+      return openLive({ iface, promisc, filter, timeoutMs });
     } catch (e) {
       const code = e instanceof PofError ? (e.cause as { pcapCode?: string } | undefined)?.pcapCode : undefined;
       if (code !== 'BAD_FILTER') throw e;
@@ -202,7 +204,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     }
 
     // ---- 3..5: capture, drop, attach: one synchronous run ----
-    const c = openFiltered(iface, o.filterExpr, o.promisc);
+    const c = openFiltered(iface, o.filterExpr, o.promisc, o.batchMs ?? (o.socket ? WAITED_LIVE_TIMEOUT_MS : DEFAULT_LIVE_TIMEOUT_MS));
     cap = c;
     if (c.warning) report(`[!] ${c.warning}`);
     report(`[+] Intercepting traffic on interface '${iface}' (${c.linkName ?? `link type ${c.linkType}`})${o.filterExpr ? ` with filter '${o.filterExpr}'` : ''}.`);

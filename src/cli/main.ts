@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     return runSensor(flags, rest, { version: version(), maxConn, maxHosts, connMaxAgeS, hostIdleMin }, err);
   }
   if (flags.has('i')) throw new PofError('E_USAGE', '-r and -i cannot be used together');
+  if (flags.has('batch-ms')) throw new PofError('E_USAGE', '--batch-ms is for live capture, not -r');
   const db = loadSignatures(str('f'));
   const filterExpr = rest.join(' ').trim();
   let filter;

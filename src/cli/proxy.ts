@@ -15,7 +15,7 @@ import type net from 'node:net';
 
 import { ConnVerdicts } from '../api/conn-verdicts.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
-import { openLive, type LiveCapture } from '../capture/live.js';
+import { openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture } from '../capture/live.js';
 import { loadSignatures } from '../db/load.js';
 import { Engine } from '../engine.js';
 import { isPofError, PofError } from '../errors.js';
@@ -24,6 +24,7 @@ import { AccessLog } from '../web/access-log.js';
 import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
 import { createPofProxy } from '../web/proxy.js';
 import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
+import { BATCH_MS_FLAG, batchMsFlag } from './sensor-flags.js';
 
 interface Out {
   write(s: string): unknown;
@@ -42,6 +43,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'tls-key', takesValue: true, valueName: 'FILE', help: '... and this key (PEM)' },
   { name: 'timeout', takesValue: true, valueName: 'MS', help: 'longest a request waits for pof (default 20)' },
   { name: 'wait', takesValue: true, valueName: 'WHAT', help: "wait for 'syn' (default), 'http' or 'none'" },
+  { ...BATCH_MS_FLAG, help: "with -i: ms the kernel may hold captured packets to batch them (default 1)" },
   { name: 'help', takesValue: false, help: 'show this help' },
   { name: 'h', takesValue: false, help: 'show this help' },
 ];
@@ -115,6 +117,8 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   const savedSyn = flags.has('saved-syn');
   const iface = str('i');
   const dbFile = str('f');
+  const batchMs = batchMsFlag(flags);
+  if (batchMs !== undefined && !iface) throw new PofError('E_USAGE', '--batch-ms is for -i (a sensor of its own)');
   if (dbFile !== undefined && !iface && !savedSyn) throw new PofError('E_USAGE', '-f is for -i or --saved-syn (the daemon has its own database)');
 
   const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined };
@@ -129,7 +133,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
     pofOpts.engine = engine;
     pofOpts.conns = conns;
     startSensor = (port) => {
-      capture = openLive({ iface, filter: sensorFilter(port) });
+      capture = openLive({ iface, filter: sensorFilter(port), timeoutMs: batchMs ?? WAITED_LIVE_TIMEOUT_MS });
       capture.onPackets((rec) => engine.handle(rec));
       capture.onError((e) => stderr.write(`pof proxy: ${e.message}\n`));
       if (capture.warning) stderr.write(`pof proxy: ${capture.warning}\n`);

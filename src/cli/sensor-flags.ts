@@ -1,5 +1,25 @@
 /** The flags of the sensor command (`pof [options] [filter]`), p0f's spelling first. */
-import type { FlagSpec } from './args.js';
+import { MAX_LIVE_TIMEOUT_MS } from '../capture/live.js';
+import { PofError } from '../errors.js';
+import { stringFlag, type FlagSpec } from './args.js';
+
+/** --batch-ms, shared by the sensor and `pof proxy -i`. */
+export const BATCH_MS_FLAG: FlagSpec = {
+  name: 'batch-ms',
+  takesValue: true,
+  valueName: 'MS',
+  help: 'ms the kernel may hold captured packets to batch them (default 1 with -s, where queries wait; else 5)',
+};
+
+/** The value of --batch-ms, checked; undefined when not given. */
+export function batchMsFlag(flags: Map<string, string | true>): number | undefined {
+  if (!flags.has('batch-ms')) return undefined;
+  const v = stringFlag(flags, 'batch-ms') ?? '';
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_LIVE_TIMEOUT_MS) {
+    throw new PofError('E_USAGE', `--batch-ms wants milliseconds in 1..${MAX_LIVE_TIMEOUT_MS} (got '${v}')`);
+  }
+  return Number(v);
+}
 
 export const SENSOR_FLAGS: readonly FlagSpec[] = [
   { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database in p0f.fp syntax (default: the one pof ships)' },
@@ -15,6 +35,7 @@ export const SENSOR_FLAGS: readonly FlagSpec[] = [
   { name: 'S', takesValue: true, valueName: 'N', help: 'most simultaneous API clients (default 20, at most 100)' },
   { name: 'm', takesValue: true, valueName: 'C,H', help: 'most connections and hosts tracked (default 1000,10000)' },
   { name: 't', takesValue: true, valueName: 'C,H', help: 'connection timeout (s) and host idle time (min) (default 30,120)' },
+  BATCH_MS_FLAG,
   { name: 'json', takesValue: false, help: 'print one JSON object per observation instead of console blocks' },
   { name: 'pid-file', takesValue: true, valueName: 'FILE', help: 'write the process id to FILE (removed on exit)' },
   { name: 'socket-mode', takesValue: true, valueName: 'OCTAL', help: 'API socket file mode (default 0660 with -u, else 0600)' },

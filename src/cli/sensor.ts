@@ -15,6 +15,7 @@ import { formatInterfaces } from './interfaces.js';
 import { runLive } from './live-run.js';
 import { lookupGroup, lookupUser, parseMode } from './privileges.js';
 import { stringFlag } from './args.js';
+import { batchMsFlag } from './sensor-flags.js';
 
 export interface SensorCommon {
   version: string;
@@ -63,6 +64,7 @@ export async function runSensor(
   if (flags.has('json') && flags.has('q')) throw new PofError('E_USAGE', '--json prints to the console, which -q silences; use one');
   const iface = str('i');
   if (iface === '') throw new PofError('E_USAGE', '-i needs an interface name');
+  const batchMs = batchMsFlag(flags);
 
   const readyFd = takeReadyFd();
   if (flags.has('d')) {
@@ -85,6 +87,7 @@ export async function runSensor(
       iface,
       filterExpr: rest.join(' ').trim(),
       promisc: flags.has('p'),
+      batchMs,
       db,
       dbPath: str('f'),
       logFile: str('o'),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseArgs, parsePair } from '../../src/cli/args.js';
-import { SENSOR_FLAGS } from '../../src/cli/sensor-flags.js';
+import { batchMsFlag, SENSOR_FLAGS } from '../../src/cli/sensor-flags.js';
 import { PofError } from '../../src/errors.js';
 
 test("p0f 3 and p0f 2 invocations parse", () => {
@@ -31,4 +31,14 @@ test('usage errors are PofErrors with one-line messages', () => {
   assert.throws(() => parsePair('m', '10', [100, 100]), PofError);
   assert.throws(() => parsePair('m', '0,5', [100, 100]), PofError);
   assert.throws(() => parsePair('m', '500,5', [100, 100]), PofError);
+});
+
+test('--batch-ms: whole milliseconds in 1..1000, undefined when not given', () => {
+  const ms = (argv: string[]) => batchMsFlag(parseArgs(argv, SENSOR_FLAGS).flags);
+  assert.equal(ms(['-i', 'lo']), undefined);
+  assert.equal(ms(['--batch-ms', '1']), 1);
+  assert.equal(ms(['--batch-ms', '1000']), 1000);
+  for (const bad of ['0', '1001', '2.5', '-1', 'x']) {
+    assert.throws(() => ms([`--batch-ms=${bad}`]), (e: unknown) => e instanceof PofError && e.code === 'E_USAGE' && /--batch-ms wants milliseconds in 1\.\.1000/.test(e.message));
+  }
 });

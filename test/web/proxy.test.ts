@@ -582,6 +582,8 @@ describe('pof proxy arguments', () => {
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '0'], /--timeout wants milliseconds in 1\.\.60000/],
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '99999999'], /--timeout wants milliseconds/],
     [['--listen', ':0', '--upstream', 'http://x', '-f', 'my.fp'], /-f is for -i or --saved-syn/],
+    [['--listen', ':0', '--upstream', 'http://x', '--batch-ms', '2'], /--batch-ms is for -i/],
+    [['--listen', ':0', '--upstream', 'http://x', '-i', 'lo', '--batch-ms', '0'], /--batch-ms wants milliseconds in 1\.\.1000/],
   ];
   for (const [args, re] of bad) {
     it(args.join(' ') || '(none)', async () => {
