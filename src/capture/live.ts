@@ -23,7 +23,7 @@ export const DEFAULT_LIVE_TIMEOUT_MS = 5;
  */
 export const WAITED_LIVE_TIMEOUT_MS = 1;
 /** Largest packet buffer timeout the options accept (ms). */
-export const MAX_LIVE_TIMEOUT_MS = 1000;
+export const MAX_LIVE_TIMEOUT_MS = 10_000;
 /** Kernel capture buffer (bytes); libpcap's own default is 2 MiB. */
 export const DEFAULT_LIVE_BUFFER = 8 * 1024 * 1024;
 /** Largest snaplen libpcap accepts. */

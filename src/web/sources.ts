@@ -60,6 +60,39 @@ export function lookupSource(lookup: PofLookup, via: PofVia = 'engine'): PofSour
   };
 }
 
+/** Requests waiting (each up to its own time) to be told of their connection, by 4-tuple key. */
+class Waiters<T> {
+  private readonly map = new Map<string, (v: T) => void>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Resolves with what wake(k, ...) gives within `ms`, else with null. */
+  wait(k: string, ms: number): Promise<T | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.map.get(k) === got) this.map.delete(k);
+        resolve(null);
+      }, Math.max(1, Math.ceil(ms)));
+      const got = (v: T): void => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      this.map.set(k, got);
+    });
+  }
+
+  /** Hands `v` to the request waiting for `k`; false when none waits. */
+  wake(k: string, v: T): boolean {
+    const w = this.map.get(k);
+    if (!w) return false;
+    this.map.delete(k);
+    w(v);
+    return true;
+  }
+}
+
 /**
  * An engine in this process with its connection verdicts: asked like any
  * lookup, and, since the engine sees every connection it captures, a
@@ -68,37 +101,19 @@ export function lookupSource(lookup: PofLookup, via: PofVia = 'engine'): PofSour
  */
 export function engineSource(engine: LookupSource, conns: ConnVerdicts): PofSource {
   const base = lookupSource(engineLookup(engine, conns), 'engine');
-  /** Requests waiting for news of their connection, by 4-tuple. */
-  const waiters = new Map<string, () => void>();
+  const waiters = new Waiters<true>();
   let stop: (() => void) | null = null;
   const onUpdate = (v: ConnVerdict): void => {
-    if (!waiters.size) return;
-    const k = connKey(v.cli, v.cliPort, v.srv, v.srvPort);
-    const w = waiters.get(k);
-    if (w) {
-      waiters.delete(k);
-      w();
-    }
+    if (waiters.size) waiters.wake(connKey(v.cli, v.cliPort, v.srv, v.srvPort), true);
   };
   return {
     ...base,
     watching: () => true,
     awaitPush(t, ms) {
       stop ??= conns.onUpdate(onUpdate);
-      const k = connKey(t.cli, t.cliPort, t.srv, t.srvPort);
       // Woken inside the engine's handling of a packet: the answer is read
       // once that batch is done (a SYN's MTU observation follows it).
-      return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          if (waiters.get(k) === told) waiters.delete(k);
-          resolve(false);
-        }, Math.max(1, Math.ceil(ms)));
-        const told = (): void => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        waiters.set(k, told);
-      }).then((hit) => (hit ? (base.ask(t, 0) as PofAnswer | null) : null));
+      return waiters.wait(connKey(t.cli, t.cliPort, t.srv, t.srvPort), ms).then((told) => (told ? (base.ask(t, 0) as PofAnswer | null) : null));
     },
     async close() {
       stop?.();
@@ -155,7 +170,7 @@ export class DaemonSource implements PofSource {
   asked = 0;
   /** Events of connections nobody asked about yet, by 4-tuple (insertion order = age). */
   private readonly pushed = new Map<string, { a: PofAnswer; at: number }>();
-  private readonly waiters = new Map<string, (a: PofAnswer) => void>();
+  private readonly waiters = new Waiters<PofAnswer>();
   /** Watched ports: being asked for, agreed, or refused (a p0f or an older pof). */
   private readonly ports = new Map<number, 'asking' | 'yes' | 'no'>();
   /** Events come to this source (false when a shared client's events go elsewhere). */
@@ -212,30 +227,14 @@ export class DaemonSource implements PofSource {
   }
 
   awaitPush(t: ConnTuple, ms: number): Promise<PofAnswer | null> {
-    const k = connKey(t.cli, t.cliPort, t.srv, t.srvPort);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        if (this.waiters.get(k) === got) this.waiters.delete(k);
-        resolve(null);
-      }, Math.max(1, Math.ceil(ms)));
-      const got = (a: PofAnswer): void => {
-        clearTimeout(timer);
-        resolve(a);
-      };
-      this.waiters.set(k, got);
-    });
+    return this.waiters.wait(connKey(t.cli, t.cliPort, t.srv, t.srvPort), ms);
   }
 
   private onEvent(e: ConnEvent): void {
     const c = e.conn;
     const k = connKey(c.cli.addr, c.cli.port, c.srv.addr, c.srv.port);
     const a: PofAnswer = { host: e.host, conn: c };
-    const w = this.waiters.get(k);
-    if (w) {
-      this.waiters.delete(k);
-      w(a);
-      return;
-    }
+    if (this.waiters.wake(k, a)) return;
     this.pushed.delete(k);
     this.pushed.set(k, { a, at: performance.now() });
     if (this.pushed.size > MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);

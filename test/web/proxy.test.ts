@@ -583,7 +583,7 @@ describe('pof proxy arguments', () => {
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '99999999'], /--timeout wants milliseconds/],
     [['--listen', ':0', '--upstream', 'http://x', '-f', 'my.fp'], /-f is for -i or --saved-syn/],
     [['--listen', ':0', '--upstream', 'http://x', '--batch-ms', '2'], /--batch-ms is for -i/],
-    [['--listen', ':0', '--upstream', 'http://x', '-i', 'lo', '--batch-ms', '0'], /--batch-ms wants milliseconds in 1\.\.1000/],
+    [['--listen', ':0', '--upstream', 'http://x', '-i', 'lo', '--batch-ms', '0'], /--batch-ms wants milliseconds in 1\.\.10000 /],
   ];
   for (const [args, re] of bad) {
     it(args.join(' ') || '(none)', async () => {
