@@ -45,7 +45,7 @@ export interface LiveRunOptions {
   /** Trailing filter expression; '' for p0f's default. */
   filterExpr: string;
   promisc: boolean;
-  /** --batch-ms; default WAITED_LIVE_TIMEOUT_MS with a socket (queries wait), else libpcap's DEFAULT_LIVE_TIMEOUT_MS. */
+  /** --batch-ms; default WAITED_LIVE_TIMEOUT_MS with a socket (queries wait), else DEFAULT_LIVE_TIMEOUT_MS. */
   batchMs?: number;
   db: SignatureDb;
   /** -f as given (absolute); undefined = the shipped database. Reloaded on SIGHUP. */
