@@ -11,7 +11,9 @@
  *               keep-alive load (goal: < 5% fewer requests/s) and a new
  *               connection per request (one lookup each).
  *   proxy       `pof proxy` (daemon socket, asked and told as above;
- *               a canned lookup in-process; saved SYNs; and, as root,
+ *               saved SYNs with a live daemon asked about client addresses,
+ *               `pof proxy -s`'s route where the kernel keeps SYNs; a canned
+ *               lookup in-process; saved SYNs alone; and, as root,
  *               `pof proxy -i lo` itself, whose CPU includes its sensor's)
  *               vs a plain Node reverse proxy doing the same forwarding,
  *               both in front of the same backend (goal: within 15%). The
@@ -147,6 +149,14 @@ async function serve(role: string, port: number, sock: string, upstream: string)
     case 'proxy-syn':
       // No daemon: the kernel's saved SYN of each connection, fingerprinted here.
       return proxy({ savedSyn: true });
+    case 'proxy-syn-live':
+      // `pof proxy -s` where the kernel keeps SYNs: each connection's saved
+      // SYN, and what a live daemon knows of the client address.
+      return proxy({ socket: sock, savedSyn: true, timeoutMs: 50 });
+    case 'proxy-syn-live-0':
+      // The same with no host cache: a question for every connection, as
+      // when each connection comes from an address not seen in the last second.
+      return proxy({ socket: sock, savedSyn: true, timeoutMs: 50, hostTtlMs: 0 });
     case 'proxy-plain': {
       // The baseline: the same forwarding (streamed bodies, hop-by-hop
       // headers dropped, X-Forwarded-For, kept-alive upstream), no pof.
@@ -458,7 +468,10 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
   for (const c of contenders) {
     const st = c.helpers?.length ? await statsOf(c.server.child) : null;
     if (st?.lookups) {
-      console.log(`web:     ${c.name}: ${st.lookups} lookups: ${st.told} told before the request, ${st.toldLate} told while it waited, ${st.asked} questions asked`);
+      const how = st.savedSyns
+        ? `${st.savedSyns} saved SYNs read, ${st.hostCached} client addresses known already, ${st.asked} questions asked`
+        : `${st.told} told before the request, ${st.toldLate} told while it waited, ${st.asked} questions asked`;
+      console.log(`web:     ${c.name}: ${st.lookups} lookups: ${how}`);
     }
   }
 }
@@ -522,17 +535,19 @@ export async function web(): Promise<void> {
    * docs/web.md advises: a server whose middleware started before its
    * daemon ran 15-35% slower in this bench for the rest of its life.
    */
-  const launchLive = async (role: string, baseRole: string, path: string, upstream = ''): Promise<{ server: Server; daemon: Server; base: Server }> => {
+  const launchLive = async (role: string, baseRole: string, path: string, upstream = '', more: string[] = []): Promise<{ server: Server; daemon: Server; base: Server; more: Server[] }> => {
     const ports = [await freePort()];
-    while (ports.length < 2) {
+    while (ports.length < 2 + more.length) {
       const p = await freePort();
-      if (p !== ports[0]) ports.push(p);
+      if (!ports.includes(p)) ports.push(p);
     }
     const daemon = await liveDaemon(path, ports);
     children.push(daemon.child);
     const server = await launch(role, upstream, path, ports[0]);
     const base = await launch(baseRole, upstream, sock, ports[1]);
-    return { server, daemon, base };
+    const others: Server[] = [];
+    for (let i = 0; i < more.length; i++) others.push(await launch(more[i]!, upstream, path, ports[2 + i]));
+    return { server, daemon, base, more: others };
   };
   const p0f = noLive ? null : p0fProblem();
   if (p0f) console.log(`web: (${p0f}: the p0f reference row is not measured)`);
@@ -578,19 +593,25 @@ export async function web(): Promise<void> {
       { name: 'plain Node reverse proxy', server: pp },
       { name: 'pof proxy (daemon, asked)', server: pofp, helpers: [daemon] },
     ];
+    const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
+    const withSyn = savedSynAvailable();
     if (!noLive) {
-      const live = await launchLive('proxy-live', 'proxy-plain', join(dir, 'proxy-live.sock'), upstream);
+      const live = await launchLive('proxy-live', 'proxy-plain', join(dir, 'proxy-live.sock'), upstream, withSyn ? ['proxy-syn-live', 'proxy-syn-live-0'] : []);
       px.push({ name: UNDER_POF_PROXY, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a proxy that never asks it' });
       px.push({ name: 'pof proxy (daemon, told)', server: live.server, helpers: [live.daemon], against: UNDER_POF_PROXY });
+      // pof proxy -s's route where the kernel keeps SYNs.
+      if (withSyn) {
+        px.push({ name: 'pof proxy (saved SYN + daemon)', server: live.more[0]!, helpers: [live.daemon], against: UNDER_POF_PROXY });
+        px.push({ name: 'pof proxy (saved SYN + daemon, every address new)', server: live.more[1]!, helpers: [live.daemon], against: UNDER_POF_PROXY });
+      }
     }
-    const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
     px.push({ name: 'pof proxy (in-process)', server: await launch('proxy-inproc', upstream) });
     if (!noLive) {
       const own = await liveProxy(upstream);
       children.push(own.child);
       px.push({ name: 'pof proxy -i lo (own sensor)', server: own });
     }
-    if (savedSynAvailable()) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });
+    if (withSyn) px.push({ name: 'pof proxy (saved SYN)', server: await launch('proxy-syn', upstream) });
     else console.log('web: (no saved-SYN addon: pof proxy --saved-syn not measured)');
     await compare('proxy', KEEPALIVE, px, loss15);
     await compare('proxy', NEWCONN, px, loss15);

@@ -2,12 +2,17 @@
  * `pof proxy`: a reverse proxy that fingerprints each client connection and
  * forwards X-Pof-* headers to the backend (see src/web/proxy.ts).
  *
- *   pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE] [--saved-syn]
- *             [--access-log FILE] [--log-format FMT] [--tls-cert F --tls-key F]
+ *   pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
+ *             [--saved-syn | --no-saved-syn] [--access-log FILE] [--log-format FMT]
+ *             [--tls-cert F --tls-key F]
  *
  * Verdicts come from a pof daemon (-s, default /run/pof.sock), from a
  * sensor of its own on an interface (-i, needs root), and/or from the SYNs
- * the kernel saved for the listening socket (--saved-syn, Linux, no root).
+ * the kernel saved for the listening socket (Linux, no root). With a
+ * daemon, saved SYNs are used where the kernel keeps them: each
+ * connection's TCP facts are its own SYN's, at once, and the daemon is
+ * asked only about client addresses (--no-saved-syn: the daemon tells of
+ * each connection instead). --saved-syn alone uses no daemon.
  * Runs until SIGINT or SIGTERM; SIGHUP reopens the access log.
  */
 import { readFileSync } from 'node:fs';
@@ -23,6 +28,7 @@ import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
 import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
 import { createPofProxy } from '../web/proxy.js';
+import { savedSynAvailable } from '../web/saved-syn.js';
 import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
 import { BATCH_MS_FLAG, batchMsFlag } from './sensor-flags.js';
 
@@ -35,7 +41,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'upstream', takesValue: true, valueName: 'URL', help: 'the backend, e.g. http://127.0.0.1:8080' },
   { name: 's', takesValue: true, valueName: 'PATH', help: `ask the pof daemon on this socket (default ${DEFAULT_API_SOCKET})` },
   { name: 'i', takesValue: true, valueName: 'IFACE', help: 'run a sensor of its own on this interface (root)' },
-  { name: 'saved-syn', takesValue: false, help: "fingerprint the SYNs the kernel saved (Linux TCP_SAVE_SYN; no root)" },
+  { name: 'saved-syn', takesValue: false, help: 'fingerprint the SYNs the kernel saved (Linux TCP_SAVE_SYN; no root); alone: no daemon' },
+  { name: 'no-saved-syn', takesValue: false, help: 'with a daemon: take each connection\'s TCP facts from the daemon, not its saved SYN' },
   { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database for -i / --saved-syn' },
   { name: 'access-log', takesValue: true, valueName: 'FILE', help: "write an access log ('-' = stdout); SIGHUP reopens it" },
   { name: 'log-format', takesValue: true, valueName: 'FMT', help: 'Apache LogFormat string or nickname (default pof_combined)' },
@@ -48,8 +55,9 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'h', takesValue: false, help: 'show this help' },
 ];
 
-const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE] [--saved-syn]
-                 [--access-log FILE] [--log-format FMT] [--tls-cert FILE --tls-key FILE]
+const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
+                 [--saved-syn | --no-saved-syn] [--access-log FILE] [--log-format FMT]
+                 [--tls-cert FILE --tls-key FILE]
 A reverse proxy that fingerprints each client connection and forwards
 X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed).
 
@@ -81,6 +89,8 @@ export function parseListen(v: string): { host: string | undefined; port: number
 export interface RunningProxy {
   readonly address: net.AddressInfo;
   readonly url: string;
+  /** Where verdicts come from, e.g. 'saved SYNs + daemon /run/pof.sock'. */
+  readonly route: string;
   close(): Promise<void>;
 }
 
@@ -114,12 +124,14 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   }
   const wait = str('wait');
   if (wait !== undefined && wait !== 'syn' && wait !== 'http' && wait !== 'none') throw new PofError('E_USAGE', "--wait wants 'syn', 'http' or 'none'");
-  const savedSyn = flags.has('saved-syn');
   const iface = str('i');
+  if (flags.has('saved-syn') && flags.has('no-saved-syn')) throw new PofError('E_USAGE', '--saved-syn and --no-saved-syn cannot be used together');
+  // With a daemon, saved SYNs are used where the kernel keeps them.
+  const savedSyn = flags.has('saved-syn') || (!iface && !flags.has('no-saved-syn') && savedSynAvailable());
   const dbFile = str('f');
   const batchMs = batchMsFlag(flags);
   if (batchMs !== undefined && !iface) throw new PofError('E_USAGE', '--batch-ms is for -i (a sensor of its own)');
-  if (dbFile !== undefined && !iface && !savedSyn) throw new PofError('E_USAGE', '-f is for -i or --saved-syn (the daemon has its own database)');
+  if (dbFile !== undefined && !iface && !savedSyn) throw new PofError('E_USAGE', '-f is for -i or saved SYNs (the daemon has its own database)');
 
   const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined };
   let capture: LiveCapture | null = null;
@@ -138,7 +150,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
       capture.onError((e) => stderr.write(`pof proxy: ${e.message}\n`));
       if (capture.warning) stderr.write(`pof proxy: ${capture.warning}\n`);
     };
-  } else if (flags.has('s') || !savedSyn) {
+  } else if (flags.has('s') || !flags.has('saved-syn')) {
     pofOpts.socket = str('s') ?? DEFAULT_API_SOCKET;
   }
 
@@ -167,9 +179,11 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   if (startSensor && !listen.port) startSensor(address.port);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${certFile ? 'https' : 'http'}://${host}:${address.port}`;
+  const parts = [iface ? `own sensor on ${iface}` : null, savedSyn ? 'saved SYNs' : null, pofOpts.socket ? `daemon ${pofOpts.socket}` : null];
   return {
     address,
     url,
+    route: parts.filter(Boolean).join(' + '),
     async close() {
       (capture as LiveCapture | null)?.close();
       await proxy.close();
@@ -194,7 +208,7 @@ export async function runProxy(argv: string[], stdout: Out, stderr: Out): Promis
     }
     throw e;
   }
-  stdout.write(`pof proxy: listening on ${running.url}\n`);
+  stdout.write(`pof proxy: listening on ${running.url} (${running.route})\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

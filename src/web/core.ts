@@ -24,6 +24,7 @@ import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
+import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';
 import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
 
@@ -69,10 +70,19 @@ export interface PofOptions {
   fields?: readonly PofVarName[];
   /**
    * With a daemon: have it tell about each new connection to the server's
-   * ports as it sees the SYN (default true), so that a request is answered
-   * without a question; false asks about each connection.
+   * ports as it sees the SYN, so that a request is answered without a
+   * question; false asks about each connection. Default true, except with
+   * savedSyn (and waitFor 'syn'), where the daemon is asked about client
+   * addresses instead (see hostTtlMs).
    */
   watch?: boolean;
+  /**
+   * With savedSyn and a daemon (waitFor 'syn'): each connection's TCP facts
+   * are its own saved SYN's, and the daemon is asked only what it knows of
+   * the client address (uptime, HTTP, language, NAT), an answer that is
+   * used for this long (ms, default 1000; 0 asks for every connection).
+   */
+  hostTtlMs?: number;
 }
 
 export interface PofCoreStats {
@@ -90,6 +100,8 @@ export interface PofCoreStats {
   told: number;
   /** Lookups that waited for the daemon to tell, and were told while waiting. */
   toldLate: number;
+  /** Lookups with a saved SYN whose client address the daemon had been asked about already (no question). */
+  hostCached: number;
 }
 
 export interface PofCore {
@@ -120,6 +132,8 @@ interface ResolvedOptions {
   fields: readonly PofVarName[];
   savedSyn: boolean;
   source: 'daemon' | 'engine' | 'lookup' | 'none';
+  /** Saved SYN + daemon: the daemon is asked about client addresses, kept this long (ms); null when not that route. */
+  hostTtlMs: number | null;
 }
 
 const intOpt = (name: string, v: unknown, dflt: number, lo: number, hi: number): number => intOption(`pof middleware: ${name}`, v, dflt, lo, hi);
@@ -208,6 +222,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     throw new PofError('E_CONFIG', 'pof middleware: savedSyn must be true, false or { db | signatures }');
   }
   if (opts.watch !== undefined && typeof opts.watch !== 'boolean') throw new PofError('E_CONFIG', 'pof middleware: watch must be true or false');
+  const daemon = opts.socket !== undefined || opts.client !== undefined;
+  // Saved SYN + daemon: TCP facts from the SYN itself, host facts asked by address.
+  const hostRoute = savedSyn && daemon && waitFor === 'syn';
+  const hostTtlMs = intOpt('hostTtlMs', opts.hostTtlMs, DEFAULT_HOST_TTL_MS, 0, MAX_HOST_TTL_MS);
   if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
   if (!given && !savedSyn) throw new PofError('E_CONFIG', 'pof middleware: give socket, client, engine (with conns), lookup or savedSyn');
 
@@ -218,11 +236,12 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     retryErrorsMs: intOpt('retryErrorsMs', opts.retryErrorsMs, DEFAULT_RETRY_ERRORS_MS, 0, 3_600_000),
     fields: [...fields],
     savedSyn,
-    source: opts.socket !== undefined || opts.client ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : 'none',
+    source: daemon ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : 'none',
+    hostTtlMs: hostRoute ? hostTtlMs : null,
   };
 
   let source: PofSource | null = null;
-  const watch = opts.watch ?? true;
+  const watch = opts.watch ?? !hostRoute;
   // Told of each connection until what a request waits for is known.
   const until = waitFor === 'http' ? 'http' : 'syn';
   if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket, watch, until });
@@ -237,7 +256,8 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     else fp = SynFingerprinter.fromFile(typeof s === 'object' && s.signatures ? s.signatures : undefined);
   }
 
-  const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0, told: 0, toldLate: 0 };
+  const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0, told: 0, toldLate: 0, hostCached: 0 };
+  const hosts = hostRoute && source ? new HostCache((addr, ms) => source!.askHost(addr, ms) as Promise<PofAnswer | null>, hostTtlMs) : null;
   // Each connection's entry is kept on its socket, under this core's own
   // key, and goes with it. A WeakMap would do the same, but costs every
   // minor GC ephemeron work for each live connection, which measured a few
@@ -323,12 +343,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         last = await source.ask(t, left);
         answered = true;
       } catch (x) {
-        const msg = x instanceof Error ? x.message : String(x);
-        err = source.unavailable() ?? (isPofError(x) && x.code === 'E_API_TIMEOUT'
-            ? answered
-              ? `no verdict within ${resolved.timeoutMs} ms`
-              : `pof did not answer within ${resolved.timeoutMs} ms`
-            : msg);
+        err = answered && isPofError(x) && x.code === 'E_API_TIMEOUT' ? (source.unavailable() ?? `no verdict within ${resolved.timeoutMs} ms`) : askError(source, x);
         break;
       }
       if (satisfied(last, resolved.waitFor, e.syn)) break;
@@ -346,6 +361,40 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     const r = buildResult(t, answer, via, err);
     if (!r.found && answered) r.vars.pof_type = '2';
     return r;
+  };
+
+  /** Why asking `source` failed, for pof_err. */
+  const askError = (source: PofSource, x: unknown): string =>
+    source.unavailable() ??
+    (isPofError(x) && x.code === 'E_API_TIMEOUT' ? `pof did not answer within ${resolved.timeoutMs} ms` : x instanceof Error ? x.message : String(x));
+
+  /**
+   * Saved SYN + daemon: the connection's own SYN verdict, with what the
+   * daemon knows of the client address (from the host cache, else asked).
+   * The daemon being down or slow costs only the host facts.
+   */
+  const withHost = (source: PofSource, hosts: HostCache, t: ConnTuple, e: Entry): PofResult | Promise<PofResult> => {
+    const synOnly = (err: string): PofResult => buildResult(t, withSyn(t, null, e.syn!), ['saved-syn'], err);
+    const down = source.unavailable();
+    if (down) return cacheResult(e, synOnly(down));
+    const known = hosts.peek(t.cli);
+    if (known) {
+      stats.hostCached++;
+      return cacheResult(e, answeredBy(source, t, e, known));
+    }
+    stats.asked++;
+    const p = hosts
+      .get(t.cli, resolved.timeoutMs)
+      .then(
+        (a) => answeredBy(source, t, e, a),
+        (x: unknown) => synOnly(askError(source, x)),
+      )
+      .then((r) => {
+        e.pending = null;
+        return cacheResult(e, r);
+      });
+    e.pending = p;
+    return p;
   };
 
   /** The result of an answer that satisfied waitFor at once (with the saved SYN's verdict, if any). */
@@ -397,6 +446,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       // Fast path: a source in this process that knows the connection
       // already (the usual case) answers without a promise.
       if (!source) return cacheResult(e, e.syn ? buildResult(t, withSyn(t, null, e.syn), ['saved-syn']) : errorResult(t, e.synErr ?? 'no saved SYN'));
+      if (hosts && e.syn) return withHost(source, hosts, t, e);
       let told: PofAnswer | null = null;
       if (source.take && !source.unavailable()) {
         // Told already (a watched port)? Else start watching for the next ones.

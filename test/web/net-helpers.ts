@@ -49,6 +49,7 @@ echo json_encode([
   'err' => $_SERVER['HTTP_X_POF_ERR'] ?? null,
   'os' => $_SERVER['HTTP_X_POF_OS'] ?? null,
   'via' => $_SERVER['HTTP_X_POF_VIA'] ?? null,
+  'nat' => $_SERVER['HTTP_X_POF_NAT'] ?? null,
   'xff' => $_SERVER['HTTP_X_FORWARDED_FOR'] ?? null,
   'proto' => $_SERVER['HTTP_X_FORWARDED_PROTO'] ?? null,
   'host' => $_SERVER['HTTP_HOST'] ?? null,

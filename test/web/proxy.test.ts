@@ -12,6 +12,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { addonAvailable } from '../../src/capture/live.js';
+import { PofApiServer } from '../../src/api/server.js';
 import { startProxy } from '../../src/cli/proxy.js';
 import { AccessLog } from '../../src/web/access-log.js';
 import type { PofOptions } from '../../src/web/core.js';
@@ -28,6 +29,7 @@ interface PhpSaw {
   err: string | null;
   os: string | null;
   via: string | null;
+  nat: string | null;
   xff: string | null;
   proto: string | null;
   host: string | null;
@@ -143,6 +145,41 @@ describe('proxy in front of php -S', { skip: !havePhp && 'php-cli not installed'
       d.cleanup();
     }
     assert.equal(child.exitCode, 0);
+  });
+
+  it('`pof proxy -s PATH`: saved SYNs by default, the daemon asked about the client address only; --no-saved-syn: told per connection', { skip: cliSkip }, async () => {
+    const d = tempDir();
+    const lookup = cannedLookup();
+    const api = await PofApiServer.listen({ path: d.path('pof.sock'), lookup });
+    try {
+      const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', php.url, '-s', d.path('pof.sock'), '--timeout', '2000'], process.stderr);
+      try {
+        assert.equal(p.route, `saved SYNs + daemon ${d.path('pof.sock')}`);
+        for (let i = 0; i < 3; i++) {
+          const saw = JSON.parse((await request(`${p.url}/`, { agent: false })).body) as PhpSaw;
+          assert.equal(saw.genre, 'Linux', 'the connection’s own SYN');
+          assert.equal(saw.details, '(loopback)');
+          assert.equal(saw.via, 'saved-syn+daemon');
+          assert.equal(saw.nat, '1', 'the client address’s facts from the daemon');
+        }
+        assert.equal(lookup.hostAsked, 1);
+        assert.equal(lookup.asked, 0);
+      } finally {
+        await p.close();
+      }
+      const told = await startProxy(['--listen', '127.0.0.1:0', '--upstream', php.url, '-s', d.path('pof.sock'), '--timeout', '50', '--no-saved-syn'], process.stderr);
+      try {
+        assert.equal(told.route, `daemon ${d.path('pof.sock')}`);
+        const saw = JSON.parse((await request(`${told.url}/`, { agent: false })).body) as PhpSaw;
+        assert.equal(saw.genre, 'Windows', 'the daemon’s (canned) verdict of the connection');
+        assert.equal(saw.via, 'daemon');
+      } finally {
+        await told.close();
+      }
+    } finally {
+      await api.close();
+      d.cleanup();
+    }
   });
 
   const isRoot = process.getuid?.() === 0;
@@ -581,7 +618,8 @@ describe('pof proxy arguments', () => {
     [['--listen', ':0', '--upstream', 'http://x', '--bogus'], /unknown option --bogus \(see pof proxy --help\)/],
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '0'], /--timeout wants milliseconds in 1\.\.60000/],
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '99999999'], /--timeout wants milliseconds/],
-    [['--listen', ':0', '--upstream', 'http://x', '-f', 'my.fp'], /-f is for -i or --saved-syn/],
+    [['--listen', ':0', '--upstream', 'http://x', '-f', 'my.fp', '--no-saved-syn'], /-f is for -i or saved SYNs/],
+    [['--listen', ':0', '--upstream', 'http://x', '--saved-syn', '--no-saved-syn'], /cannot be used together/],
     [['--listen', ':0', '--upstream', 'http://x', '--batch-ms', '2'], /--batch-ms is for -i/],
     [['--listen', ':0', '--upstream', 'http://x', '-i', 'lo', '--batch-ms', '0'], /--batch-ms wants milliseconds in 1\.\.10000 /],
   ];

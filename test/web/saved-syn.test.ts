@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
+import { PofApiServer } from '../../src/api/server.js';
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
 import { readSavedSyn, savedSynAvailable, savedSynProblem, SynFingerprinter } from '../../src/web/saved-syn.js';
@@ -168,6 +169,53 @@ describe('saved SYNs on loopback', { skip }, () => {
       assert.equal(pof.vars.pof_nat, '1');
     } finally {
       await app.close();
+    }
+  });
+
+  it("with a daemon socket: the SYN from the kernel, the client address's facts from the daemon, asked once per address within hostTtlMs", async () => {
+    const dir = tempDir();
+    const lookup = cannedLookup();
+    const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
+    const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000, hostTtlMs: 300 });
+    try {
+      const first = await app.get();
+      assert.deepEqual(first.via, ['saved-syn', 'daemon']);
+      assert.equal(first.vars.pof_genre, 'Linux', 'the TCP facts are the SYN’s own, not the host’s last OS');
+      assert.equal(first.vars.pof_distance, '0');
+      assert.equal(first.mtu, 65535);
+      assert.equal(first.http?.label, 'Firefox 10.x or newer', 'host facts from the daemon');
+      assert.equal(first.vars.pof_uptime, '25');
+      assert.equal(first.vars.pof_nat, '1');
+      assert.equal(first.err, null);
+      for (let i = 0; i < 4; i++) assert.equal((await app.get()).http?.label, 'Firefox 10.x or newer');
+      // Five connections, one question about 127.0.0.1; none about the connections themselves.
+      assert.equal(lookup.hostAsked, 1);
+      assert.equal(lookup.asked, 0);
+      assert.equal(app.core.stats.hostCached, 4);
+      assert.equal(app.core.stats.savedSyns, 5);
+      await new Promise((r) => setTimeout(r, 350));
+      await app.get();
+      assert.equal(lookup.hostAsked, 2, 'asked again once the answer is older than hostTtlMs');
+    } finally {
+      await app.close();
+      await api.close();
+      dir.cleanup();
+    }
+  });
+
+  it('with a daemon socket and hostTtlMs 0: every connection asks', async () => {
+    const dir = tempDir();
+    const lookup = cannedLookup();
+    const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
+    const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000, hostTtlMs: 0 });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await app.get()).vars.pof_nat, '1');
+      assert.equal(lookup.hostAsked, 3);
+      assert.equal(app.core.stats.hostCached, 0);
+    } finally {
+      await app.close();
+      await api.close();
+      dir.cleanup();
     }
   });
 
