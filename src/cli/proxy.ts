@@ -66,14 +66,16 @@ ${helpText(FLAGS)}
 
 /**
  * What `pof proxy -i` captures: everything clients send to the proxy, and
- * of what the proxy sends back only its SYN+ACKs (a request is read as
- * part of a connection whose handshake was seen both ways, as p0f does).
- * The responses, the bulk of the proxy's packets, would be fingerprinted
- * for nothing: the proxy reports on its clients. (tcp[] reaches IPv4
- * headers only: over IPv6 all the proxy's packets are taken.)
+ * of what the proxy sends back its SYN+ACKs (a request is read as part of
+ * a connection whose handshake was seen both ways, as p0f does) and its
+ * FINs and RSTs (a connection the proxy ends leaves the engine's flow
+ * table then, even when its client never closes its side). The
+ * responses, the bulk of the proxy's packets, would be fingerprinted for
+ * nothing: the proxy reports on its clients. (tcp[] reaches IPv4 headers
+ * only: over IPv6 all the proxy's packets are taken.)
  */
 export function sensorFilter(port: number): string {
-  return `tcp dst port ${port} or (tcp src port ${port} and (ip6 or tcp[tcpflags] & tcp-syn != 0))`;
+  return `tcp dst port ${port} or (tcp src port ${port} and (ip6 or tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0))`;
 }
 
 /** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */
