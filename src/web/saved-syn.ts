@@ -23,7 +23,8 @@ import { newTcpPacket, TcpFlag, type TcpPacket } from '../decode/types.js';
 import { PofError } from '../errors.js';
 import { loadNativeAddon } from '../native.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
-import { buildTcpIndex, matchQuality, matchTcp, observeTcp, tcpParams, tcpRawSig, type TcpSigIndex } from '../fingerprint/tcp.js';
+import { buildTcpIndex, matchQuality, observeTcp, type TcpSigIndex } from '../fingerprint/tcp.js';
+import { TcpVerdictCache } from '../fingerprint/tcp-cache.js';
 
 interface SavedSynAddon {
   setSaveSyn(fd: number, mode: number): void;
@@ -131,14 +132,19 @@ export function readSavedSyn(socket: net.Socket): Buffer | null {
 /** The TCP verdict of one SYN, in the query API's shape of a connection's client side. */
 export type SynVerdict = Pick<JsonSide, 'tcp' | 'mtu'> & { tcp: NonNullable<JsonSide['tcp']> };
 
+type SynOutcome = { ok: true; verdict: SynVerdict } | { ok: false; reason: string };
+
 /**
  * Matches saved SYNs against a signature database: the engine's decoder and
  * matcher, without its tables. One instance may be shared; not reentrant
- * (it reuses one decoded-packet view).
+ * (it reuses one decoded-packet view). SYNs alike in every field the
+ * verdict depends on (as a client's connections are) get the same verdict
+ * object: it is shared, not to be changed.
  */
 export class SynFingerprinter {
   private readonly tcpIdx: TcpSigIndex;
   private readonly mtuIdx: MtuIndex;
+  private readonly cache = new TcpVerdictCache();
   private readonly pk: TcpPacket = newTcpPacket();
   private readonly rec: PacketRecord = { linkType: LinkType.RAW, tsSec: 0, tsUsec: 0, data: Buffer.alloc(0), offset: 0, caplen: 0, wirelen: 0 };
 
@@ -156,7 +162,7 @@ export class SynFingerprinter {
    * The verdict for saved SYN headers (IP header first), or a reason why
    * there is none. `nowMs` only matters for uptime, which one SYN cannot give.
    */
-  fingerprint(bytes: Buffer, nowMs = Date.now()): { ok: true; verdict: SynVerdict } | { ok: false; reason: string } {
+  fingerprint(bytes: Buffer, nowMs = Date.now()): SynOutcome {
     let data = bytes;
     let hadPayload = false;
     // The kernel saves headers only; a SYN carrying data (TCP Fast Open)
@@ -189,7 +195,8 @@ export class SynFingerprinter {
     // that matching (pclass) and raw_sig ('+') both see it.
     if (hadPayload && !pk.payLen) pk.payLen = 1;
     const sig = observeTcp(pk, nowMs);
-    matchTcp(this.tcpIdx, sig, 0);
+    const known = this.cache.verdict(this.tcpIdx, sig, pk, 0);
+    if (known.memo) return known.memo as SynOutcome;
     const m = sig.matched;
     const userland = m !== null && m.label.cls === null;
     const mtu = pk.mss ? mtuFromMss(pk.mss, pk.ipVer) : 0;
@@ -202,12 +209,14 @@ export class SynFingerprinter {
         dist: sig.dist,
         dist_upper_bound: m !== null && m.badTtl,
         quality: matchQuality(sig),
-        params: tcpParams(sig, pk.tos),
-        raw_sig: tcpRawSig(pk, sig, 0),
+        params: known.params,
+        raw_sig: known.rawSig,
       },
       mtu: mtu ? { mtu, link: this.mtuIdx.get(mtu) ?? null } : null,
     };
-    return { ok: true, verdict };
+    const out: SynOutcome = { ok: true, verdict };
+    known.memo = out;
+    return out;
   }
 }
 

@@ -43,6 +43,20 @@ describe('SynFingerprinter', () => {
     assert.match(r.verdict.tcp.raw_sig!, /:\+$/);
     assert.equal(b.readUInt16BE(2), synBytes(T4).length + 100, 'the caller’s bytes are not changed');
   });
+  it("a client's next SYN (other port) gets the same verdict object; another TTL or MSS a verdict of its own", () => {
+    const fresh = new SynFingerprinter(signatures());
+    const a = fresh.fingerprint(synBytes(T4));
+    const b = fresh.fingerprint(synBytes({ ...T4, cliPort: 40001 }));
+    const far = fresh.fingerprint(synBytes(T4, { ttl: 50 }));
+    const mss = fresh.fingerprint(synBytes(T4, { mss: 1400 }));
+    assert.ok(a.ok && b.ok && far.ok && mss.ok);
+    assert.equal(b.verdict, a.verdict);
+    assert.notEqual(far.verdict, a.verdict);
+    assert.equal(far.verdict.tcp.dist, 14);
+    assert.equal(a.verdict.tcp.dist, 7);
+    assert.equal(mss.verdict.mtu?.mtu, 1440);
+    assert.equal(a.verdict.mtu?.mtu, 1500);
+  });
   it('a SYN+ACK is refused', () => {
     const b = synBytes(T4);
     b[20 + 13] = 0x12;
