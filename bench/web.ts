@@ -129,6 +129,15 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       listen(server);
       return;
     }
+    case 'mw-syn-live': {
+      // Saved SYNs, and what a live daemon knows of the client address.
+      const l = withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, savedSyn: true, timeoutMs: 50 });
+      coreStats = () => l.core.stats;
+      const server = http.createServer(l);
+      l.attach(server);
+      listen(server);
+      return;
+    }
     case 'mw-inproc':
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { lookup: everyConnection() })));
       return;
@@ -563,10 +572,12 @@ export async function web(): Promise<void> {
         { name: 'node:http (no pof)', server: plain },
         { name: 'withPof, daemon, asked', server: mwSock, helpers: [daemon] },
       ];
-      const live = noLive ? null : await launchLive('mw-live', 'plain', join(dir, 'mw-live.sock'));
+      const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
+      const live = noLive ? null : await launchLive('mw-live', 'plain', join(dir, 'mw-live.sock'), '', savedSynAvailable() ? ['mw-syn-live'] : []);
       if (live) {
         mw.push({ name: UNDER_POF, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a server that never asks it' });
         mw.push({ name: 'withPof, daemon, told', server: live.server, helpers: [live.daemon], against: UNDER_POF });
+        if (live.more[0]) mw.push({ name: 'withPof, saved SYN + daemon', server: live.more[0], helpers: [live.daemon], against: UNDER_POF });
       }
       mw.push({ name: 'withPof, in-process', server: mwIn });
       let ref: { server: Server; p0f: P0fDaemon } | null = null;
@@ -581,7 +592,7 @@ export async function web(): Promise<void> {
       } finally {
         ref?.p0f.stop();
       }
-      for (const c of [plain, mwSock, mwIn, ...(live ? [live.server, live.base, live.daemon] : []), ...(ref ? [ref.server] : [])]) await stop(c.child);
+      for (const c of [plain, mwSock, mwIn, ...(live ? [live.server, live.base, ...live.more, live.daemon] : []), ...(ref ? [ref.server] : [])]) await stop(c.child);
     }
     if (only === 'middleware') return;
 
@@ -593,8 +604,7 @@ export async function web(): Promise<void> {
       { name: 'plain Node reverse proxy', server: pp },
       { name: 'pof proxy (daemon, asked)', server: pofp, helpers: [daemon] },
     ];
-    const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
-    const withSyn = savedSynAvailable();
+    const withSyn = ((await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js')).savedSynAvailable();
     if (!noLive) {
       const live = await launchLive('proxy-live', 'proxy-plain', join(dir, 'proxy-live.sock'), upstream, withSyn ? ['proxy-syn-live', 'proxy-syn-live-0'] : []);
       px.push({ name: UNDER_POF_PROXY, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a proxy that never asks it' });
