@@ -69,8 +69,4 @@ export class HostCache {
     this.map.set(addr, { a, at: performance.now() });
     if (this.map.size > this.maxSize) this.map.delete(this.map.keys().next().value!);
   }
-
-  clear(): void {
-    this.map.clear();
-  }
 }
