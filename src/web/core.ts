@@ -382,7 +382,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       stats.hostCached++;
       return cacheResult(e, answeredBy(source, t, e, known));
     }
-    stats.asked++;
+    if (!hosts.pending(t.cli)) stats.asked++;
     const p = hosts
       .get(t.cli, resolved.timeoutMs)
       .then(

@@ -45,6 +45,11 @@ export class HostCache {
     return undefined;
   }
 
+  /** A question about `addr` is out (get() joins it). */
+  pending(addr: string): boolean {
+    return this.asking.has(addr);
+  }
+
   /** Asks about `addr` (joining a question already out for it) and keeps a known host. */
   get(addr: string, timeoutMs: number): Promise<PofAnswer | null> {
     const out = this.asking.get(addr);

@@ -24,7 +24,10 @@ describe('HostCache', () => {
   it('requests that come while a question is out join it; the answer is used until ttlMs', async () => {
     const d = daemon();
     const c = new HostCache(d.ask, 40);
-    const [a, b] = await Promise.all([c.get('192.0.2.1', 100), c.get('192.0.2.1', 100)]);
+    const first = c.get('192.0.2.1', 100);
+    assert.ok(c.pending('192.0.2.1'));
+    const [a, b] = await Promise.all([first, c.get('192.0.2.1', 100)]);
+    assert.ok(!c.pending('192.0.2.1'));
     assert.equal(a, b);
     assert.deepEqual(d.asked, ['192.0.2.1']);
     assert.equal(c.peek('192.0.2.1'), a);

@@ -217,6 +217,23 @@ describe('saved SYNs on loopback', { skip }, () => {
     }
   });
 
+  it('with a daemon socket: connections that come together from one address share one question', async () => {
+    const dir = tempDir();
+    const lookup = cannedLookup();
+    const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
+    const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000 });
+    try {
+      const all = await Promise.all(Array.from({ length: 6 }, () => app.get()));
+      for (const r of all) assert.equal(r.vars.pof_nat, '1');
+      assert.equal(lookup.hostAsked, 1);
+      assert.equal(app.core.stats.asked, 1);
+    } finally {
+      await app.close();
+      await api.close();
+      dir.cleanup();
+    }
+  });
+
   it('with a daemon socket and hostTtlMs 0: every connection asks', async () => {
     const dir = tempDir();
     const lookup = cannedLookup();
