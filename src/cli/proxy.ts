@@ -43,7 +43,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'i', takesValue: true, valueName: 'IFACE', help: 'run a sensor of its own on this interface (root)' },
   { name: 'saved-syn', takesValue: false, help: 'fingerprint the SYNs the kernel saved (Linux TCP_SAVE_SYN; no root); alone: no daemon' },
   { name: 'no-saved-syn', takesValue: false, help: 'with a daemon: take each connection\'s TCP facts from the daemon, not its saved SYN' },
-  { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database for -i / --saved-syn' },
+  { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database for -i / saved SYNs' },
   { name: 'access-log', takesValue: true, valueName: 'FILE', help: "write an access log ('-' = stdout); SIGHUP reopens it" },
   { name: 'log-format', takesValue: true, valueName: 'FMT', help: 'Apache LogFormat string or nickname (default pof_combined)' },
   { name: 'tls-cert', takesValue: true, valueName: 'FILE', help: 'terminate TLS with this certificate (PEM)' },
