@@ -98,6 +98,21 @@ async function serve(opts: Parameters<typeof withPof>[1], attach = true) {
   };
 }
 
+/** A server with saved SYNs and a daemon (an API server over a canned lookup), for `body`; both closed after. */
+async function withDaemon(opts: Parameters<typeof withPof>[1], body: (app: Awaited<ReturnType<typeof serve>>, lookup: ReturnType<typeof cannedLookup>) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const lookup = cannedLookup();
+  const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
+  const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000, ...opts });
+  try {
+    await body(app, lookup);
+  } finally {
+    await app.close();
+    await api.close();
+    dir.cleanup();
+  }
+}
+
 describe('saved SYNs on loopback', { skip }, () => {
   it('the exact TCP verdict, distance and MTU of each connection, no daemon', async () => {
     const app = await serve({ savedSyn: true });
@@ -187,11 +202,7 @@ describe('saved SYNs on loopback', { skip }, () => {
   });
 
   it("with a daemon socket: the SYN from the kernel, the client address's facts from the daemon, asked once per address within hostTtlMs", async () => {
-    const dir = tempDir();
-    const lookup = cannedLookup();
-    const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
-    const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000, hostTtlMs: 300 });
-    try {
+    await withDaemon({ hostTtlMs: 300 }, async (app, lookup) => {
       const first = await app.get();
       assert.deepEqual(first.via, ['saved-syn', 'daemon']);
       assert.equal(first.vars.pof_genre, 'Linux', 'the TCP facts are the SYN’s own, not the host’s last OS');
@@ -210,44 +221,24 @@ describe('saved SYNs on loopback', { skip }, () => {
       await new Promise((r) => setTimeout(r, 350));
       await app.get();
       assert.equal(lookup.hostAsked, 2, 'asked again once the answer is older than hostTtlMs');
-    } finally {
-      await app.close();
-      await api.close();
-      dir.cleanup();
-    }
+    });
   });
 
   it('with a daemon socket: connections that come together from one address share one question', async () => {
-    const dir = tempDir();
-    const lookup = cannedLookup();
-    const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
-    const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000 });
-    try {
+    await withDaemon({}, async (app, lookup) => {
       const all = await Promise.all(Array.from({ length: 6 }, () => app.get()));
       for (const r of all) assert.equal(r.vars.pof_nat, '1');
       assert.equal(lookup.hostAsked, 1);
       assert.equal(app.core.stats.asked, 1);
-    } finally {
-      await app.close();
-      await api.close();
-      dir.cleanup();
-    }
+    });
   });
 
   it('with a daemon socket and hostTtlMs 0: every connection asks', async () => {
-    const dir = tempDir();
-    const lookup = cannedLookup();
-    const api = await PofApiServer.listen({ path: dir.path('pof.sock'), lookup });
-    const app = await serve({ savedSyn: true, socket: dir.path('pof.sock'), timeoutMs: 2000, hostTtlMs: 0 });
-    try {
+    await withDaemon({ hostTtlMs: 0 }, async (app, lookup) => {
       for (let i = 0; i < 3; i++) assert.equal((await app.get()).vars.pof_nat, '1');
       assert.equal(lookup.hostAsked, 3);
       assert.equal(app.core.stats.hostCached, 0);
-    } finally {
-      await app.close();
-      await api.close();
-      dir.cleanup();
-    }
+    });
   });
 
   it('with the daemon down: still the SYN verdict, and pof_err says why the rest is missing', async () => {
