@@ -240,14 +240,12 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     hostTtlMs: hostRoute ? hostTtlMs : null,
   };
 
-  let source: PofSource | null = null;
   const watch = opts.watch ?? !hostRoute;
   // Told of each connection until what a request waits for is known.
   const until = waitFor === 'http' ? 'http' : 'syn';
-  if (opts.socket !== undefined) source = new DaemonSource({ path: opts.socket, watch, until });
-  else if (opts.client) source = new DaemonSource({ client: opts.client, watch, until });
-  else if (opts.engine) source = engineSource(opts.engine, opts.conns!);
-  else if (opts.lookup) source = lookupSource(opts.lookup, 'engine');
+  const daemonSource = daemon ? new DaemonSource({ path: opts.socket, client: opts.client, watch, until }) : null;
+  const source: PofSource | null =
+    daemonSource ?? (opts.engine ? engineSource(opts.engine, opts.conns!) : opts.lookup ? lookupSource(opts.lookup, 'engine') : null);
 
   let fp: SynFingerprinter | null = null;
   if (savedSyn) {
@@ -257,7 +255,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   }
 
   const stats: PofCoreStats = { lookups: 0, cached: 0, asked: 0, errors: 0, savedSyns: 0, told: 0, toldLate: 0, hostCached: 0 };
-  const hosts = hostRoute && source ? new HostCache((addr, ms) => source!.askHost(addr, ms) as Promise<PofAnswer | null>, hostTtlMs) : null;
+  const hosts = hostRoute && daemonSource ? new HostCache((addr, ms) => daemonSource.askHost(addr, ms), hostTtlMs) : null;
   // Each connection's entry is kept on its socket, under this core's own
   // key, and goes with it. A WeakMap would do the same, but costs every
   // minor GC ephemeron work for each live connection, which measured a few
@@ -363,6 +361,19 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     return r;
   };
 
+  /** The connection's saved SYN verdict alone (no source answered). */
+  const synResult = (t: ConnTuple, syn: SynVerdict, err: string | null = null): PofResult => buildResult(t, withSyn(t, null, syn), ['saved-syn'], err);
+
+  /** A lookup under way: later requests on the connection join it, and its result is cached when it settles. */
+  const pend = (e: Entry, p: Promise<PofResult>): Promise<PofResult> => {
+    const q = p.then((r) => {
+      e.pending = null;
+      return cacheResult(e, r);
+    });
+    e.pending = q;
+    return q;
+  };
+
   /** Why asking `source` failed, for pof_err. */
   const askError = (source: PofSource, x: unknown): string =>
     source.unavailable() ??
@@ -374,27 +385,21 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
    * The daemon being down or slow costs only the host facts.
    */
   const withHost = (source: PofSource, hosts: HostCache, t: ConnTuple, e: Entry): PofResult | Promise<PofResult> => {
-    const synOnly = (err: string): PofResult => buildResult(t, withSyn(t, null, e.syn!), ['saved-syn'], err);
     const down = source.unavailable();
-    if (down) return cacheResult(e, synOnly(down));
+    if (down) return cacheResult(e, synResult(t, e.syn!, down));
     const known = hosts.peek(t.cli);
     if (known) {
       stats.hostCached++;
       return cacheResult(e, answeredBy(source, t, e, known));
     }
     if (!hosts.pending(t.cli)) stats.asked++;
-    const p = hosts
-      .get(t.cli, resolved.timeoutMs)
-      .then(
+    return pend(
+      e,
+      hosts.get(t.cli, resolved.timeoutMs).then(
         (a) => answeredBy(source, t, e, a),
-        (x: unknown) => synOnly(askError(source, x)),
-      )
-      .then((r) => {
-        e.pending = null;
-        return cacheResult(e, r);
-      });
-    e.pending = p;
-    return p;
+        (x: unknown) => synResult(t, e.syn!, askError(source, x)),
+      ),
+    );
   };
 
   /** The result of an answer that satisfied waitFor at once (with the saved SYN's verdict, if any). */
@@ -445,7 +450,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       if (!t) return cacheResult(e, errorResult(null, 'connection has no address (closed?)'));
       // Fast path: a source in this process that knows the connection
       // already (the usual case) answers without a promise.
-      if (!source) return cacheResult(e, e.syn ? buildResult(t, withSyn(t, null, e.syn), ['saved-syn']) : errorResult(t, e.synErr ?? 'no saved SYN'));
+      if (!source) return cacheResult(e, e.syn ? synResult(t, e.syn) : errorResult(t, e.synErr ?? 'no saved SYN'));
       if (hosts && e.syn) return withHost(source, hosts, t, e);
       let told: PofAnswer | null = null;
       if (source.take && !source.unavailable()) {
@@ -468,14 +473,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         }
         if (ok && satisfied(a, resolved.waitFor, e.syn)) return cacheResult(e, answeredBy(source, t, e, a));
       }
-      const p = lookup(source, t, e, told)
-        .catch((x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x)))
-        .then((r) => {
-          e.pending = null;
-          return cacheResult(e, r);
-        });
-      e.pending = p;
-      return p;
+      return pend(
+        e,
+        lookup(source, t, e, told).catch((x: unknown) => errorResult(t, x instanceof Error ? x.message : String(x))),
+      );
     },
     async close() {
       if (source) await source.close();
