@@ -105,6 +105,14 @@ async function serve(role: string, port: number, sock: string, upstream: string)
   });
   const { withPof } = (await import(`${POF}/web/node-http.js`)) as typeof import('../src/web/node-http.js');
   const listen = (s: http.Server): void => void s.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+  /** A server whose middleware is attached to it, as docs/web.md advises (the watch and saved SYNs start as it listens). */
+  const attached = (pof: PofOptions): void => {
+    const l = withPof((req, res) => hello(res, req.pof ? '' : '!'), pof);
+    coreStats = () => l.core.stats;
+    const server = http.createServer(l);
+    l.attach(server);
+    listen(server);
+  };
   const proxy = async (pof: PofOptions): Promise<void> => {
     const { createPofProxy } = (await import(`${POF}/web/proxy.js`)) as typeof import('../src/web/proxy.js');
     const p = createPofProxy({ upstream, pof });
@@ -120,24 +128,11 @@ async function serve(role: string, port: number, sock: string, upstream: string)
     case 'mw-socket':
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50, watch: false })));
       return;
-    case 'mw-live': {
-      const l = withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, timeoutMs: 50 });
-      coreStats = () => l.core.stats;
-      const server = http.createServer(l);
-      // As docs/web.md advises: the watch starts as the server listens.
-      l.attach(server);
-      listen(server);
-      return;
-    }
-    case 'mw-syn-live': {
+    case 'mw-live':
+      return attached({ socket: sock, timeoutMs: 50 });
+    case 'mw-syn-live':
       // Saved SYNs, and what a live daemon knows of the client address.
-      const l = withPof((req, res) => hello(res, req.pof ? '' : '!'), { socket: sock, savedSyn: true, timeoutMs: 50 });
-      coreStats = () => l.core.stats;
-      const server = http.createServer(l);
-      l.attach(server);
-      listen(server);
-      return;
-    }
+      return attached({ socket: sock, savedSyn: true, timeoutMs: 50 });
     case 'mw-inproc':
       listen(http.createServer(withPof((req, res) => hello(res, req.pof ? '' : '!'), { lookup: everyConnection() })));
       return;
@@ -535,6 +530,7 @@ export async function web(): Promise<void> {
     return s;
   };
   const noLive = await liveProblem();
+  const withSyn = ((await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js')).savedSynAvailable();
   if (noLive) console.log(`web: (${noLive}: the routes told by a live daemon are not measured)`);
   /**
    * A server told by a live daemon of its own, the daemon, and a baseline
@@ -572,8 +568,7 @@ export async function web(): Promise<void> {
         { name: 'node:http (no pof)', server: plain },
         { name: 'withPof, daemon, asked', server: mwSock, helpers: [daemon] },
       ];
-      const { savedSynAvailable } = (await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js');
-      const live = noLive ? null : await launchLive('mw-live', 'plain', join(dir, 'mw-live.sock'), '', savedSynAvailable() ? ['mw-syn-live'] : []);
+      const live = noLive ? null : await launchLive('mw-live', 'plain', join(dir, 'mw-live.sock'), '', withSyn ? ['mw-syn-live'] : []);
       if (live) {
         mw.push({ name: UNDER_POF, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a server that never asks it' });
         mw.push({ name: 'withPof, daemon, told', server: live.server, helpers: [live.daemon], against: UNDER_POF });
@@ -604,7 +599,6 @@ export async function web(): Promise<void> {
       { name: 'plain Node reverse proxy', server: pp },
       { name: 'pof proxy (daemon, asked)', server: pofp, helpers: [daemon] },
     ];
-    const withSyn = ((await import(`${POF}/web/saved-syn.js`)) as typeof import('../src/web/saved-syn.js')).savedSynAvailable();
     if (!noLive) {
       const live = await launchLive('proxy-live', 'proxy-plain', join(dir, 'proxy-live.sock'), upstream, withSyn ? ['proxy-syn-live', 'proxy-syn-live-0'] : []);
       px.push({ name: UNDER_POF_PROXY, server: live.base, helpers: [live.daemon], note: 'reference: the sensor capturing a proxy that never asks it' });
