@@ -113,6 +113,9 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   const upstream = str('upstream');
   if (!listenText) throw new PofError('E_USAGE', '--listen ADDR:PORT is required');
   if (!upstream) throw new PofError('E_USAGE', '--upstream URL is required');
+  if (!URL.canParse(upstream) || !/^https?:$/.test(new URL(upstream).protocol)) {
+    throw new PofError('E_USAGE', `--upstream wants an http:// or https:// URL (got '${upstream}')`);
+  }
   const listen = parseListen(listenText);
   if (flags.has('s') && flags.has('i')) throw new PofError('E_USAGE', '-s and -i cannot be used together');
   const certFile = str('tls-cert');

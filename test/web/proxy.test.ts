@@ -615,6 +615,8 @@ describe('pof proxy arguments', () => {
     [['--listen', ':0', '--upstream', 'http://x', '-s', '/a', '-i', 'lo'], /cannot be used together/],
     [['--listen', ':0', '--upstream', 'http://x', '--tls-cert', 'a'], /go together/],
     [['--listen', ':0', '--upstream', 'http://x', '--wait', 'ack'], /--wait wants/],
+    [['--listen', ':0', '--upstream', 'nope'], /--upstream wants an http:\/\/ or https:\/\/ URL \(got 'nope'\)/],
+    [['--listen', ':0', '--upstream', 'ftp://x'], /--upstream wants an http/],
     [['--listen', ':0', '--upstream', 'http://x', '--bogus'], /unknown option --bogus \(see pof proxy --help\)/],
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '0'], /--timeout wants milliseconds in 1\.\.60000/],
     [['--listen', ':0', '--upstream', 'http://x', '--timeout', '99999999'], /--timeout wants milliseconds/],
