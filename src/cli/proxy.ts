@@ -65,17 +65,24 @@ ${helpText(FLAGS)}
 `;
 
 /**
- * What `pof proxy -i` captures: everything clients send to the proxy, and
- * of what the proxy sends back its SYN+ACKs (a request is read as part of
- * a connection whose handshake was seen both ways, as p0f does) and its
- * FINs and RSTs (a connection the proxy ends leaves the engine's flow
- * table then, even when its client never closes its side). The
- * responses, the bulk of the proxy's packets, would be fingerprinted for
- * nothing: the proxy reports on its clients. (tcp[] reaches IPv4 headers
- * only: over IPv6 all the proxy's packets are taken.)
+ * What `pof proxy -i` captures, as little as the engine needs:
+ *   - of what clients send: SYNs, FINs and RSTs, and segments that carry
+ *     data (the HTTP request); not their bare ACKs, which tell the engine
+ *     nothing (about two packets in five of a short connection);
+ *   - of what the proxy sends back: its SYN+ACKs (a request is read as
+ *     part of a connection whose handshake was seen both ways, as p0f
+ *     does), its FINs and its RST+ACKs (a connection the proxy ends leaves
+ *     the engine's flow table then, even when its client never closes its
+ *     side). Not its responses, the bulk of its packets, which would be
+ *     fingerprinted for nothing: the proxy reports on its clients. Nor its
+ *     bare RSTs, which answer segments of connections already ended.
+ * (tcp[] and ip[] reach IPv4 headers only: over IPv6 all of both is taken.)
  */
 export function sensorFilter(port: number): string {
-  return `tcp dst port ${port} or (tcp src port ${port} and (ip6 or tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0))`;
+  const ends = 'tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0';
+  const carriesData = 'ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) != 0';
+  const proxyEnds = 'tcp[tcpflags] & (tcp-syn|tcp-fin) != 0 or tcp[tcpflags] & (tcp-rst|tcp-ack) == (tcp-rst|tcp-ack)';
+  return `(tcp dst port ${port} and (ip6 or ${ends} or ${carriesData})) or (tcp src port ${port} and (ip6 or ${proxyEnds}))`;
 }
 
 /** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */

@@ -1,7 +1,8 @@
 // `pof proxy -i`'s capture filter, compiled by libpcap and applied to a
 // hand-built connection in front of the proxy's own engine: what the
-// engine needs gets through, and a connection ends in its flow table even
-// when the client never sends a FIN (benchmark clients, vanished ones).
+// engine needs gets through (and no more: no bare ACKs, no responses), and
+// a connection ends in its flow table even when the client never sends a
+// FIN (benchmark clients, vanished ones).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -29,7 +30,12 @@ function packet(toProxy: boolean, spec: TcpSpec, tsUsec: number): PacketRecord {
   return { linkType: LINKTYPE_RAW, tsSec: 1700000000, tsUsec, data, offset: 0, caplen: data.length, wirelen: data.length };
 }
 
-/** A client that sends its request, gets the answer and goes quiet: the proxy ends the connection with `last`. */
+/**
+ * A client that sends its request, gets the answer and goes quiet: the
+ * proxy ends the connection with `last`. Then, as some clients do, the
+ * client sends another request on it, which the proxy's kernel answers
+ * with a bare RST.
+ */
 function connection(last: number): PacketRecord[] {
   const req = 'GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n';
   const resp = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi';
@@ -40,7 +46,10 @@ function connection(last: number): PacketRecord[] {
     packet(true, { flags: ACK, seq: 101, ack: 501 }, (t += 10)),
     packet(true, { flags: PSH | ACK, seq: 101, ack: 501, payload: req }, (t += 10)),
     packet(false, { flags: PSH | ACK, seq: 501, ack: 101 + req.length, payload: resp }, (t += 10)),
+    packet(true, { flags: ACK, seq: 101 + req.length, ack: 501 + resp.length }, (t += 10)),
     packet(false, { flags: last, seq: 501 + resp.length, ack: 101 + req.length }, (t += 10)),
+    packet(true, { flags: PSH | ACK, seq: 101 + req.length, ack: 502 + resp.length, payload: req }, (t += 10)),
+    packet(false, { flags: RST, seq: 502 + resp.length }, (t += 10)),
   ];
 }
 
@@ -56,8 +65,9 @@ describe("pof proxy -i's capture filter", { skip }, () => {
         seen.push(pass(rec));
         if (seen.at(-1)) engine.handle(rec);
       }
-      // Everything the client sent, the proxy's SYN+ACK and its FIN/RST; not its response.
-      assert.deepEqual(seen, [true, true, true, true, false, true]);
+      // The client's SYN and requests, not its bare ACKs; the proxy's
+      // SYN+ACK and its FIN or RST+ACK, not its response nor its bare RST.
+      assert.deepEqual(seen, [true, true, false, true, false, false, true, true, false]);
       const v = conns.get('192.0.2.10', 40000, '198.51.100.1', PORT);
       assert.equal(v?.client.tcp?.match?.name, 'Linux');
       assert.equal(v?.client.http?.app?.name, 'curl');
