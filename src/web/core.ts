@@ -25,7 +25,7 @@ import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';
-import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, type SynVerdict } from './saved-syn.js';
+import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
@@ -158,6 +158,8 @@ interface Entry {
   syn: SynVerdict | null;
   synErr: string | null;
   synRead: boolean;
+  /** The connection's 4-tuple as its saved SYN gives it (null: ask the socket). */
+  synTuple: ConnTuple | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -268,7 +270,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   const entryOf = (socket: net.Socket): Entry => {
     let e = cached(socket);
     if (!e) {
-      e = { result: null, pending: null, at: 0, syn: null, synErr: null, synRead: false };
+      e = { result: null, pending: null, at: 0, syn: null, synErr: null, synRead: false, synTuple: null };
       (socket as net.Socket & { [kEntry]?: Entry })[kEntry] = e;
     }
     return e;
@@ -293,6 +295,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       return;
     }
     stats.savedSyns++;
+    e.synTuple = synTuple(bytes);
     const r = fp.fingerprint(bytes);
     if (r.ok) e.syn = r.verdict;
     else e.synErr = r.reason;
@@ -446,7 +449,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       }
       stats.lookups++;
       readSyn(socket, e);
-      const t = connTuple(socket);
+      const t = e.synTuple ?? connTuple(socket);
       if (!t) return cacheResult(e, errorResult(null, 'connection has no address (closed?)'));
       // Fast path: a source in this process that knows the connection
       // already (the usual case) answers without a promise.

@@ -25,6 +25,8 @@ import { loadNativeAddon } from '../native.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
 import { buildTcpIndex, matchQuality, observeTcp, type TcpSigIndex } from '../fingerprint/tcp.js';
 import { TcpVerdictCache } from '../fingerprint/tcp-cache.js';
+import { addrToString } from '../state/addr.js';
+import type { ConnTuple } from './result.js';
 
 interface SavedSynAddon {
   setSaveSyn(fd: number, mode: number): void;
@@ -127,6 +129,36 @@ export function readSavedSyn(socket: net.Socket): Buffer | null {
   } catch {
     return null;
   }
+}
+
+const IPPROTO_TCP = 6;
+
+/** True when the 16 bytes at `off` are an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+function v4Mapped(b: Buffer, off: number): boolean {
+  for (let i = 0; i < 10; i++) if (b[off + i] !== 0) return false;
+  return b[off + 10] === 0xff && b[off + 11] === 0xff;
+}
+
+/**
+ * The connection's addresses and ports as its saved SYN gives them (the
+ * kernel saves it after any DNAT, so they are the socket's own), in pof's
+ * text; null when the headers are not plain IPv4/IPv6 + TCP, or carry
+ * IPv4-mapped IPv6 addresses (which the socket would report as IPv4): ask
+ * the socket then. Spares a server the getpeername/getsockname of each
+ * connection.
+ */
+export function synTuple(b: Buffer): ConnTuple | null {
+  const ver = b.length >= 20 ? b[0]! >> 4 : 0;
+  if (ver === 4) {
+    const ihl = (b[0]! & 0xf) * 4;
+    if (ihl < 20 || b[9] !== IPPROTO_TCP || b.length < ihl + 4) return null;
+    return { ipVer: 4, cli: addrToString(b, 12, 4), cliPort: b.readUInt16BE(ihl), srv: addrToString(b, 16, 4), srvPort: b.readUInt16BE(ihl + 2) };
+  }
+  if (ver === 6) {
+    if (b[6] !== IPPROTO_TCP || b.length < 44 || v4Mapped(b, 8) || v4Mapped(b, 24)) return null;
+    return { ipVer: 6, cli: addrToString(b, 8, 6), cliPort: b.readUInt16BE(40), srv: addrToString(b, 24, 6), srvPort: b.readUInt16BE(42) };
+  }
+  return null;
 }
 
 /** The TCP verdict of one SYN, in the query API's shape of a connection's client side. */

@@ -10,7 +10,8 @@ import { describe, it } from 'node:test';
 import { PofApiServer } from '../../src/api/server.js';
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
-import { readSavedSyn, savedSynAvailable, savedSynProblem, SynFingerprinter } from '../../src/web/saved-syn.js';
+import { readSavedSyn, savedSynAvailable, savedSynProblem, SynFingerprinter, synTuple } from '../../src/web/saved-syn.js';
+import { ipv4, ipv6, tcpSegment } from '../helpers/packet-build.js';
 import { cannedLookup, request, signatures, synBytes, tempDir } from './helpers.js';
 
 const T4 = { ipVer: 4 as const, cli: '192.0.2.10', cliPort: 40000, srv: '198.51.100.1', srvPort: 80 };
@@ -76,6 +77,29 @@ describe('SynFingerprinter', () => {
   }
 });
 
+describe('synTuple', () => {
+  const seg = tcpSegment({ sport: 40001, dport: 8080, flags: 0x02, options: [{ mss: 1460 }] });
+  it('IPv4: addresses and ports of the SYN, options in the IP header skipped', () => {
+    assert.deepEqual(synTuple(ipv4(seg, { src: '192.0.2.7', dst: '198.51.100.1' })), { ipVer: 4, cli: '192.0.2.7', cliPort: 40001, srv: '198.51.100.1', srvPort: 8080 });
+    const withOpts = ipv4(seg, { src: '192.0.2.7', dst: '198.51.100.1', options: [1, 1, 1, 1] });
+    assert.equal(withOpts[0]! & 0xf, 6);
+    assert.deepEqual(synTuple(withOpts), { ipVer: 4, cli: '192.0.2.7', cliPort: 40001, srv: '198.51.100.1', srvPort: 8080 });
+  });
+  it("IPv6: in pof's text, as the socket's address would be canonicalised", () => {
+    assert.deepEqual(synTuple(ipv6(seg, { src: '2001:db8::7', dst: '2001:db8::1' })), { ipVer: 6, cli: '2001:db8:0:0:0:0:0:7', cliPort: 40001, srv: '2001:db8:0:0:0:0:0:1', srvPort: 8080 });
+  });
+  for (const [name, bytes] of [
+    ['empty', Buffer.alloc(0)],
+    ['cut before the ports', ipv4(seg).subarray(0, 22)],
+    ['not TCP', ipv4(Buffer.alloc(8), { proto: 17 })],
+    ['IPv6 with an extension header first', ipv6(seg, { ext: [{ type: 0 }] })],
+    ['IPv4-mapped IPv6 addresses (the socket says IPv4)', ipv6(seg, { src: '::ffff:c000:207', dst: '2001:db8::1' })],
+    ['not IP', Buffer.alloc(60, 0x11)],
+  ] as const) {
+    it(`${name}: null (the socket is asked instead)`, () => assert.equal(synTuple(bytes), null));
+  }
+});
+
 const skip = process.platform !== 'linux' ? 'Linux only' : !savedSynAvailable() ? 'saved-SYN addon not built (npm run build:native)' : false;
 
 async function serve(opts: Parameters<typeof withPof>[1], attach = true) {
@@ -127,6 +151,11 @@ describe('saved SYNs on loopback', { skip }, () => {
       assert.match(pof.rawSig!, /^4:64\+0:0:65495:mss\*1,\d+:mss,sok,ts,nop,ws:df(,id\+)?:0$/);
       assert.equal(pof.err, null);
       assert.equal(app.core.stats.savedSyns, 1);
+      // The tuple, read from the SYN, is the socket's.
+      assert.equal(pof.conn?.cli, '127.0.0.1');
+      assert.equal(pof.conn?.srv, '127.0.0.1');
+      assert.equal(pof.conn?.srvPort, (app.server.address() as net.AddressInfo).port);
+      assert.ok(pof.conn!.cliPort > 0 && pof.conn!.cliPort !== pof.conn!.srvPort);
     } finally {
       await app.close();
     }
