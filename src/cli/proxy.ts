@@ -3,7 +3,8 @@
  * forwards X-Pof-* headers to the backend (see src/web/proxy.ts).
  *
  *   pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
- *             [--saved-syn | --no-saved-syn] [--access-log FILE] [--log-format FMT]
+ *             [--saved-syn | --no-saved-syn] [--headers LIST]
+ *             [--access-log FILE] [--log-format FMT]
  *             [--tls-cert F --tls-key F]
  *
  * Verdicts come from a pof daemon (-s, default /run/pof.sock), from a
@@ -28,6 +29,7 @@ import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
 import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
 import { createPofProxy } from '../web/proxy.js';
+import { isPofValueName, POF_EXTRA_NAMES, POF_VAR_NAMES, type PofValueName } from '../web/result.js';
 import { savedSynAvailable } from '../web/saved-syn.js';
 import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
 import { BATCH_MS_FLAG, batchMsFlag } from './sensor-flags.js';
@@ -48,6 +50,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'log-format', takesValue: true, valueName: 'FMT', help: 'Apache LogFormat string or nickname (default pof_combined)' },
   { name: 'tls-cert', takesValue: true, valueName: 'FILE', help: 'terminate TLS with this certificate (PEM)' },
   { name: 'tls-key', takesValue: true, valueName: 'FILE', help: '... and this key (PEM)' },
+  { name: 'headers', takesValue: true, valueName: 'LIST', help: "which X-Pof-* headers to send: 'all' (default), 'mod_pof', 'none', or names (genre,details,app,...)" },
   { name: 'timeout', takesValue: true, valueName: 'MS', help: 'longest a request waits for pof (default 20)' },
   { name: 'wait', takesValue: true, valueName: 'WHAT', help: "wait for 'syn' (default), 'http' or 'none'" },
   { ...BATCH_MS_FLAG, help: "with -i: ms the kernel may hold captured packets to batch them (default 1)" },
@@ -56,8 +59,8 @@ const FLAGS: readonly FlagSpec[] = [
 ];
 
 const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
-                 [--saved-syn | --no-saved-syn] [--access-log FILE] [--log-format FMT]
-                 [--tls-cert FILE --tls-key FILE]
+                 [--saved-syn | --no-saved-syn] [--headers LIST]
+                 [--access-log FILE] [--log-format FMT] [--tls-cert FILE --tls-key FILE]
 A reverse proxy that fingerprints each client connection and forwards
 X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed).
 
@@ -83,6 +86,28 @@ export function sensorFilter(port: number): string {
   const carriesData = 'ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) != 0';
   const proxyEnds = 'tcp[tcpflags] & (tcp-syn|tcp-fin) != 0 or tcp[tcpflags] & (tcp-rst|tcp-ack) == (tcp-rst|tcp-ack)';
   return `(tcp dst port ${port} and (ip6 or ${ends} or ${carriesData})) or (tcp src port ${port} and (ip6 or ${proxyEnds}))`;
+}
+
+/**
+ * --headers: 'all' (undefined: the proxy's default), 'mod_pof' (mod_pof's
+ * variables), 'none' (client-sent X-Pof-* are still removed), or field
+ * names with or without 'pof_' ('genre,app,ua_mismatch').
+ */
+export function parseHeaders(v: string): PofValueName[] | undefined {
+  if (v === 'all') return undefined;
+  if (v === 'mod_pof') return [...POF_VAR_NAMES];
+  if (v === 'none') return [];
+  const names = v.split(',').map((w) => w.trim().toLowerCase().replace(/-/g, '_'));
+  const out: PofValueName[] = [];
+  for (const w of names) {
+    const name = w.startsWith('pof_') ? w : `pof_${w}`;
+    if (!isPofValueName(name)) {
+      const all = [...POF_VAR_NAMES, ...POF_EXTRA_NAMES].map((n) => n.slice(4)).join(', ');
+      throw new PofError('E_USAGE', `--headers: unknown field '${w}' (known: all, mod_pof, none, ${all})`);
+    }
+    out.push(name);
+  }
+  return out;
 }
 
 /** "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host (undefined = all) and port. */
@@ -124,6 +149,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
     throw new PofError('E_USAGE', `--upstream wants an http:// or https:// URL (got '${upstream}')`);
   }
   const listen = parseListen(listenText);
+  const headers = flags.has('headers') ? parseHeaders(str('headers')!) : undefined;
   if (flags.has('s') && flags.has('i')) throw new PofError('E_USAGE', '-s and -i cannot be used together');
   const certFile = str('tls-cert');
   const keyFile = str('tls-key');
@@ -174,6 +200,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
     upstream,
     pof: pofOpts,
     accessLog,
+    headers,
     tls: certFile ? { cert: readPem('tls-cert', certFile), key: readPem('tls-key', keyFile!) } : undefined,
     onError: (e) => stderr.write(`pof proxy: upstream: ${e.message}\n`),
   });

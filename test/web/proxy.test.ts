@@ -565,6 +565,55 @@ describe('access log: upgrades, one line each, written when the client connectio
   });
 });
 
+describe('which X-Pof-* headers go (headers, --headers)', () => {
+  /** What the backend saw of one request (which sends X-Pof-Os itself), through a proxy with `headers`; and the access log line. */
+  async function seenWith(headers: Parameters<typeof createPofProxy>[0]['headers']): Promise<{ seen: http.IncomingHttpHeaders; line: string }> {
+    const backend = await startNodeBackend();
+    const lines: string[] = [];
+    const p = createPofProxy({
+      upstream: backend.url,
+      pof: { lookup: cannedLookup() },
+      headers,
+      accessLog: new AccessLog({ stream: { write: (s: string) => lines.push(s) }, format: '"%{pof_genre}e" "%{pof_app}e"' }),
+    });
+    try {
+      const a = await p.listen(0, '127.0.0.1');
+      await request(`http://127.0.0.1:${a.port}/`, { agent: false, headers: { 'X-Pof-Os': 'Windows 95' } });
+      await until(() => lines.length === 1);
+      return { seen: backend.seen[0]!, line: lines[0]! };
+    } finally {
+      await p.close();
+      await backend.stop();
+    }
+  }
+  const pofNames = (h: http.IncomingHttpHeaders): string[] => Object.keys(h).filter((k) => k.startsWith('x-pof-')).sort();
+
+  it('a chosen few, in any order; the access log still has every field', async () => {
+    const { seen, line } = await seenWith(['pof_app', 'pof_genre', 'pof_app']);
+    assert.deepEqual(pofNames(seen), ['x-pof-app', 'x-pof-genre']);
+    assert.equal(seen['x-pof-genre'], 'Windows');
+    assert.equal(line, '"Windows" "Firefox 10.x or newer"\n');
+  });
+  it("none: the client's X-Pof-* are still removed", async () => {
+    assert.deepEqual(pofNames((await seenWith([])).seen), []);
+  });
+  it("mod_pof's variables only (X-Pof-Type and X-Pof-Err always among them)", async () => {
+    const { parseHeaders } = await import('../../src/cli/proxy.js');
+    const names = pofNames((await seenWith(parseHeaders('mod_pof'))).seen);
+    assert.ok(names.includes('x-pof-type') && names.includes('x-pof-err') && names.includes('x-pof-genre'), names.join());
+    assert.ok(!names.includes('x-pof-os') && !names.includes('x-pof-via'), names.join());
+  });
+  it('--headers takes names with or without pof_, X-Pof- spelling too; all = the default', async () => {
+    const { parseHeaders } = await import('../../src/cli/proxy.js');
+    assert.deepEqual(parseHeaders('genre, pof_app,UA-Mismatch'), ['pof_genre', 'pof_app', 'pof_ua_mismatch']);
+    assert.deepEqual(parseHeaders('none'), []);
+    assert.equal(parseHeaders('all'), undefined);
+  });
+  it('an unknown field is a configuration error naming it', () => {
+    assert.throws(() => createPofProxy({ upstream: 'http://127.0.0.1:1', pof: { lookup: cannedLookup() }, headers: ['pof_genre', 'pof_shoe_size' as never] }), /headers: unknown field 'pof_shoe_size'/);
+  });
+});
+
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 describe('TLS termination', { skip: !haveOpenssl && 'openssl not installed' }, () => {
   /** A proxy with a fresh self-signed certificate; what the backend saw of one https request. */
@@ -624,6 +673,8 @@ describe('pof proxy arguments', () => {
     [['--listen', ':0', '--upstream', 'http://x', '--saved-syn', '--no-saved-syn'], /cannot be used together/],
     [['--listen', ':0', '--upstream', 'http://x', '--batch-ms', '2'], /--batch-ms is for -i/],
     [['--listen', ':0', '--upstream', 'http://x', '-i', 'lo', '--batch-ms', '0'], /--batch-ms wants milliseconds in 1\.\.10000 /],
+    [['--listen', ':0', '--upstream', 'http://x', '--headers', 'genre,os-name'], /--headers: unknown field 'os_name' \(known: all, mod_pof, none, type, genre, /],
+    [['--listen', ':0', '--upstream', 'http://x', '--headers', ''], /--headers: unknown field ''/],
   ];
   for (const [args, re] of bad) {
     it(args.join(' ') || '(none)', async () => {
