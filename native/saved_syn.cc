@@ -9,6 +9,11 @@
 //   getSavedSyn(fd)       Buffer with the saved headers, or null when the
 //                         kernel has none (already read, not enabled, or a
 //                         connection accepted before it was)
+//   getSavedSynInto(fd, buf)
+//                         the same into a Buffer of the caller's (no
+//                         allocation): the number of bytes written, 0 when
+//                         the kernel has none, or minus the size needed when
+//                         `buf` is too small (the SYN is then still there)
 //   supported             true on Linux
 
 #include <napi.h>
@@ -104,9 +109,29 @@ Napi::Value GetSavedSyn(const Napi::CallbackInfo& info) {
 #endif
 }
 
+Napi::Value GetSavedSynInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info);
+  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "a Buffer to fill is required");
+  Napi::Buffer<unsigned char> buf = info[1].As<Napi::Buffer<unsigned char>>();
+#if defined(__linux__)
+  socklen_t len = static_cast<socklen_t>(buf.Length());
+  if (getsockopt(fd, IPPROTO_TCP, TCP_SAVED_SYN, buf.Data(), &len) == 0) return Napi::Number::New(env, len);
+  int err = errno;
+  if (err == ENOENT) return Napi::Number::New(env, 0);
+  if (err == EINVAL && len > buf.Length()) return Napi::Number::New(env, -static_cast<double>(len));
+  ThrowErrno(env, "getsockopt(TCP_SAVED_SYN)", err);
+#else
+  (void)fd;
+  (void)buf;
+  ThrowErrno(env, "TCP_SAVED_SYN", EOPNOTSUPP);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSaveSyn", Napi::Function::New(env, SetSaveSyn, "setSaveSyn"));
   exports.Set("getSavedSyn", Napi::Function::New(env, GetSavedSyn, "getSavedSyn"));
+  exports.Set("getSavedSynInto", Napi::Function::New(env, GetSavedSynInto, "getSavedSynInto"));
 #if defined(__linux__)
   exports.Set("supported", Napi::Boolean::New(env, true));
 #else

@@ -25,7 +25,7 @@ import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';
-import { enableSavedSyn, readSavedSyn, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
+import { enableSavedSyn, readSavedSynView, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
@@ -289,7 +289,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         why = (x as Error).message;
       }
     }
-    const bytes = readSavedSyn(socket);
+    const bytes = readSavedSynView(socket);
     if (!bytes) {
       e.synErr = why ?? 'no saved SYN (connection accepted before TCP_SAVE_SYN was set?)';
       return;

@@ -31,6 +31,7 @@ import type { ConnTuple } from './result.js';
 interface SavedSynAddon {
   setSaveSyn(fd: number, mode: number): void;
   getSavedSyn(fd: number): Buffer | null;
+  getSavedSynInto(fd: number, buf: Buffer): number;
   supported: boolean;
 }
 
@@ -126,6 +127,28 @@ export function readSavedSyn(socket: net.Socket): Buffer | null {
   if (fd < 0) return null;
   try {
     return a.getSavedSyn(fd);
+  } catch {
+    return null;
+  }
+}
+
+/** Where readSavedSynView() puts each SYN: IP + TCP headers fit in 512 bytes. */
+const scratch = Buffer.alloc(512);
+
+/**
+ * readSavedSyn() without an allocation: the bytes are a view of one buffer
+ * that the next call overwrites, to be used (fingerprinted) at once.
+ */
+export function readSavedSynView(socket: net.Socket): Buffer | null {
+  const a = loadAddon();
+  if (!a) return null;
+  const fd = fdOf(socket);
+  if (fd < 0) return null;
+  try {
+    const n = a.getSavedSynInto(fd, scratch);
+    // Longer than the scratch (IPv6 extension headers): a buffer of its own.
+    if (n < 0) return a.getSavedSyn(fd);
+    return n ? scratch.subarray(0, n) : null;
   } catch {
     return null;
   }

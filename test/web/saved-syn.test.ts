@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 import { PofApiServer } from '../../src/api/server.js';
+import { loadNativeAddon } from '../../src/native.js';
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
-import { readSavedSyn, savedSynAvailable, savedSynProblem, SynFingerprinter, synTuple } from '../../src/web/saved-syn.js';
+import { readSavedSyn, readSavedSynView, savedSynAvailable, savedSynProblem, SynFingerprinter, synTuple } from '../../src/web/saved-syn.js';
 import { ipv4, ipv6, tcpSegment } from '../helpers/packet-build.js';
 import { cannedLookup, request, signatures, synBytes, tempDir } from './helpers.js';
 
@@ -177,6 +178,36 @@ describe('saved SYNs on loopback', { skip }, () => {
     await listener.core.close();
     assert.equal(got[0]![0]! >> 4, 4, 'starts at the IP header (no link header)');
     assert.equal(got[1], null);
+  });
+
+  it('readSavedSynView: the same bytes in a reused buffer; a buffer too small leaves the SYN for a larger one', async () => {
+    const srv = http.createServer();
+    const listener = withPof(() => {}, { savedSyn: true });
+    listener.attach(srv);
+    const got: Array<{ own: Buffer | null; need: number; view: Buffer | null; again: Buffer | null; tuple: string }> = [];
+    let n = 0;
+    srv.on('connection', (s) => {
+      // Every other connection through readSavedSyn, for the bytes to compare against.
+      let need = 0;
+      if (n % 2) need = (loadNativeAddon('pof_saved_syn') as { addon: { getSavedSynInto(fd: number, b: Buffer): number } }).addon.getSavedSynInto((s as unknown as { _handle: { fd: number } })._handle.fd, Buffer.alloc(8));
+      const own = n++ % 2 ? readSavedSyn(s) : null;
+      const view = own ? null : readSavedSynView(s);
+      got.push({ own, need, view: view && Buffer.from(view), again: readSavedSynView(s), tuple: `${s.remoteAddress}:${s.remotePort}>${s.localAddress}:${s.localPort}` });
+      s.destroy();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    for (let i = 0; i < 2; i++) await request(`http://127.0.0.1:${port}/`, { agent: false }).catch(() => {});
+    srv.close();
+    await listener.core.close();
+    const [a, b] = got;
+    const t = synTuple(a!.view!)!;
+    assert.equal(`${t.cli}:${t.cliPort}>${t.srv}:${t.srvPort}`, a!.tuple);
+    assert.equal(a!.again, null, 'handed out once');
+    // Same length and the same bytes but for what differs per connection (ports, seq, id, checksums, timestamps).
+    assert.equal(a!.view!.length, b!.own!.length);
+    assert.equal(b!.need, -b!.own!.length, 'the size needed, and the SYN kept for the next read');
+    assert.deepEqual(a!.view!.subarray(0, 2), b!.own!.subarray(0, 2));
   });
 
   it('a server nobody attached gets saved SYNs from its second connection on', async () => {
