@@ -14,6 +14,12 @@
 //                         allocation): the number of bytes written, 0 when
 //                         the kernel has none, or minus the size needed when
 //                         `buf` is too small (the SYN is then still there)
+//   getNames(fd, buf)     both ends of a connected TCP socket in one call
+//                         (getpeername + getsockname): 4 or 6 (the family),
+//                         0 when either fails; `buf` (36 bytes or more)
+//                         gets the peer's address (16 bytes, IPv4 in the
+//                         first 4), the local address, then both ports
+//                         (big-endian)
 //   supported             true on Linux
 
 #include <napi.h>
@@ -128,10 +134,54 @@ Napi::Value GetSavedSynInto(const Napi::CallbackInfo& info) {
 #endif
 }
 
+#if defined(__linux__)
+// Copies one socket address into out (address at 0, port at portAt); its family, or 0.
+int PutName(const sockaddr_storage& ss, unsigned char* out, unsigned char* port) {
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    std::memcpy(out, &a->sin_addr, 4);
+    std::memcpy(port, &a->sin_port, 2);
+    return 4;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    std::memcpy(out, &a->sin6_addr, 16);
+    std::memcpy(port, &a->sin6_port, 2);
+    return 6;
+  }
+  return 0;
+}
+#endif
+
+Napi::Value GetNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info);
+  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "a Buffer to fill is required");
+  Napi::Buffer<unsigned char> buf = info[1].As<Napi::Buffer<unsigned char>>();
+  if (buf.Length() < 36) throw Napi::RangeError::New(env, "the Buffer must hold 36 bytes");
+#if defined(__linux__)
+  unsigned char* out = buf.Data();
+  sockaddr_storage peer{};
+  sockaddr_storage self{};
+  socklen_t pl = sizeof(peer);
+  socklen_t sl = sizeof(self);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) return Napi::Number::New(env, 0);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&self), &sl) != 0) return Napi::Number::New(env, 0);
+  int f1 = PutName(peer, out, out + 32);
+  int f2 = PutName(self, out + 16, out + 34);
+  return Napi::Number::New(env, f1 != 0 && f1 == f2 ? f1 : 0);
+#else
+  (void)fd;
+  (void)buf;
+  ThrowErrno(env, "getNames", EOPNOTSUPP);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSaveSyn", Napi::Function::New(env, SetSaveSyn, "setSaveSyn"));
   exports.Set("getSavedSyn", Napi::Function::New(env, GetSavedSyn, "getSavedSyn"));
   exports.Set("getSavedSynInto", Napi::Function::New(env, GetSavedSynInto, "getSavedSynInto"));
+  exports.Set("getNames", Napi::Function::New(env, GetNames, "getNames"));
 #if defined(__linux__)
   exports.Set("supported", Napi::Boolean::New(env, true));
 #else

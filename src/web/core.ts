@@ -25,7 +25,7 @@ import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
 import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';
-import { enableSavedSyn, readSavedSynView, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
+import { enableSavedSyn, kernelTuple, readSavedSynView, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
@@ -140,6 +140,9 @@ const intOpt = (name: string, v: unknown, dflt: number, lo: number, hi: number):
 
 /** The 4-tuple of an accepted socket, or null (closed, not TCP). */
 export function connTuple(socket: net.Socket): ConnTuple | null {
+  // One native call where the addon is built (Linux); else Node's getters.
+  const k = kernelTuple(socket);
+  if (k !== undefined) return k;
   const ra = socket.remoteAddress;
   const la = socket.localAddress;
   const rp = socket.remotePort;

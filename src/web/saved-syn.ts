@@ -32,6 +32,7 @@ interface SavedSynAddon {
   setSaveSyn(fd: number, mode: number): void;
   getSavedSyn(fd: number): Buffer | null;
   getSavedSynInto(fd: number, buf: Buffer): number;
+  getNames(fd: number, buf: Buffer): number;
   supported: boolean;
 }
 
@@ -155,6 +156,37 @@ export function readSavedSynView(socket: net.Socket): Buffer | null {
 }
 
 const IPPROTO_TCP = 6;
+
+/** Where kernelTuple() has the addon put both ends of a socket. */
+const names = Buffer.alloc(36);
+
+/**
+ * A connected socket's 4-tuple in one native call (getpeername and
+ * getsockname, with the saved-SYN addon), in pof's text; a dual-stack
+ * socket's IPv4-mapped addresses as IPv4. Node's remoteAddress and
+ * localAddress cost a call, an object and an address string each, and
+ * then need parsing. undefined: cannot tell here (no addon, no
+ * descriptor, not TCP/IP, no longer connected): ask Node, which may have
+ * the names cached.
+ */
+export function kernelTuple(socket: net.Socket): ConnTuple | undefined {
+  const a = savedSynAvailable() ? loadAddon() : null;
+  const fd = a ? fdOf(socket) : -1;
+  if (fd < 0) return undefined;
+  let fam: number;
+  try {
+    fam = a!.getNames(fd, names);
+  } catch {
+    return undefined;
+  }
+  if (fam === 4) return { ipVer: 4, cli: addrToString(names, 0, 4), cliPort: names.readUInt16BE(32), srv: addrToString(names, 16, 4), srvPort: names.readUInt16BE(34) };
+  // Not TCP/IP, or no longer connected: Node may still have the names cached.
+  if (fam !== 6) return undefined;
+  const cliMapped = v4Mapped(names, 0);
+  if (cliMapped !== v4Mapped(names, 16)) return undefined;
+  if (cliMapped) return { ipVer: 4, cli: addrToString(names, 12, 4), cliPort: names.readUInt16BE(32), srv: addrToString(names, 28, 4), srvPort: names.readUInt16BE(34) };
+  return { ipVer: 6, cli: addrToString(names, 0, 6), cliPort: names.readUInt16BE(32), srv: addrToString(names, 16, 6), srvPort: names.readUInt16BE(34) };
+}
 
 /** True when the 16 bytes at `off` are an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
 function v4Mapped(b: Buffer, off: number): boolean {

@@ -3,15 +3,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 import { PofApiServer } from '../../src/api/server.js';
 import { loadNativeAddon } from '../../src/native.js';
+import { canonicalAddress } from '../../src/state/addr.js';
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
-import { readSavedSyn, readSavedSynView, savedSynAvailable, savedSynProblem, SynFingerprinter, synTuple } from '../../src/web/saved-syn.js';
+import { kernelTuple, readSavedSyn, readSavedSynView, savedSynAvailable, savedSynProblem, SynFingerprinter, synTuple } from '../../src/web/saved-syn.js';
 import { ipv4, ipv6, tcpSegment } from '../helpers/packet-build.js';
 import { cannedLookup, request, signatures, synBytes, tempDir } from './helpers.js';
 
@@ -102,6 +103,55 @@ describe('synTuple', () => {
 });
 
 const skip = process.platform !== 'linux' ? 'Linux only' : !savedSynAvailable() ? 'saved-SYN addon not built (npm run build:native)' : false;
+
+describe('kernelTuple: both ends of a socket in one native call', { skip }, () => {
+  /** The tuple of the server side of one connection, from the kernel and from Node's getters. */
+  async function bothWays(listen: net.ListenOptions, connect: net.NetConnectOpts): Promise<{ kernel: unknown; node: unknown }> {
+    const srv = net.createServer();
+    const got = new Promise<{ kernel: unknown; node: unknown }>((resolve) =>
+      srv.once('connection', (s) => {
+        const kernel = kernelTuple(s);
+        const c = s.remoteAddress === undefined ? null : canonicalAddress(s.remoteAddress);
+        const l = s.localAddress === undefined ? null : canonicalAddress(s.localAddress);
+        resolve({ kernel, node: c && l ? { ipVer: c.ver, cli: c.addr, cliPort: s.remotePort, srv: l.addr, srvPort: s.localPort } : null });
+        s.destroy();
+      }),
+    );
+    await new Promise<void>((r) => srv.listen(listen, r));
+    const port = (srv.address() as net.AddressInfo).port;
+    const c = net.connect({ ...connect, port } as net.NetConnectOpts);
+    c.on('error', () => {});
+    try {
+      return await got;
+    } finally {
+      c.destroy();
+      srv.close();
+    }
+  }
+  it('IPv4', async () => {
+    const { kernel, node } = await bothWays({ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1' } as net.NetConnectOpts);
+    assert.deepEqual(kernel, node);
+  });
+  it('IPv4 on a dual-stack socket: the mapped addresses as IPv4', async () => {
+    const { kernel, node } = await bothWays({ host: '::', port: 0, ipv6Only: false }, { host: '127.0.0.1' } as net.NetConnectOpts);
+    assert.deepEqual(kernel, node);
+    assert.equal((kernel as { ipVer: number }).ipVer, 4);
+  });
+  it('IPv6', async () => {
+    const { kernel, node } = await bothWays({ host: '::1', port: 0 }, { host: '::1' } as net.NetConnectOpts);
+    assert.deepEqual(kernel, node);
+  });
+  it('not TCP/IP (a Unix socket): left to Node', async () => {
+    const dir = tempDir();
+    try {
+      const { kernel, node } = await bothWays({ path: dir.path('s.sock') }, { path: dir.path('s.sock') });
+      assert.equal(kernel, undefined);
+      assert.equal(node, null);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
 
 async function serve(opts: Parameters<typeof withPof>[1], attach = true) {
   const listener = withPof((req, res) => res.end(JSON.stringify(req.pof)), opts);
