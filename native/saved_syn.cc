@@ -135,7 +135,8 @@ Napi::Value GetSavedSynInto(const Napi::CallbackInfo& info) {
 }
 
 #if defined(__linux__)
-// Copies one socket address into out (address at 0, port at portAt); its family, or 0.
+// Copies one socket address's bytes to `out` and its port to `port` (both in
+// network order); returns its family (4 or 6), or 0 for any other.
 int PutName(const sockaddr_storage& ss, unsigned char* out, unsigned char* port) {
   if (ss.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);

@@ -91,7 +91,7 @@ export function sensorFilter(port: number): string {
 /**
  * --headers: 'all' (undefined: the proxy's default), 'mod_pof' (mod_pof's
  * variables), 'none' (client-sent X-Pof-* are still removed), or field
- * names with or without 'pof_' ('genre,app,ua_mismatch').
+ * names, bare, with 'pof_' or as headers ('genre,pof_app,X-Pof-Ua-Mismatch').
  */
 export function parseHeaders(v: string): PofValueName[] | undefined {
   if (v === 'all') return undefined;
@@ -100,7 +100,7 @@ export function parseHeaders(v: string): PofValueName[] | undefined {
   const names = v.split(',').map((w) => w.trim().toLowerCase().replace(/-/g, '_'));
   const out: PofValueName[] = [];
   for (const w of names) {
-    const name = w.startsWith('pof_') ? w : `pof_${w}`;
+    const name = w.startsWith('pof_') ? w : w.startsWith('x_pof_') ? w.slice(2) : `pof_${w}`;
     if (!isPofValueName(name)) {
       const all = [...POF_VAR_NAMES, ...POF_EXTRA_NAMES].map((n) => n.slice(4)).join(', ');
       throw new PofError('E_USAGE', `--headers: unknown field '${w}' (known: all, mod_pof, none, ${all})`);

@@ -10,6 +10,10 @@
  * The two socket options go through a small addon of pof's own
  * (native/saved_syn.cc, built with the libpcap one by `npm run
  * build:native`); Node exposes a socket's descriptor as `_handle.fd`.
+ * The same addon gives both ends of a socket in one call (kernelTuple),
+ * for connections with no saved SYN to read them from (synTuple).
+ * System calls are what a new connection costs most here: a request
+ * reads its SYN with one, and makes none for its addresses.
  */
 import type net from 'node:net';
 

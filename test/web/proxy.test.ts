@@ -605,7 +605,7 @@ describe('which X-Pof-* headers go (headers, --headers)', () => {
   });
   it('--headers takes names with or without pof_, X-Pof- spelling too; all = the default', async () => {
     const { parseHeaders } = await import('../../src/cli/proxy.js');
-    assert.deepEqual(parseHeaders('genre, pof_app,UA-Mismatch'), ['pof_genre', 'pof_app', 'pof_ua_mismatch']);
+    assert.deepEqual(parseHeaders('genre, pof_app,UA-Mismatch,X-Pof-Raw-Sig'), ['pof_genre', 'pof_app', 'pof_ua_mismatch', 'pof_raw_sig']);
     assert.deepEqual(parseHeaders('none'), []);
     assert.equal(parseHeaders('all'), undefined);
   });
