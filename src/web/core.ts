@@ -23,7 +23,7 @@ import type { SignatureDb } from '../db/types.js';
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
-import { buildResult, errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
+import { buildResult, errorResult, POF_VAR_NAMES, resultFor, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';
 import { enableSavedSyn, kernelTuple, readSavedSynView, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
 import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
@@ -34,6 +34,8 @@ export const DEFAULT_RETRY_MS = 2;
 export const DEFAULT_RETRY_ERRORS_MS = 1000;
 /** Share of timeoutMs spent waiting to be told about a connection of a watched port before asking. */
 const PUSH_SHARE = 0.75;
+/** Results kept per cached host answer, one per kind of SYN (see shapeOf). */
+const MAX_SHAPES_PER_HOST = 16;
 
 /** What to wait for (up to timeoutMs) before answering. */
 export type WaitFor = 'none' | 'syn' | 'http';
@@ -304,8 +306,12 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     else e.synErr = r.reason;
   };
 
-  const finish = (r: PofResult): PofResult => {
+  const dropFields = (r: PofResult): PofResult => {
     for (const k of dropped) delete (r.vars as Partial<Record<PofVarName, string>>)[k];
+    return r;
+  };
+  const finish = (r: PofResult): PofResult => {
+    dropFields(r);
     if (r.err) stats.errors++;
     return r;
   };
@@ -396,16 +402,35 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     const known = hosts.peek(t.cli);
     if (known) {
       stats.hostCached++;
-      return cacheResult(e, answeredBy(source, t, e, known));
+      return cacheResult(e, resultFor(shapeOf(source, known, t, e), t));
     }
     if (!hosts.pending(t.cli)) stats.asked++;
     return pend(
       e,
       hosts.get(t.cli, resolved.timeoutMs).then(
-        (a) => answeredBy(source, t, e, a),
+        (a) => (a ? resultFor(shapeOf(source, a, t, e), t) : answeredBy(source, t, e, a)),
         (x: unknown) => synResult(t, e.syn!, askError(source, x)),
       ),
     );
+  };
+
+  /**
+   * The result of a host answer with a SYN verdict, but for its conn: the
+   * same for each connection of the address while the answer is cached
+   * (and its SYN alike), so made once and copied (resultFor).
+   */
+  const shapes = new WeakMap<PofAnswer, Map<SynVerdict, PofResult>>();
+  const shapeOf = (source: PofSource, a: PofAnswer, t: ConnTuple, e: Entry): PofResult => {
+    let bySyn = shapes.get(a);
+    if (!bySyn) shapes.set(a, (bySyn = new Map()));
+    let r = bySyn.get(e.syn!);
+    if (!r) {
+      r = dropFields(answeredBy(source, t, e, a));
+      // A client's SYNs come in a few kinds; bounded all the same.
+      if (bySyn.size >= MAX_SHAPES_PER_HOST) bySyn.clear();
+      bySyn.set(e.syn!, r);
+    }
+    return r;
   };
 
   /** The result of an answer that satisfied waitFor at once (with the saved SYN's verdict, if any). */

@@ -17,7 +17,7 @@ import { PofError } from '../errors.js';
 import type { AccessLog, UpgradeLogEntry } from './access-log.js';
 import type { PofCore } from './core.js';
 import { attachPof, coreOf, type PofSetup } from './node-http.js';
-import { isPofValueName, POF_EXTRA_NAMES, pofValue, type PofResult, type PofValueName } from './result.js';
+import { isPofValueName, POF_EXTRA_NAMES, pofValue, resultShape, type PofResult, type PofValueName } from './result.js';
 
 export interface PofProxyOptions {
   /** Where requests go: 'http://127.0.0.1:8080' (a path prefix may follow). */
@@ -113,13 +113,14 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   // from "not asked"); the others only when known.
   const mustSend = new Set<PofValueName>(varNames.filter((f) => f === 'pof_type' || f === 'pof_err'));
 
-  // A connection's pof headers are the same for each of its requests:
-  // name, value, name, value, ... as Node's raw header lists are.
-  // Kept on the result itself (under this proxy's own key) rather than in a
-  // WeakMap, for the same reason as the core's connection cache.
+  // A connection's pof headers are the same for each of its requests (and
+  // for each connection of a result's shape: see resultFor): name, value,
+  // name, value, ... as Node's raw header lists are. Kept on the result
+  // (under this proxy's own key) rather than in a WeakMap, for the same
+  // reason as the core's connection cache.
   const kHeaders = Symbol('pof proxy headers');
   function pofHeaderList(r: PofResult): string[] {
-    const held = r as PofResult & { [kHeaders]?: string[] };
+    const held = resultShape(r) as PofResult & { [kHeaders]?: string[] };
     let list = held[kHeaders];
     if (!list) {
       list = [];
@@ -128,7 +129,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
         if (v !== '' || mustSend.has(name)) list.push(header, headerValue(v));
       }
       // (A result the application froze is simply not cached.)
-      if (Object.isExtensible(r)) held[kHeaders] = list;
+      if (Object.isExtensible(held)) held[kHeaders] = list;
     }
     return list;
   }

@@ -246,6 +246,31 @@ export function buildResult(conn: ConnTuple | null, answer: PofAnswer | null, vi
   return r;
 }
 
+const kShape = Symbol('pof result shape');
+type Shaped = PofResult & { [kShape]?: PofResult };
+
+/**
+ * `r` for another connection whose answer is the same (on the saved-SYN +
+ * host route, a client address's connections alike in their SYN): with
+ * its own conn, vars and via, the rest shared, as a connection's
+ * keep-alive requests already share one result.
+ */
+export function resultFor(r: PofResult, conn: ConnTuple): PofResult {
+  const copy: Shaped = { ...r, conn, vars: { ...r.vars }, via: [...r.via] };
+  // Out of sight (console.log, deepEqual, spreads) as pof's business.
+  Object.defineProperty(copy, kShape, { value: resultShape(r) });
+  return copy;
+}
+
+/**
+ * What results made by resultFor() were copied from (else the result
+ * itself): anything derived from a result but for its conn (the proxy's
+ * X-Pof-* header list) can be made once per shape.
+ */
+export function resultShape(r: PofResult): PofResult {
+  return (r as Shaped)[kShape] ?? r;
+}
+
 /**
  * pof's own variables beside mod_pof's, usable wherever the mod_pof ones
  * are (%{pof_os}e in a LogFormat, X-Pof-Os from the proxy, morgan, pino):

@@ -14,7 +14,7 @@ import { addonAvailable, openLive } from '../../src/capture/live.js';
 import { connTuple, createPofCore, type PofOptions } from '../../src/web/core.js';
 import { withPof } from '../../src/web/node-http.js';
 import { DaemonSource } from '../../src/web/sources.js';
-import { POF_VAR_NAMES, type PofResult } from '../../src/web/result.js';
+import { errorResult, POF_VAR_NAMES, resultFor, resultShape, type PofResult } from '../../src/web/result.js';
 import { linuxSyn, makeHost, makeLookup } from '../api/helpers.js';
 import { cannedLookup, makeEngine, request, tempDir } from './helpers.js';
 
@@ -85,6 +85,26 @@ describe('connTuple', () => {
   it("IPv6 in pof's canonical text", () =>
     assert.deepEqual(connTuple(sock('2001:db8::1', 5000, '::1', 443)), { ipVer: 6, cli: '2001:db8:0:0:0:0:0:1', cliPort: 5000, srv: '0:0:0:0:0:0:0:1', srvPort: 443 }));
   it('a closed socket has none', () => assert.equal(connTuple({} as net.Socket), null));
+});
+
+describe('resultFor: one result made for many connections', () => {
+  const made = errorResult({ ipVer: 4, cli: '192.0.2.1', cliPort: 5000, srv: '198.51.100.2', srvPort: 80 }, 'no verdict within 20 ms', ['daemon']);
+  const other = { ipVer: 4 as const, cli: '192.0.2.1', cliPort: 5001, srv: '198.51.100.2', srvPort: 80 };
+  it('a copy with its own conn, vars and via; the rest the same', () => {
+    const a = resultFor(made, other);
+    assert.equal(a.conn, other);
+    assert.deepEqual({ ...a, conn: null }, { ...made, conn: null });
+    a.vars.pof_genre = 'changed';
+    a.via.push('engine');
+    assert.equal(made.vars.pof_genre, '');
+    assert.deepEqual(made.via, ['daemon']);
+  });
+  it('copies (and copies of copies) know their shape; other results are their own', () => {
+    const a = resultFor(made, other);
+    assert.equal(resultShape(a), made);
+    assert.equal(resultShape(resultFor(a, other)), made);
+    assert.equal(resultShape(made), made);
+  });
 });
 
 describe('the connection cache', () => {

@@ -154,7 +154,11 @@ describe('kernelTuple: both ends of a socket in one native call', { skip }, () =
 });
 
 async function serve(opts: Parameters<typeof withPof>[1], attach = true) {
-  const listener = withPof((req, res) => res.end(JSON.stringify(req.pof)), opts);
+  const listener = withPof((req, res) => {
+    res.end(JSON.stringify(req.pof));
+    // An application that changes its result changes no other connection's.
+    req.pof!.vars.pof_genre = 'changed by the app';
+  }, opts);
   const server = http.createServer(listener);
   if (attach) listener.attach(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -322,7 +326,15 @@ describe('saved SYNs on loopback', { skip }, () => {
       assert.equal(first.vars.pof_uptime, '25');
       assert.equal(first.vars.pof_nat, '1');
       assert.equal(first.err, null);
-      for (let i = 0; i < 4; i++) assert.equal((await app.get()).http?.label, 'Firefox 10.x or newer');
+      const ports = new Set([first.conn!.cliPort]);
+      for (let i = 0; i < 4; i++) {
+        const next = await app.get();
+        assert.equal(next.http?.label, 'Firefox 10.x or newer');
+        assert.equal(next.vars.pof_genre, 'Linux');
+        assert.equal(next.conn!.srvPort, first.conn!.srvPort);
+        ports.add(next.conn!.cliPort);
+      }
+      assert.equal(ports.size, 5, 'each connection its own tuple, though their results are made once');
       // Five connections, one question about 127.0.0.1; none about the connections themselves.
       assert.equal(lookup.hostAsked, 1);
       assert.equal(lookup.asked, 0);
