@@ -408,16 +408,17 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     return pend(
       e,
       hosts.get(t.cli, resolved.timeoutMs).then(
-        (a) => (a ? resultFor(shapeOf(source, a, t, e), t) : answeredBy(source, t, e, a)),
+        (a) => answeredBy(source, t, e, a),
         (x: unknown) => synResult(t, e.syn!, askError(source, x)),
       ),
     );
   };
 
   /**
-   * The result of a host answer with a SYN verdict, but for its conn: the
-   * same for each connection of the address while the answer is cached
-   * (and its SYN alike), so made once and copied (resultFor).
+   * The result of a cached host answer with a SYN verdict, but for its
+   * conn: the same for each connection of the address while the answer is
+   * cached (and its SYN alike), so made once and copied (resultFor). Kept
+   * as long as the answer is.
    */
   const shapes = new WeakMap<PofAnswer, Map<SynVerdict, PofResult>>();
   const shapeOf = (source: PofSource, a: PofAnswer, t: ConnTuple, e: Entry): PofResult => {
