@@ -69,6 +69,14 @@ int FdArg(const Napi::CallbackInfo& info) {
   return fd;
 }
 
+// The Buffer argument at `i`, of at least `min` bytes.
+Napi::Buffer<unsigned char> BufferArg(const Napi::CallbackInfo& info, size_t i, size_t min) {
+  if (info.Length() <= i || !info[i].IsBuffer()) throw Napi::TypeError::New(info.Env(), "a Buffer to fill is required");
+  Napi::Buffer<unsigned char> buf = info[i].As<Napi::Buffer<unsigned char>>();
+  if (buf.Length() < min) throw Napi::RangeError::New(info.Env(), "the Buffer must hold " + std::to_string(min) + " bytes");
+  return buf;
+}
+
 Napi::Value SetSaveSyn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info);
@@ -118,8 +126,7 @@ Napi::Value GetSavedSyn(const Napi::CallbackInfo& info) {
 Napi::Value GetSavedSynInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info);
-  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "a Buffer to fill is required");
-  Napi::Buffer<unsigned char> buf = info[1].As<Napi::Buffer<unsigned char>>();
+  Napi::Buffer<unsigned char> buf = BufferArg(info, 1, 0);
 #if defined(__linux__)
   socklen_t len = static_cast<socklen_t>(buf.Length());
   if (getsockopt(fd, IPPROTO_TCP, TCP_SAVED_SYN, buf.Data(), &len) == 0) return Napi::Number::New(env, len);
@@ -157,9 +164,7 @@ int PutName(const sockaddr_storage& ss, unsigned char* out, unsigned char* port)
 Napi::Value GetNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info);
-  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "a Buffer to fill is required");
-  Napi::Buffer<unsigned char> buf = info[1].As<Napi::Buffer<unsigned char>>();
-  if (buf.Length() < 36) throw Napi::RangeError::New(env, "the Buffer must hold 36 bytes");
+  Napi::Buffer<unsigned char> buf = BufferArg(info, 1, 36);
 #if defined(__linux__)
   unsigned char* out = buf.Data();
   sockaddr_storage peer{};

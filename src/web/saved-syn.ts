@@ -126,15 +126,18 @@ export function savedSynEnabled(server: net.Server): boolean {
  * kernel hands it out once: call this once per connection and keep it.
  */
 export function readSavedSyn(socket: net.Socket): Buffer | null {
-  const a = loadAddon();
-  if (!a) return null;
-  const fd = fdOf(socket);
+  const fd = addonFd(socket);
   if (fd < 0) return null;
   try {
-    return a.getSavedSyn(fd);
+    return addon!.getSavedSyn(fd);
   } catch {
     return null;
   }
+}
+
+/** The socket's descriptor once the addon is loaded; -1 without one or the other. */
+function addonFd(socket: net.Socket): number {
+  return loadAddon() ? fdOf(socket) : -1;
 }
 
 /** Where readSavedSynView() puts each SYN: IP + TCP headers fit in 512 bytes. */
@@ -145,14 +148,12 @@ const scratch = Buffer.alloc(512);
  * that the next call overwrites, to be used (fingerprinted) at once.
  */
 export function readSavedSynView(socket: net.Socket): Buffer | null {
-  const a = loadAddon();
-  if (!a) return null;
-  const fd = fdOf(socket);
+  const fd = addonFd(socket);
   if (fd < 0) return null;
   try {
-    const n = a.getSavedSynInto(fd, scratch);
+    const n = addon!.getSavedSynInto(fd, scratch);
     // Longer than the scratch (IPv6 extension headers): a buffer of its own.
-    if (n < 0) return a.getSavedSyn(fd);
+    if (n < 0) return addon!.getSavedSyn(fd);
     return n ? scratch.subarray(0, n) : null;
   } catch {
     return null;
@@ -174,12 +175,12 @@ const names = Buffer.alloc(36);
  * the names cached.
  */
 export function kernelTuple(socket: net.Socket): ConnTuple | undefined {
-  const a = savedSynAvailable() ? loadAddon() : null;
-  const fd = a ? fdOf(socket) : -1;
+  // (Where the addon loads but cannot work, it would throw for each socket.)
+  const fd = savedSynAvailable() ? addonFd(socket) : -1;
   if (fd < 0) return undefined;
   let fam: number;
   try {
-    fam = a!.getNames(fd, names);
+    fam = addon!.getNames(fd, names);
   } catch {
     return undefined;
   }
