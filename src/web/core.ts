@@ -306,12 +306,8 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     else e.synErr = r.reason;
   };
 
-  const dropFields = (r: PofResult): PofResult => {
-    for (const k of dropped) delete (r.vars as Partial<Record<PofVarName, string>>)[k];
-    return r;
-  };
   const finish = (r: PofResult): PofResult => {
-    dropFields(r);
+    for (const k of dropped) delete (r.vars as Partial<Record<PofVarName, string>>)[k];
     if (r.err) stats.errors++;
     return r;
   };
@@ -426,7 +422,8 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     if (!bySyn) shapes.set(a, (bySyn = new Map()));
     let r = bySyn.get(e.syn!);
     if (!r) {
-      r = dropFields(answeredBy(source, t, e, a));
+      // (Each copy drops the fields left out as it is cached: see finish.)
+      r = answeredBy(source, t, e, a);
       // A client's SYNs come in a few kinds; bounded all the same.
       if (bySyn.size >= MAX_SHAPES_PER_HOST) bySyn.clear();
       bySyn.set(e.syn!, r);
