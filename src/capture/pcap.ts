@@ -3,6 +3,13 @@
  * (seconds, sub-second fraction, captured length, wire length) and the
  * captured bytes. The magic number gives the byte order and whether the
  * fraction counts microseconds or nanoseconds.
+ *
+ * libpcap also reads the "modified" pcap format of Alexey Kuznetsov's
+ * patched libpcap (magic 0xa1b2cd34, microseconds): its records carry 8
+ * more header bytes (interface index, protocol, packet type, padding),
+ * which are skipped, and for Ethernet its snaplen is taken as 14 bytes
+ * more than declared (the capture may have added a made-up Ethernet
+ * header), as libpcap does.
  */
 import { MAX_RECORD_LEN } from '../config.js';
 import { be32, le32, u32 } from './bytes.js';
@@ -12,9 +19,15 @@ import type { PacketHandler } from './types.js';
 /** Magic numbers as read in the file's own byte order. */
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
+export const PCAP_MAGIC_MODIFIED = 0xa1b2cd34;
 
 const FILE_HDR = 24;
 const REC_HDR = 16;
+/** A modified-format record header: the usual 16 bytes, ifindex(4), protocol(2), pkt_type(1), padding(1). */
+const MODIFIED_REC_HDR = 24;
+/** What libpcap adds to a modified Ethernet capture's snaplen. */
+const MODIFIED_ETHER_SLACK = 14;
+const DLT_EN10MB = 1;
 /**
  * Bytes a record may exceed the declared snaplen by before it counts as
  * damage: some writers declare the IP MTU and store whole link frames.
@@ -32,9 +45,15 @@ export function isPcapMagic(word: number): boolean {
   return (
     word === PCAP_MAGIC_USEC ||
     word === PCAP_MAGIC_NSEC ||
+    word === PCAP_MAGIC_MODIFIED ||
     word === 0xd4c3b2a1 ||
-    word === 0x4d3cb2a1
+    word === 0x4d3cb2a1 ||
+    word === 0x34cdb2a1
   );
+}
+
+function isPcapMagicLE(word: number): boolean {
+  return word === PCAP_MAGIC_USEC || word === PCAP_MAGIC_NSEC || word === PCAP_MAGIC_MODIFIED;
 }
 
 export class PcapParser extends Framer {
@@ -45,6 +64,8 @@ export class PcapParser extends Framer {
   private snaplen = 0;
   private limit = MAX_RECORD_LEN;
   private linkType = 0;
+  /** Record header size: REC_HDR, or MODIFIED_REC_HDR for the modified format. */
+  private recHdr = REC_HDR;
 
   constructor(file: string, onPacket: PacketHandler) {
     super(file, onPacket, FILE_HDR, 'file header');
@@ -53,12 +74,12 @@ export class PcapParser extends Framer {
   protected unitSize(buf: Buffer, off: number): number {
     if (!this.started) return FILE_HDR;
     const caplen = this.le ? le32(buf, off + 8) : be32(buf, off + 8);
-    return caplen > this.limit ? this.badCaplen(caplen) : REC_HDR + caplen;
+    return caplen > this.limit ? this.badCaplen(caplen) : this.recHdr + caplen;
   }
 
   protected unit(buf: Buffer, off: number, size: number): boolean {
     if (!this.started) return this.header(buf, off);
-    this.record(buf, off, size - REC_HDR);
+    this.record(buf, off, size - this.recHdr);
     return true;
   }
 
@@ -70,18 +91,19 @@ export class PcapParser extends Framer {
     }
     const le = this.le;
     const limit = this.limit;
-    while (end - p >= REC_HDR) {
+    const rh = this.recHdr;
+    while (end - p >= rh) {
       const caplen = le ? le32(buf, p + 8) : be32(buf, p + 8);
       if (caplen > limit) {
         this.badCaplen(caplen);
         return p;
       }
-      if (end - p < REC_HDR + caplen) {
-        this.pending = REC_HDR + caplen;
+      if (end - p < rh + caplen) {
+        this.pending = rh + caplen;
         return p;
       }
       this.record(buf, p, caplen);
-      p += REC_HDR + caplen;
+      p += rh + caplen;
     }
     this.pending = 0;
     return p;
@@ -107,7 +129,7 @@ export class PcapParser extends Framer {
     rec.tsSec = sec;
     rec.tsUsec = frac;
     rec.data = buf;
-    rec.offset = off + REC_HDR;
+    rec.offset = off + this.recHdr;
     // Like libpcap, hand on no more than the file's declared snaplen.
     rec.caplen = this.snaplen !== 0 && caplen > this.snaplen ? this.snaplen : caplen;
     this.emit();
@@ -126,24 +148,29 @@ export class PcapParser extends Framer {
   }
 
   private header(buf: Buffer, off: number): boolean {
-    const magic = le32(buf, off);
-    if (magic === PCAP_MAGIC_USEC || magic === PCAP_MAGIC_NSEC) {
+    if (isPcapMagicLE(le32(buf, off))) {
       this.le = true;
     } else {
       const be = be32(buf, off);
-      if (be !== PCAP_MAGIC_USEC && be !== PCAP_MAGIC_NSEC) {
+      if (!isPcapMagicLE(be)) {
         this.why = `bad pcap magic 0x${be.toString(16).padStart(8, '0')}`;
         return false;
       }
       this.le = false;
     }
-    this.nanos = u32(buf, off, this.le) === PCAP_MAGIC_NSEC;
-    this.snaplen = u32(buf, off + 16, this.le);
-    this.limit = capLimit(this.snaplen);
+    const magic = u32(buf, off, this.le);
+    this.nanos = magic === PCAP_MAGIC_NSEC;
     // The link type is the low 16 bits; the upper ones may say how long an FCS is.
     this.linkType = u32(buf, off + 20, this.le) & 0xffff;
+    this.snaplen = u32(buf, off + 16, this.le);
+    this.recHdr = REC_HDR;
+    if (magic === PCAP_MAGIC_MODIFIED) {
+      this.recHdr = MODIFIED_REC_HDR;
+      if (this.linkType === DLT_EN10MB && this.snaplen !== 0) this.snaplen = Math.min(this.snaplen + MODIFIED_ETHER_SLACK, 0x7fffffff);
+    }
+    this.limit = capLimit(this.snaplen);
     this.started = true;
-    this.hdr = REC_HDR;
+    this.hdr = this.recHdr;
     this.kind = 'record';
     return true;
   }

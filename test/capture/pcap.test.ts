@@ -99,6 +99,38 @@ describe('pcap', () => {
     assert.equal(summary.problem, undefined);
   });
 
+  describe("libpcap's modified format (magic 0xa1b2cd34, 24-byte record headers)", () => {
+    const extra = PACKETS.map((p, i) => ({ ...p, ifindex: 0x01020304 + i, protocol: 0x0800, pktType: i }));
+    for (const bigEndian of [false, true]) {
+      test(`${bigEndian ? 'big' : 'little'}-endian: the same records as plain pcap, the extra fields skipped`, () => {
+        const file = writePcap(extra, { modified: true, bigEndian, linkType: 113 });
+        assert.equal(file.readUInt32BE(0), bigEndian ? 0xa1b2cd34 : 0x34cdb2a1);
+        const whole = parseAll(file);
+        assert.deepEqual(whole.summary, { format: 'pcap', packets: PACKETS.length });
+        assert.deepEqual(whole.recs, expected(PACKETS, 113));
+        assert.deepEqual(parseAll(writePcap(PACKETS, { bigEndian, linkType: 113 })).recs, whole.recs);
+        assert.deepEqual(parseChunks(file, [1]), whole);
+        assert.deepEqual(parseChunks(file, [5, 17, 3, 23]), whole);
+      });
+    }
+
+    test("for Ethernet, libpcap's snaplen is 14 bytes more than the header says", () => {
+      const data = Buffer.alloc(80, 0x5a);
+      const eth = writePcap([{ data }], { modified: true, snaplen: 60, linkType: 1 });
+      assert.equal(parseAll(eth).recs[0]!.data.length / 2, 74);
+      const raw = writePcap([{ data }], { modified: true, snaplen: 60, linkType: 101 });
+      assert.equal(parseAll(raw).recs[0]!.data.length / 2, 60);
+    });
+
+    test('a record cut short is reported at its offset', () => {
+      const file = writePcap(extra, { modified: true });
+      const cut = file.subarray(0, 24 + 24 + PACKETS[0]!.data.length + 20);
+      const r = parseAll(cut);
+      assert.equal(r.recs.length, 1);
+      assert.deepEqual(r.summary.problem, { file: 'test', offset: 24 + 24 + PACKETS[0]!.data.length, message: 'truncated record: only 20 bytes present' });
+    });
+  });
+
   test('a record larger than a chunk is reassembled', () => {
     const big = Buffer.alloc(200000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;

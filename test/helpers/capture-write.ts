@@ -7,7 +7,9 @@
  *     fraction written to a nanosecond file instead of tsUsec * 1000).
  *     opts: { linkType = 1 (Ethernet), nanos = false, bigEndian = false,
  *     snaplen = 65535, linkTypeHigh = 0 (bits OR-ed above the link type,
- *     e.g. FCS info) }.
+ *     e.g. FCS info), modified = false (libpcap's modified format: magic
+ *     0xa1b2cd34, microseconds, 24-byte record headers whose extra fields
+ *     are the packet's ifindex, protocol and pktType, default 0) }.
  *
  *   writePcapng(spec | spec[]) -> Buffer
  *     A pcapng file; an array writes one section per element. spec:
@@ -33,6 +35,10 @@ export interface PcapPacket {
   tsUsec?: number;
   tsNsec?: number;
   wirelen?: number;
+  /** Modified format only: the record's interface index, protocol and packet type. */
+  ifindex?: number;
+  protocol?: number;
+  pktType?: number;
 }
 
 export interface PcapOptions {
@@ -41,26 +47,34 @@ export interface PcapOptions {
   bigEndian?: boolean;
   snaplen?: number;
   linkTypeHigh?: number;
+  modified?: boolean;
 }
 
 export function writePcap(packets: PcapPacket[], opts: PcapOptions = {}): Buffer {
   const be = opts.bigEndian ?? false;
+  const modified = opts.modified ?? false;
+  if (modified && opts.nanos) throw new Error('the modified pcap format has no nanosecond variant');
   const nanos = opts.nanos ?? false;
   const parts: Buffer[] = [];
   const hdr = Buffer.alloc(24);
-  w32(hdr, 0, nanos ? 0xa1b23c4d : 0xa1b2c3d4, be);
+  w32(hdr, 0, modified ? 0xa1b2cd34 : nanos ? 0xa1b23c4d : 0xa1b2c3d4, be);
   w16(hdr, 4, 2, be);
   w16(hdr, 6, 4, be);
   w32(hdr, 16, opts.snaplen ?? 65535, be);
   w32(hdr, 20, ((opts.linkTypeHigh ?? 0) | (opts.linkType ?? 1)) >>> 0, be);
   parts.push(hdr);
   for (const p of packets) {
-    const rh = Buffer.alloc(16);
+    const rh = Buffer.alloc(modified ? 24 : 16);
     const usec = p.tsUsec ?? 0;
     w32(rh, 0, p.tsSec ?? 0, be);
     w32(rh, 4, nanos ? (p.tsNsec ?? usec * 1000) : usec, be);
     w32(rh, 8, p.data.length, be);
     w32(rh, 12, p.wirelen ?? p.data.length, be);
+    if (modified) {
+      w32(rh, 16, p.ifindex ?? 0, be);
+      w16(rh, 20, p.protocol ?? 0, be);
+      rh[22] = p.pktType ?? 0;
+    }
     parts.push(rh, p.data);
   }
   return Buffer.concat(parts);
