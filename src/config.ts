@@ -58,3 +58,15 @@ export const MAX_API_CLIENTS = 100;
 export const CAPTURE_CHUNK = 4 * 1024 * 1024;
 /** Largest single packet record a capture file may declare (bytes). */
 export const MAX_RECORD_LEN = 256 * 1024;
+
+/**
+ * TLS and QUIC ClientHellos (issue 22). A real ClientHello is a few hundred
+ * bytes to a few KiB (post-quantum key shares included); these caps bound
+ * what one connection may make pof hold while its hello is incomplete.
+ */
+/** Most bytes of a connection's first client data gathered for its hello (TCP). */
+export const MAX_TLS_HELLO_BYTES = 16 * 1024;
+/** Most CRYPTO stream bytes reassembled per QUIC connection (Initial packets). */
+export const MAX_QUIC_CRYPTO_BYTES = 16 * 1024;
+/** Most separate CRYPTO byte ranges held per QUIC connection while out of order. */
+export const MAX_QUIC_CRYPTO_RANGES = 32;
