@@ -12,21 +12,28 @@
  *
  * At most maxClients (-S) connections are served at once; later ones wait
  * in a bounded queue, unread, until a slot frees (p0f leaves them in the
- * listen backlog). Slow or silent clients are closed after a timeout, a
+ * listen backlog). While one waits, the connection idle longest (no query
+ * for evictIdleMs, one second by default) gives its slot up: clients that
+ * ask once and hold the connection cannot lock the others out, and clients
+ * that keep asking are never the ones closed (watchers go last, being idle
+ * by design). Such evictions and refusals are logged at most once per
+ * warnIntervalMs. Slow or silent clients are closed after a timeout, a
  * client that does not read its answers is paused (never buffered without
  * bound), and garbage gets "bad query" answers: no client can stall the
  * others or the process.
  */
-import { chmod, chown, lstat, readFile, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { DEFAULT_API_CLIENTS, MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
 import type { ConnVerdict } from './conn-verdicts.js';
-import { answerJsonLine, connEventLine, jsonError, MAX_WATCHED_PORTS, type WatchUntil } from './json.js';
+import { clearSocketPath, resolveGid } from './socket-file.js';
+import { answerJsonLine, jsonError } from './json.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
 import { answerV3At, V3_QUERY_SIZE, V3_RESP_SIZE, V3Status } from './v3.js';
+import { WatchEvents, type Watcher } from './watch-events.js';
 
 /** Where `pof query` looks when -s is not given (the daemon's default too). */
 export const DEFAULT_API_SOCKET = '/run/pof.sock';
@@ -35,19 +42,16 @@ export const MAX_PENDING_CAP = 100000;
 export const DEFAULT_PENDING_TIMEOUT_MS = 30_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+/** How long a connection must have been idle before it gives its slot to a waiting one. */
+export const DEFAULT_EVICT_IDLE_MS = 1_000;
+/** At most one "too many API connections" warning per this many ms. */
+export const DEFAULT_WARN_INTERVAL_MS = 10_000;
 export const DEFAULT_MAX_JSON_LINE = 4096;
 export const MAX_JSON_LINE_CAP = 1 << 20;
 export const DEFAULT_MAX_OUTPUT = 256 * 1024;
 /** Most p0f 3 answers encoded into one buffer before it is written. */
 const V3_BATCH_MAX = 256;
 export const DEFAULT_SOCKET_MODE = 0o666;
-
-/** What events have told of a connection (bits): its client's SYN verdict, its HTTP request's. */
-const KNOWS_SYN = 1;
-const KNOWS_HTTP = 2;
-/** What a watching client waits for, by its watch's "until"; EVERY_CHANGE without one. */
-const WANTS: Readonly<Record<WatchUntil, number>> = { syn: KNOWS_SYN, http: KNOWS_SYN | KNOWS_HTTP };
-const EVERY_CHANGE = -1;
 
 const V2_FIRST = 0xed; // low byte of 0x0defaced
 const JSON_FIRST = 0x7b; // '{'
@@ -66,6 +70,10 @@ export interface ApiServerOptions {
   queryTimeoutMs?: number;
   /** A connection with no traffic either way is closed after this (ms, default 120000; 0 = never). */
   idleTimeoutMs?: number;
+  /** When all slots are taken and a connection waits, one idle this long (ms, default 1000) is closed for it. */
+  evictIdleMs?: number;
+  /** Least time between two "too many API connections" warnings (ms, default 10000). */
+  warnIntervalMs?: number;
   /** Longest JSON query line, bytes (default 4096). */
   maxJsonLine?: number;
   /** Unread answer bytes after which a client's input is no longer read (default 256 KiB). */
@@ -90,6 +98,8 @@ export interface ApiServerStats {
   refused: number;
   /** Closed for a slow query, idle time, queue wait or an oversized line. */
   timedOut: number;
+  /** Closed, idle, to give their slot to a waiting connection. */
+  evicted: number;
   queries: { v3: number; v2: number; json: number };
   badQueries: number;
   /** p0f 2 fingerprint queries that found nothing. */
@@ -115,49 +125,16 @@ export interface ServerStatus {
   watch: { clients: number; events: number; dropped: number };
 }
 
-interface Client {
+interface Client extends Watcher {
   sock: net.Socket;
+  /** performance.now() of its last query bytes (or of the last events sent to it, or of its start). */
+  lastMs: number;
   buf: Buffer | null;
   queryTimer: NodeJS.Timeout | null;
   pendingTimer: NodeJS.Timeout | null;
   active: boolean;
   closing: boolean;
   blocked: boolean;
-  /** Server ports this client watches ({"op":"watch"}), each with what it waits for (WANTS), or null. */
-  watch: Map<number, number> | null;
-}
-
-async function resolveGid(group: string | number): Promise<number> {
-  if (typeof group === 'number') return intOpt('group', group, 0, 0, 0x7fffffff);
-  if (/^\d+$/.test(group)) return Number(group);
-  const text = await readFile('/etc/group', 'utf8').catch(() => '');
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === group && f[2] !== undefined && /^\d+$/.test(f[2])) return Number(f[2]);
-  }
-  throw new PofError('E_CONFIG', `unknown group: ${group}`);
-}
-
-/** Removes a stale socket file; refuses a live socket or a file that is not a socket. */
-async function clearSocketPath(path: string): Promise<void> {
-  let st;
-  try {
-    st = await lstat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new PofError('E_API', `cannot check API socket ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!st.isSocket()) throw new PofError('E_API', `${path} exists and is not a socket; not replacing it`);
-  const live = await new Promise<boolean>((resolve) => {
-    const c = net.connect(path);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-  if (live) throw new PofError('E_API', `API socket ${path} is in use by another process`);
-  await unlink(path).catch(() => undefined);
 }
 
 export class PofApiServer {
@@ -168,6 +145,7 @@ export class PofApiServer {
     pending: 0,
     refused: 0,
     timedOut: 0,
+    evicted: 0,
     queries: { v3: 0, v2: 0, json: 0 },
     badQueries: 0,
     v2Misses: 0,
@@ -182,6 +160,8 @@ export class PofApiServer {
   private readonly pendingTimeoutMs: number;
   private readonly queryTimeoutMs: number;
   private readonly idleTimeoutMs: number;
+  private readonly evictIdleMs: number;
+  private readonly warnIntervalMs: number;
   private readonly maxJsonLine: number;
   private readonly maxOutput: number;
   private readonly mode: number;
@@ -192,20 +172,16 @@ export class PofApiServer {
   private readonly server: net.Server;
   private readonly active = new Set<Client>();
   private readonly queue: Client[] = [];
-  /** Clients that watch at least one port. */
-  private readonly watchers = new Set<Client>();
-  /** Connections whose verdicts changed since events were last sent. */
-  private readonly touched = new Set<ConnVerdict>();
-  /**
-   * What events have told of each connection so far (KNOWS_* bits), kept on
-   * the verdict under this server's own key: a WeakMap would cost every
-   * minor GC ephemeron work for each connection.
-   */
-  private readonly kTold = Symbol('events told');
-  private eventsQueued = false;
+  /** Clients watching ports, and the events sent to them. */
+  private readonly events: WatchEvents<Client>;
   private readonly startedMs = Date.now();
   private ino = -1;
   private closed = false;
+  /** Runs evictIdle() when a busy connection may have become idle enough for a waiting one. */
+  private evictTimer: NodeJS.Timeout | null = null;
+  /** The last "too many connections" warning (performance.now()), and those held back since. */
+  private lastWarnMs = -Infinity;
+  private warnsHeld = 0;
 
   /** Validates options; call listen() to start. */
   constructor(opts: ApiServerOptions) {
@@ -220,6 +196,8 @@ export class PofApiServer {
     this.pendingTimeoutMs = intOpt('pendingTimeoutMs', opts.pendingTimeoutMs, DEFAULT_PENDING_TIMEOUT_MS, 1, 3_600_000);
     this.queryTimeoutMs = intOpt('queryTimeoutMs', opts.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS, 1, 3_600_000);
     this.idleTimeoutMs = intOpt('idleTimeoutMs', opts.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 0, 86_400_000);
+    this.evictIdleMs = intOpt('evictIdleMs', opts.evictIdleMs, DEFAULT_EVICT_IDLE_MS, 1, 3_600_000);
+    this.warnIntervalMs = intOpt('warnIntervalMs', opts.warnIntervalMs, DEFAULT_WARN_INTERVAL_MS, 0, 86_400_000);
     this.maxJsonLine = intOpt('maxJsonLine', opts.maxJsonLine, DEFAULT_MAX_JSON_LINE, 64, MAX_JSON_LINE_CAP);
     this.maxOutput = intOpt('maxOutput', opts.maxOutput, DEFAULT_MAX_OUTPUT, 1024, 64 << 20);
     this.mode = intOpt('mode', opts.mode, DEFAULT_SOCKET_MODE, 0, 0o7777);
@@ -227,6 +205,7 @@ export class PofApiServer {
     this.v2KeepAlive = opts.v2KeepAlive ?? false;
     this.version = opts.version ?? 'pof';
     this.warn = opts.onWarning ?? (() => undefined);
+    this.events = new WatchEvents<Client>((addr) => lk.host(addr), this.maxOutput, this.stats);
     this.server = net.createServer({ pauseOnConnect: true, allowHalfOpen: false }, (s) => this.onConnection(s));
     this.server.on('error', (e) => this.warn(`API socket error: ${e.message}`));
   }
@@ -273,7 +252,7 @@ export class PofApiServer {
       clients: { active: this.active.size, pending: this.queue.length, max: this.maxClients },
       queries: { ...this.stats.queries },
       bad_queries: this.stats.badQueries,
-      watch: { clients: this.watchers.size, events: this.stats.events, dropped: this.stats.eventsDropped },
+      watch: { clients: this.events.watchers.size, events: this.stats.events, dropped: this.stats.eventsDropped },
     };
   }
 
@@ -281,6 +260,8 @@ export class PofApiServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.evictTimer) clearTimeout(this.evictTimer);
+    this.evictTimer = null;
     for (const c of this.queue.splice(0)) this.drop(c);
     for (const c of [...this.active]) this.drop(c);
     await new Promise<void>((resolve) => {
@@ -295,14 +276,14 @@ export class PofApiServer {
 
   private onConnection(sock: net.Socket): void {
     this.stats.accepted++;
-    const c: Client = { sock, buf: null, queryTimer: null, pendingTimer: null, active: false, closing: false, blocked: false, watch: null };
+    const c: Client = { sock, lastMs: performance.now(), buf: null, queryTimer: null, pendingTimer: null, active: false, closing: false, blocked: false, watch: null };
     sock.on('error', () => undefined); // reported as close
     sock.on('close', () => this.onClose(c));
     if (this.closed) return void sock.destroy();
     if (this.active.size < this.maxClients) return this.activate(c);
     if (this.queue.length >= this.maxPending) {
       this.stats.refused++;
-      this.warn('Too many API connections (use -S to adjust).');
+      this.warnBusy(`too many API connections: all ${this.maxClients} slots busy and ${this.maxPending} waiting; a new one was refused (-S sets the slots)`);
       sock.destroy();
       return;
     }
@@ -312,12 +293,70 @@ export class PofApiServer {
       this.stats.timedOut++;
       this.drop(c);
     }, this.pendingTimeoutMs);
+    this.evictIdle();
+  }
+
+  /**
+   * Frees a slot for each waiting connection by closing the connections
+   * idle longest (at least evictIdleMs, no query half-read; plain clients
+   * before watchers). When none is idle enough, looks again once the first
+   * could be. Runs on arrivals only: a scan of at most -S clients.
+   */
+  private evictIdle(): void {
+    if (this.evictTimer) clearTimeout(this.evictTimer);
+    this.evictTimer = null;
+    if (this.closed || !this.queue.length) return;
+    let freeing = 0;
+    for (const c of this.active) if (c.closing) freeing++;
+    let wanted = this.queue.length - freeing;
+    const now = performance.now();
+    const minIdle = this.evictIdleMs;
+    let soonest = Infinity;
+    while (wanted > 0) {
+      let pick: Client | null = null;
+      for (const c of this.active) {
+        if (c.closing || c.buf) continue;
+        const idle = now - c.lastMs;
+        if (idle < minIdle) {
+          soonest = Math.min(soonest, minIdle - idle);
+          continue;
+        }
+        // A plain client goes before a watcher; then the one idle longest.
+        if (!pick || (!!pick.watch !== !!c.watch ? !c.watch : c.lastMs < pick.lastMs)) pick = c;
+      }
+      if (!pick) break;
+      this.stats.evicted++;
+      this.warnBusy(
+        `too many API connections: all ${this.maxClients} slots taken; closed one idle for ${((now - pick.lastMs) / 1000).toFixed(1)} s ` +
+          'to serve a waiting one (-S sets the slots)',
+      );
+      this.drop(pick);
+      wanted--;
+    }
+    if (wanted > 0 && soonest < Infinity) {
+      this.evictTimer = setTimeout(() => this.evictIdle(), Math.ceil(soonest) + 1);
+      this.evictTimer.unref();
+    }
+  }
+
+  /** A warning about too many connections, at most once per warnIntervalMs (with a count of those held back). */
+  private warnBusy(message: string): void {
+    const now = performance.now();
+    if (now - this.lastWarnMs < this.warnIntervalMs) {
+      this.warnsHeld++;
+      return;
+    }
+    const held = this.warnsHeld;
+    this.lastWarnMs = now;
+    this.warnsHeld = 0;
+    this.warn(held ? `${message} (${held} more since the last warning)` : message);
   }
 
   private activate(c: Client): void {
     if (c.pendingTimer) clearTimeout(c.pendingTimer);
     c.pendingTimer = null;
     c.active = true;
+    c.lastMs = performance.now();
     this.active.add(c);
     this.stats.active = this.active.size;
     const s = c.sock;
@@ -339,74 +378,14 @@ export class PofApiServer {
 
   /**
    * Tells the clients watching `v.srvPort` about the connection's verdict
-   * (call it after ConnVerdicts.observe). Events are sent once per turn of
-   * the event loop, one line per connection changed in it (that the client
-   * still wants: see its watch's "until"), in one write per client; a client
-   * that is not reading its socket misses them (counted).
+   * (call it after ConnVerdicts.observe); see WatchEvents.notify.
    */
   notify(v: ConnVerdict): void {
-    if (!this.watchers.size || !this.isWatched(v.srvPort)) return;
-    this.touched.add(v);
-    if (!this.eventsQueued) {
-      this.eventsQueued = true;
-      setImmediate(this.sendEvents);
-    }
+    this.events.notify(v);
   }
-
-  private isWatched(port: number): boolean {
-    for (const c of this.watchers) if (c.watch!.has(port)) return true;
-    return false;
-  }
-
-  private readonly sendEvents = (): void => {
-    this.eventsQueued = false;
-    const touched = [...this.touched];
-    this.touched.clear();
-    // What each connection's events have said so far: a client that waits
-    // only for the client's SYN (or HTTP request) hears of each connection
-    // until that is known, not of every later change (the server's SYN+ACK,
-    // its HTTP response, ...): a web server parses each event it gets.
-    const fresh: number[] = [];
-    for (const v of touched as Array<ConnVerdict & Record<symbol, number | undefined>>) {
-      const known = (v.client.tcp ? KNOWS_SYN : 0) | (v.client.http ? KNOWS_HTTP : 0);
-      const before = v[this.kTold] ?? 0;
-      fresh.push(known & ~before);
-      if (known & ~before) v[this.kTold] = before | known;
-    }
-    // Each connection's line, whole (for watches without "until") and with
-    // the client's side only (for the others), made once for all clients.
-    const lines = new Map<ConnVerdict, string>();
-    const clientLines = new Map<ConnVerdict, string>();
-    for (const c of this.watchers) {
-      if (c.closing || !c.active) continue;
-      let out = '';
-      let n = 0;
-      for (let i = 0; i < touched.length; i++) {
-        const v = touched[i]!;
-        const wants = c.watch!.get(v.srvPort);
-        if (wants === undefined || (wants !== EVERY_CHANGE && !(fresh[i]! & wants))) continue;
-        const clientOnly = wants !== EVERY_CHANGE;
-        const made = clientOnly ? clientLines : lines;
-        let line = made.get(v);
-        if (line === undefined) {
-          line = connEventLine(this.lookup.host(v.cli), v, clientOnly);
-          made.set(v, line);
-        }
-        out += line;
-        n++;
-      }
-      if (!n) continue;
-      if (c.sock.writableLength > this.maxOutput) {
-        this.stats.eventsDropped += n;
-        continue;
-      }
-      c.sock.write(out);
-      this.stats.events += n;
-    }
-  };
 
   private onClose(c: Client): void {
-    this.watchers.delete(c);
+    this.events.forget(c);
     if (c.queryTimer) clearTimeout(c.queryTimer);
     if (c.pendingTimer) clearTimeout(c.pendingTimer);
     c.queryTimer = c.pendingTimer = null;
@@ -424,6 +403,10 @@ export class PofApiServer {
       if (i !== -1) this.queue.splice(i, 1);
     }
     this.stats.pending = this.queue.length;
+    if (!this.queue.length && this.evictTimer) {
+      clearTimeout(this.evictTimer);
+      this.evictTimer = null;
+    }
   }
 
   private drop(c: Client): void {
@@ -445,6 +428,7 @@ export class PofApiServer {
 
   private onData(c: Client, d: Buffer): void {
     if (c.closing) return;
+    c.lastMs = performance.now();
     c.buf = c.buf && c.buf.length ? Buffer.concat([c.buf, d]) : d;
     this.process(c);
   }
@@ -511,14 +495,7 @@ export class PofApiServer {
         this.stats.queries.json++;
         const out = answerJsonLine(line, this.lookup, () => this.status());
         let text = out.text;
-        if (out.watch !== undefined) {
-          c.watch ??= new Map();
-          if (c.watch.size >= MAX_WATCHED_PORTS && !c.watch.has(out.watch)) text = jsonError(`at most ${MAX_WATCHED_PORTS} watched ports per client`);
-          else {
-            c.watch.set(out.watch, out.until ? WANTS[out.until] : EVERY_CHANGE);
-            this.watchers.add(c);
-          }
-        }
+        if (out.watch !== undefined) text = this.events.watch(c, out.watch, out.until) ?? text;
         if (out.status === 'bad query' || text !== out.text) this.stats.badQueries++;
         flushBatch();
         s.write(text);

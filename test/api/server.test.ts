@@ -225,6 +225,125 @@ test('a client that never reads is paused, not buffered without bound', async ()
   });
 });
 
+/** A client that asks every `everyMs` and checks each answer, until stopped. */
+function busyClient(s: net.Socket, everyMs: number): { stop(): Promise<number> } {
+  let running = true;
+  const loop = (async () => {
+    let n = 0;
+    while (running) {
+      s.write(q3('192.0.2.10'));
+      assert.equal(status3(await readN(s, V3_RESP_SIZE, 3000), 0), 'ok');
+      n++;
+      await sleep(everyMs);
+    }
+    return n;
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      return loop;
+    },
+  };
+}
+
+test('20 idle clients hold every slot (-S 20): a 21st is answered within 2 s, one warning logged', async () => {
+  const warnings: string[] = [];
+  await withServer({ maxClients: 20, onWarning: (m) => warnings.push(m) }, async (srv, path) => {
+    const idle: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = await connect(path);
+      c.write('{"op":"status"}\n');
+      await readN(c, 10);
+      idle.push(c);
+    }
+    assert.equal(srv.stats.active, 20);
+    const newcomers: net.Socket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const n = await connect(path);
+      n.write(q3('192.0.2.10'));
+      assert.equal(status3(await readN(n, V3_RESP_SIZE, 2000), 0), 'ok');
+      assert.ok(performance.now() - t0 < 2000, `answered after ${Math.round(performance.now() - t0)} ms`);
+      newcomers.push(n);
+    }
+    const closed = await Promise.all(idle.map((c) => closedWithin(c, 300)));
+    assert.equal(closed.filter(Boolean).length, 3, 'one idle client closed per newcomer');
+    assert.equal(srv.stats.evicted, 3);
+    assert.equal(srv.stats.active, 20);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /^too many API connections: all 20 slots taken; closed one idle for \d+\.\d s to serve a waiting one/);
+    for (const c of [...idle, ...newcomers]) c.destroy();
+  });
+});
+
+test('a client that keeps asking keeps its slot; the idle ones give theirs up', async () => {
+  await withServer({ maxClients: 2 }, async (srv, path) => {
+    const b = await connect(path);
+    const busy = busyClient(b, 100);
+    const idle = await connect(path);
+    idle.write(q3('192.0.2.10'));
+    await readN(idle, V3_RESP_SIZE);
+    await sleep(1200);
+    const n1 = await connect(path);
+    n1.write(q3('192.0.2.10'));
+    assert.equal(status3(await readN(n1, V3_RESP_SIZE, 2000), 0), 'ok');
+    assert.equal(await closedWithin(idle, 500), true, 'the idle client gave its slot up');
+    // Now the newcomer is the idle one.
+    await sleep(1200);
+    const n2 = await connect(path);
+    n2.write(q3('192.0.2.10'));
+    assert.equal(status3(await readN(n2, V3_RESP_SIZE, 2000), 0), 'ok');
+    assert.equal(await closedWithin(n1, 500), true);
+    const asked = await busy.stop();
+    assert.ok(asked >= 15, `the busy client was answered ${asked} times`);
+    assert.equal(b.destroyed, false, 'the busy client kept its slot');
+    assert.equal(srv.stats.evicted, 2);
+    for (const c of [b, n2]) c.destroy();
+  });
+});
+
+test('with every slot busy, a newcomer waits and is closed after the pending timeout; nobody busy is closed', async () => {
+  await withServer({ maxClients: 1, pendingTimeoutMs: 1500 }, async (srv, path) => {
+    const b = await connect(path);
+    const busy = busyClient(b, 100);
+    const n = await connect(path);
+    n.write(q3('192.0.2.10'));
+    let got = 0;
+    n.on('data', (d: Buffer) => (got += d.length));
+    assert.equal(await closedWithin(n, 3000), true);
+    assert.equal(got, 0);
+    await busy.stop();
+    assert.equal(b.destroyed, false);
+    assert.equal(srv.stats.evicted, 0);
+    b.destroy();
+  });
+});
+
+test('a watching client, idle by design, gives its slot up only after the plain idle ones', async () => {
+  await withServer({ maxClients: 2, evictIdleMs: 200 }, async (srv, path) => {
+    const w = await connect(path);
+    w.write('{"op":"watch","srv_port":80}\n');
+    await readN(w, 10);
+    const p = await connect(path);
+    p.write(q3('192.0.2.10'));
+    await readN(p, V3_RESP_SIZE);
+    await sleep(300);
+    const n1 = await connect(path);
+    n1.write(q3('192.0.2.10'));
+    await readN(n1, V3_RESP_SIZE, 2000);
+    assert.equal(await closedWithin(p, 500), true, 'the plain client went first');
+    assert.equal(w.destroyed, false);
+    await sleep(300);
+    const n2 = await connect(path);
+    n2.write(q3('192.0.2.10'));
+    await readN(n2, V3_RESP_SIZE, 2000);
+    assert.equal(await closedWithin(n1, 500), true, 'the plain newcomer, idle now, before the watcher');
+    assert.equal(w.destroyed, false);
+    assert.equal(srv.stats.evicted, 2);
+    for (const c of [w, n2]) c.destroy();
+  });
+});
+
 test('idle connections are closed after the idle timeout', async () => {
   await withServer({ idleTimeoutMs: 200 }, async (_s, path) => {
     const s = await connect(path);
