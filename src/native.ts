@@ -1,19 +1,73 @@
 /**
- * The project's native addons (`npm run build:native` puts them in
- * build/Release/NAME.node), loaded on first use.
+ * The project's native addons, loaded on first use. Each is found, in this
+ * order, as
+ *
+ *   native/DIR/build/Release/NAME.node   built from source here
+ *                                        (`npm run build:native`)
+ *   prebuilds/PLATFORM-ARCH/NAME.node    prebuilt, shipped in the package
+ *                                        (`npm run build:prebuilds`)
+ *
+ * so that `npm install pof` needs no install script where a prebuilt addon
+ * ships (linux-x64, glibc), and a build from source, when there is one,
+ * wins. Both are N-API (version 8): one file serves every Node version.
+ * The two addons are built and loaded apart: the saved-SYN one needs
+ * nothing but the C library, the libpcap one needs libpcap.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The addon, or a one-line reason it cannot be had (file missing, load error). */
+/** The addons pof has, each with the folder under native/ that builds it. */
+const ADDON_DIRS: Readonly<Record<string, string>> = { pof_pcap: 'pcap', pof_saved_syn: 'saved-syn' };
+
+/** The package's own folder (this file is src/native.ts or dist/native.js). */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** Where this copy of pof lives: a dependency of an app, or a clone. */
+const IN_APP = /[\\/]node_modules[\\/]/.test(ROOT);
+
+/** How to build the addons from source, in words that work where pof is. */
+export const BUILD_HINT = IN_APP
+  ? 'build it from source with `npm explore pof -- npm run build:native` (needs python3, make and g++)'
+  : 'build it from source with `npm run build:native` (needs python3, make and g++)';
+
+/** The files an addon may be loaded from, most preferred first. */
+export function addonCandidates(name: string): string[] {
+  const dir = ADDON_DIRS[name] ?? name;
+  return [`${ROOT}native/${dir}/build/Release/${name}.node`, `${ROOT}prebuilds/${process.platform}-${process.arch}/${name}.node`];
+}
+
+/**
+ * The addon, or one line saying why it cannot be had and what to do
+ * (`cause`: the load error, when a file was there but did not load).
+ */
 export function loadNativeAddon<T>(name: string): { addon: T } | { error: string; cause?: unknown } {
-  const file = fileURLToPath(new URL(`../build/Release/${name}.node`, import.meta.url));
-  if (!existsSync(file)) return { error: `the native addon is not built (${file} is missing)` };
-  try {
-    return { addon: createRequire(import.meta.url)(file) as T };
-  } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    return { error: `cannot load the native addon ${file}: ${why}`, cause: e };
+  const req = createRequire(import.meta.url);
+  let failed: { file: string; cause: unknown } | null = null;
+  for (const file of addonCandidates(name)) {
+    if (!existsSync(file)) continue;
+    try {
+      return { addon: req(file) as T };
+    } catch (e) {
+      failed ??= { file, cause: e };
+    }
   }
+  if (!failed) return { error: `the native addon ${name} is neither prebuilt for ${process.platform}-${process.arch} nor built: ${BUILD_HINT}` };
+  return { error: loadProblem(name, failed.file, failed.cause), cause: failed.cause };
+}
+
+/** One line for an addon file that is there but does not load. */
+function loadProblem(name: string, file: string, e: unknown): string {
+  const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  // A shared library the addon links to is missing (libpcap, for pof_pcap).
+  const lib = /(lib[\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(why)?.[1];
+  if (lib && /^libpcap/.test(lib)) {
+    return `the native addon ${name} needs libpcap at run time, and ${lib} is not installed (Debian/Ubuntu: apt-get install libpcap0.8; elsewhere ${BUILD_HINT.replace('build it', 'build the addon')})`;
+  }
+  if (lib) return `the native addon ${name} needs ${lib}, which is not installed`;
+  // A prebuilt addon is for glibc (2.32 or later); musl or an older glibc cannot load it.
+  if (file.startsWith(`${ROOT}prebuilds`) && /GLIBC|ld-linux|symbol not found|Error relocating/i.test(why)) {
+    return `the prebuilt ${name} does not load on this system (it is built for glibc 2.32 or later): ${BUILD_HINT}; (${why})`;
+  }
+  return `cannot load the native addon ${file}: ${why}`;
 }

@@ -8,8 +8,9 @@
  * NAT, host history) still comes from a daemon or an engine.
  *
  * The two socket options go through a small addon of pof's own
- * (native/saved_syn.cc, built with the libpcap one by `npm run
- * build:native`); Node exposes a socket's descriptor as `_handle.fd`.
+ * (native/saved_syn.cc; prebuilt in the package for linux-x64, built apart
+ * from the libpcap addon and needing no libpcap, see src/native.ts); Node
+ * exposes a socket's descriptor as `_handle.fd`.
  * The same addon gives both ends of a socket in one call (kernelTuple),
  * for connections with no saved SYN to read them from (synTuple).
  * System calls are what a new connection costs most here: a request
@@ -52,7 +53,7 @@ function loadAddon(): SavedSynAddon | null {
   }
   const r = loadNativeAddon<SavedSynAddon>('pof_saved_syn');
   if ('error' in r) {
-    addonError = `${r.error}: run \`npm run build:native\``;
+    addonError = r.error;
     addon = null;
   } else addon = r.addon;
   return addon;
