@@ -13,7 +13,7 @@
  * The two addons are built and loaded apart: the saved-SYN one needs
  * nothing but the C library, the libpcap one needs libpcap.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -65,9 +65,24 @@ function loadProblem(name: string, file: string, e: unknown): string {
     return `the native addon ${name} needs libpcap at run time, and ${lib} is not installed (Debian/Ubuntu: apt-get install libpcap0.8; elsewhere ${BUILD_HINT.replace('build it', 'build the addon')})`;
   }
   if (lib) return `the native addon ${name} needs ${lib}, which is not installed`;
-  // A prebuilt addon is for glibc (2.32 or later); musl or an older glibc cannot load it.
+  // A prebuilt addon needs the C and C++ libraries it was built against, or newer (musl will not do).
   if (file.startsWith(`${ROOT}prebuilds`) && /GLIBC|ld-linux|symbol not found|Error relocating/i.test(why)) {
-    return `the prebuilt ${name} does not load on this system (it is built for glibc 2.32 or later): ${BUILD_HINT}; (${why})`;
+    return `the prebuilt ${name} does not load here (${why}); it needs ${prebuiltNeeds(name)}: ${BUILD_HINT}`;
   }
   return `cannot load the native addon ${file}: ${why}`;
+}
+
+/** What a prebuilt addon needs of the system, from the built-from.json beside it. */
+function prebuiltNeeds(name: string): string {
+  try {
+    const m = JSON.parse(readFileSync(`${ROOT}prebuilds/${process.platform}-${process.arch}/built-from.json`, 'utf8')) as {
+      addons?: Record<string, { glibc?: string; glibcxx?: string }>;
+    };
+    const a = m.addons?.[name];
+    const parts = [a?.glibc?.replace('GLIBC_', 'glibc '), a?.glibcxx && `libstdc++ with ${a.glibcxx}`].filter(Boolean);
+    if (parts.length) return `${parts.join(' and ')} or later`;
+  } catch {
+    // no manifest: say it in general
+  }
+  return 'the glibc and libstdc++ it was built against, or later';
 }
