@@ -1,0 +1,176 @@
+/**
+ * JA4, the TLS client fingerprint, and its raw and original-order forms
+ * (JA4_r, JA4_o, JA4_ro), written from FoxIO's specification
+ * (technical_details/JA4.md in FoxIO-LLC/ja4, BSD 3-Clause):
+ *
+ *   a: transport (t TCP, q QUIC, d DTLS), version (2), SNI (d or i),
+ *      cipher count (2), extension count (2), ALPN first/last char (2)
+ *   b: sha256 of the sorted cipher list, first 12 hex digits
+ *   c: sha256 of the sorted extension list (SNI and ALPN left out), then
+ *      "_" and the signature algorithms in their order, first 12 digits
+ *
+ * GREASE is skipped everywhere. JA4_r prints b and c unhashed; JA4_o
+ * hashes the lists in wire order (SNI and ALPN kept); JA4_ro prints those.
+ * Only JA4 (the TLS client method) is implemented, not the other JA4+
+ * methods, which are under another licence.
+ */
+import { createHash } from 'node:crypto';
+import { isGrease } from './grease.js';
+import { ExtensionType, type ClientHello } from './hello.js';
+import { hex2, hex4 } from './hex.js';
+
+export type Ja4Transport = 'tcp' | 'quic' | 'dtls';
+
+export interface Ja4Set {
+  ja4: string;
+  ja4_r: string;
+  ja4_o: string;
+  ja4_ro: string;
+}
+
+/** What a hash of an empty list is printed as. */
+export const EMPTY_HASH = '000000000000';
+
+const TRANSPORT: Record<Ja4Transport, string> = { tcp: 't', quic: 'q', dtls: 'd' };
+
+/** JA4's two-character code for a protocol version; '00' when unknown. */
+export function ja4VersionCode(v: number): string {
+  switch (v) {
+    case 0x0304:
+      return '13';
+    case 0x0303:
+      return '12';
+    case 0x0302:
+      return '11';
+    case 0x0301:
+      return '10';
+    case 0x0300:
+      return 's3';
+    case 0x0002:
+      return 's2';
+    case 0xfeff:
+      return 'd1';
+    case 0xfefd:
+      return 'd2';
+    case 0xfefc:
+      return 'd3';
+    default:
+      return '00';
+  }
+}
+
+/**
+ * The version JA4 reports: the highest non-GREASE value of
+ * supported_versions when the extension offers one, else the hello's own
+ * version. DTLS numbers versions downwards (1.0 is 0xfeff, 1.3 0xfefc), so
+ * for a DTLS hello the highest version is the lowest DTLS number.
+ */
+export function ja4Version(hello: ClientHello): number {
+  const list = hello.supportedVersions;
+  let best = -1;
+  if (list !== null) {
+    for (const v of list) {
+      if (isGrease(v)) continue;
+      if (hello.dtls) {
+        if (v >> 8 === 0xfe && (best < 0 || v < best)) best = v;
+      } else if (v > best) {
+        best = v;
+      }
+    }
+  }
+  return best >= 0 ? best : hello.version;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/**
+ * The ALPN characters: the first and last character of the first ALPN
+ * value when both are alphanumeric, else the first and last digit of that
+ * value's hex form; '00' without ALPN, with an empty list or an empty first
+ * value.
+ */
+export function ja4Alpn(hello: ClientHello): string {
+  const first = hello.alpn !== null && hello.alpn.length > 0 ? hello.alpn[0] : '';
+  if (first.length === 0) return '00';
+  const f = first.charCodeAt(0);
+  const l = first.charCodeAt(first.length - 1);
+  if (isAlnum(f) && isAlnum(l)) return first.length === 1 ? first + first : first[0] + first[first.length - 1];
+  return hex2(f)[0] + hex2(l)[1];
+}
+
+function count2(n: number): string {
+  return n > 99 ? '99' : n < 10 ? '0' + n : String(n);
+}
+
+function hash12(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 12);
+}
+
+function hexList(values: number[]): string {
+  let s = '';
+  for (let i = 0; i < values.length; i++) s += i === 0 ? hex4(values[i]) : ',' + hex4(values[i]);
+  return s;
+}
+
+function byValue(a: number, b: number): number {
+  return a - b;
+}
+
+/** The "a" part, e.g. t13d1516h2. */
+export function ja4a(hello: ClientHello, transport: Ja4Transport): string {
+  let ciphers = 0;
+  for (const c of hello.ciphers) if (!isGrease(c)) ciphers++;
+  let exts = 0;
+  let sni = false;
+  for (const e of hello.extensions) {
+    if (isGrease(e)) continue;
+    exts++;
+    if (e === ExtensionType.SERVER_NAME) sni = true;
+  }
+  return (
+    TRANSPORT[transport] +
+    ja4VersionCode(ja4Version(hello)) +
+    (sni ? 'd' : 'i') +
+    count2(ciphers) +
+    count2(exts) +
+    ja4Alpn(hello)
+  );
+}
+
+/** JA4 and its three variants for one ClientHello. */
+export function ja4(hello: ClientHello, transport: Ja4Transport): Ja4Set {
+  const a = ja4a(hello, transport);
+
+  const ciphers: number[] = [];
+  for (const c of hello.ciphers) if (!isGrease(c)) ciphers.push(c);
+  const extsOrig: number[] = [];
+  const extsSorted: number[] = [];
+  for (const e of hello.extensions) {
+    if (isGrease(e)) continue;
+    extsOrig.push(e);
+    if (e !== ExtensionType.SERVER_NAME && e !== ExtensionType.ALPN) extsSorted.push(e);
+  }
+  extsSorted.sort(byValue);
+  const sigs: number[] = [];
+  for (const s of hello.signatureAlgorithms) if (!isGrease(s)) sigs.push(s);
+
+  const cOrig = hexList(ciphers);
+  const cSorted = hexList(ciphers.sort(byValue));
+  const sig = sigs.length > 0 ? '_' + hexList(sigs) : '';
+  const eSorted = hexList(extsSorted) + sig;
+  const eOrig = hexList(extsOrig) + sig;
+
+  const bSorted = ciphers.length > 0 ? hash12(cSorted) : EMPTY_HASH;
+  const bOrig = ciphers.length > 0 ? hash12(cOrig) : EMPTY_HASH;
+  const cHashSorted = extsSorted.length > 0 ? hash12(eSorted) : EMPTY_HASH;
+  const cHashOrig = extsOrig.length > 0 ? hash12(eOrig) : EMPTY_HASH;
+
+  return {
+    ja4: `${a}_${bSorted}_${cHashSorted}`,
+    ja4_r: `${a}_${cSorted}_${eSorted}`,
+    ja4_o: `${a}_${bOrig}_${cHashOrig}`,
+    ja4_ro: `${a}_${cOrig}_${eOrig}`,
+  };
+}
