@@ -341,10 +341,10 @@ label = s:unix:macOS or iOS:(SYN retry)
 sig   = *:64:0:*:65535,0:mss,sok,eol+1:df,id+:0
 sig   = *:64:0:*:65535,0:mss,sok,eol+1:df:0
 
-; Any other XNU-ordered SYN.
+; Any other XNU-ordered SYN. (An IPv6 SYN without a flow label never gets
+; here: the 2017-or-newer lines take it, since IPv6 has no df or id+.)
 label = g:unix:macOS or iOS:
 sig   = *:64:0:*:65535,*:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+,flow:0
-sig   = *:64:0:*:65535,*:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+:0
 sig   = 4:64:0:*:65535,*:mss,nop,ws,nop,nop,ts,sok,eol+1::0
 
 ; ------------------------------------------------------------------------

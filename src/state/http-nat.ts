@@ -9,9 +9,17 @@
  * - an honest User-Agent naming another OS than the host's scores ua_vs_os
  *   and marks the host's software as suspect (bad_sw 1);
  * - Via / X-Forwarded-For scores via;
+ * - with a merged OS label (one that names two or more families because
+ *   their SYNs are byte-identical, e.g. pof.fp's "macOS or iOS"), an
+ *   application or User-Agent of one of those families agrees with it: it
+ *   adds no NAT score and leaves bad_sw at 0. p0f compares names, which a
+ *   merged label can never equal; p0f's own database has no merged labels,
+ *   so with it every rule here is p0f's.
  * - two responses whose Date headers drift apart more than the time
  *   between them allows score date.
  */
+import { familiesOf, familyOfName, isMerged } from '../db/families.js';
+import type { Label, SysEntry } from '../db/types.js';
 import type { Flow } from './flows.js';
 import type { Host } from './hosts.js';
 import { addNatScore, NatReason, verifyToolClass, type NatEvent } from './nat.js';
@@ -46,6 +54,18 @@ function isApp(rec: CompiledHttpSig): boolean {
   return rec.label.cls === null;
 }
 
+/** A merged OS label that names the family of the OS called `name`. */
+function mergedNames(os: Label | null, name: string): boolean {
+  if (!os || !isMerged(os)) return false;
+  const fam = familyOfName(name);
+  return fam !== null && familiesOf(os).includes(fam);
+}
+
+/** An application's `sys` list names a family of the host's merged OS label. */
+function mergedFits(os: Label | null, sys: readonly SysEntry[]): boolean {
+  return sys.some((s) => s.kind === 'name' && mergedNames(os, s.name));
+}
+
 /**
  * Scores one finished HTTP message and returns the NAT records to report,
  * in order (the tool-class check's first, as p0f prints them). Updates
@@ -78,7 +98,7 @@ export function scoreHttpNat(
     const rec = m.rec;
     const lastName = hd.lastOs ? hd.lastOs.name : null;
     if (isApp(rec)) {
-      const ev = verifyToolClass(toSrv, f, rec.label.sys, now);
+      const ev = mergedFits(hd.lastOs, rec.label.sys) ? addNatScore(toSrv, f, 0, 0, now) : verifyToolClass(toSrv, f, rec.label.sys, now);
       if (ev) events.push(ev);
       if (!toSrv && ref?.matched) {
         if (ref.matched.label.name !== rec.label.name) {
@@ -115,7 +135,7 @@ export function scoreHttpNat(
     if (toSrv && isApp(rec) && msg.sw !== null && !m.dishonest) {
       const ua = uaOsOf(idx, msg.sw);
       if (ua) {
-        if (ua.name !== lastName) {
+        if (ua.name !== lastName && !mergedNames(hd.lastOs, ua.name)) {
           score += 4;
           reason |= NatReason.APP_UA;
           if (!hd.badSw) hd.badSw = 1;
