@@ -10,6 +10,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 import { createPofCore, type PofCore, type PofOptions } from './core.js';
+import { claimServers } from './listen-hook.js';
 import type { PofResult } from './result.js';
 
 declare module 'http' {
@@ -47,7 +48,7 @@ export function attachPof(core: PofCore, req: IncomingMessage, next: () => void)
 export interface PofRequestListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
   (req: Req, res: Res): void;
   readonly core: PofCore;
-  /** Turns saved SYNs on for the server right away (else from its first connection on). */
+  /** Turns saved SYNs on for a server right away (done as it starts listening, for a server made with this listener). */
   attach(server: Server): void;
 }
 
@@ -64,6 +65,8 @@ export function withPof<Req extends IncomingMessage = IncomingMessage, Res exten
   }) as PofRequestListener<Req, Res>;
   Object.defineProperty(pofRequestListener, 'core', { value: core });
   Object.defineProperty(pofRequestListener, 'attach', { value: (server: Server) => core.attachServer(server) });
+  // The server it is given to gets saved SYNs as it starts listening (listen-hook.ts).
+  if (core.options.savedSyn) claimServers(pofRequestListener, core);
   return pofRequestListener;
 }
 
@@ -71,5 +74,7 @@ export function withPof<Req extends IncomingMessage = IncomingMessage, Res exten
 export function pofHandler(setup?: PofSetup): ((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) & { core: PofCore } {
   const core = coreOf(setup);
   const pofHandler = (req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void => attachPof(core, req, () => next());
-  return Object.assign(pofHandler, { core });
+  const mw = Object.assign(pofHandler, { core });
+  if (core.options.savedSyn) claimServers(mw, core);
+  return mw;
 }

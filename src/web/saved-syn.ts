@@ -81,7 +81,8 @@ const refused = new WeakMap<object, string>();
 
 /**
  * Turns TCP_SAVE_SYN on for a listening server (now, or when it starts
- * listening). Connections accepted before have no saved SYN. Throws a
+ * listening): now as soon as it has a socket, which is before Node emits
+ * 'listening'. Connections accepted before have no saved SYN. Throws a
  * PofError when saved SYNs are unavailable or the option is refused now;
  * a refusal when the server starts listening later is kept for
  * savedSynProblem() (an event handler must not throw).
@@ -100,8 +101,14 @@ export function enableSavedSyn(server: net.Server): void {
       throw new PofError('E_CONFIG', `cannot enable saved SYNs: ${(e as Error).message}`, { cause: e });
     }
   };
-  if (server.listening) apply();
-  else {
+  if (server.listening || fdOf(server) >= 0) {
+    try {
+      apply();
+    } catch (e) {
+      refused.set(server, (e as Error).message);
+      throw e;
+    }
+  } else {
     server.once('listening', () => {
       try {
         apply();
@@ -115,6 +122,11 @@ export function enableSavedSyn(server: net.Server): void {
 /** Why a server enabled before it listened has no saved SYNs (null: none known). */
 export function savedSynProblem(server: net.Server): string | null {
   return refused.get(server) ?? null;
+}
+
+/** Keeps why saved SYNs could not be had for a server, for its connections to report. */
+export function noteSavedSynProblem(server: net.Server, why: string): void {
+  refused.set(server, why);
 }
 
 /** True when enableSavedSyn() was called for this server. */
