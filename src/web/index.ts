@@ -1,11 +1,16 @@
-/** The web side: middleware core and adapters, access logs, the proxy, saved SYNs. */
+/**
+ * The web side (`pof/web`): middleware core and adapters, access logs, the
+ * proxy, saved SYNs. Its declarations import no web framework's types;
+ * `pof/express`, `pof/fastify` (with Fastify's types) and `pof/koa` give
+ * one adapter each.
+ */
 export * from './result.js';
 export * from './core.js';
 export * from './sources.js';
 export * from './saved-syn.js';
 export * from './node-http.js';
 export * from './express.js';
-export * from './fastify.js';
+export * from './fastify-plugin.js';
 export * from './koa.js';
 export * from './log-format.js';
 export * from './log-file.js';
