@@ -699,8 +699,11 @@ sig   = *:255:0:*:4128,0:mss:df,id+:0
 [http:request]
 
 ; User-Agent substrings that name an OS, most specific first: Android and
-; iOS agents also contain "Linux" and "Mac OS X".
-ua_os = Android,iOS=[iPhone],iOS=[iPad],iOS=[iPod],ChromeOS=[CrOS],Windows,macOS=[Macintosh],macOS=[Mac OS X],Linux,FreeBSD,OpenBSD,NetBSD,Solaris=[SunOS]
+; iOS agents also contain "Linux" and "Mac OS X". ChromeOS agents ("X11;
+; CrOS") count as Linux: ChromeOS runs Linux with the kernel's defaults, no
+; SYN tells it from desktop Linux, so the OS pof can compare them with is
+; Linux (a ChromeOS name here would flag every Chromebook).
+ua_os = Android,iOS=[iPhone],iOS=[iPad],iOS=[iPod],Linux=[CrOS],Windows,macOS=[Macintosh],macOS=[Mac OS X],Linux,FreeBSD,OpenBSD,NetBSD,Solaris=[SunOS]
 
 ; Chromium browsers (Chrome, Edge, Brave, Opera, Vivaldi) over HTTP/1.1 since
 ; about version 90: client hints (sec-ch-ua*, sent in lower case) first, then

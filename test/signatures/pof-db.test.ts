@@ -233,7 +233,9 @@ describe('signatures/pof.fp', () => {
     const first = (n: string): number => names.indexOf(n);
     assert.ok(first('Android') >= 0 && first('Android') < first('Linux'));
     assert.ok(first('iOS') >= 0 && first('iOS') < first('macOS'));
-    assert.ok(first('ChromeOS') >= 0 && first('ChromeOS') < first('Linux'));
+    const cros = getDb().uaOs.find((u) => u.substr === 'CrOS');
+    assert.equal(cros?.name, 'Linux', 'ChromeOS agents are compared as Linux');
+    assert.ok(names.indexOf('Linux') < names.lastIndexOf('Linux'), 'CrOS comes before the plain Linux entry');
   });
 
   test('every application label has a sys line and every OS label a known class', () => {
@@ -457,4 +459,34 @@ describe('HTTP requests and responses get the intended label', () => {
       assert.equal(httpApp(run(exchange(req, c.text)), 'http response'), c.app);
     });
   }
+});
+
+describe("User-Agent OS against the SYN (p0f's bad_sw)", () => {
+  const chrome = (platform: string, ua: string): string =>
+    crlf([
+      'GET / HTTP/1.1',
+      'Host: example.test',
+      'Connection: keep-alive',
+      'sec-ch-ua: "Not_A Brand";v="8", "Chromium";v="120", "Google Chrome";v="120"',
+      'sec-ch-ua-mobile: ?0',
+      `sec-ch-ua-platform: "${platform}"`,
+      'Upgrade-Insecure-Requests: 1',
+      `User-Agent: ${ua}`,
+      'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+      'Accept-Encoding: gzip, deflate',
+      'Accept-Language: en-US,en;q=0.9',
+    ]);
+  const badSw = (request: string): number => {
+    const o = run(exchange(request, NGINX_RESPONSE)).find((x) => x.mod === 'http request');
+    assert.ok(o && o.detail?.kind === 'http');
+    return o.detail.badSw;
+  };
+
+  test('a Chromebook over a Linux SYN is no mismatch (CrOS reads as Linux)', () => {
+    assert.equal(badSw(chrome('Chrome OS', 'Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36')), 0);
+  });
+
+  test('a Windows agent over a Linux SYN is', () => {
+    assert.equal(badSw(chrome('Windows', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36')), 1);
+  });
 });
