@@ -23,6 +23,12 @@
 // collector (fresh buffers per batch cost a live daemon more CPU than its
 // packet decoding did). A slot's memory lives while either side holds it.
 //
+// JS takes batches a turn at a time (Pump): it walks packets for a few
+// milliseconds, then says how far it got, and the rest of the queue waits
+// for its next turn of the event loop. A flood thus delays a query on the
+// same loop by one turn, not by everything queued (up to kMaxQueuedBytes,
+// seconds of packets); meanwhile the thread keeps draining the kernel ring.
+//
 // Slot layout: kBatchPackets * kFields float64 packet headers (tsSec, tsUsec,
 // caplen, wirelen, offset), then the packet bytes (offsets are relative to
 // the start of that data region). Float64 keeps 64-bit time_t seconds exact
@@ -75,6 +81,7 @@ struct SlotMem {
 struct Batch {
   uint32_t slot;
   uint32_t count;
+  uint32_t start;  // packets before this one JS already took (a turn ended inside the batch)
 };
 
 struct Stats {
@@ -207,7 +214,7 @@ struct Core {
   // The current batch, if it has packets, goes to the ready list and the spare becomes current.
   void FinishBatch() {
     if (cur == kNone || count == 0) return;
-    ready.push_back(Batch{cur, count});
+    ready.push_back(Batch{cur, count, 0});
     cur = kNone;
     count = 0;
     dataLen = 0;
@@ -249,11 +256,19 @@ struct Core {
     return static_cast<uint32_t>(made++);
   }
 
-  // Main thread: JS is done with a slot.
-  void ReturnSlot(uint32_t i) {
+  // Main thread: JS took the head batch `b` up to packet `upTo`. A batch
+  // taken whole leaves the queue and its slot goes back to the thread; one
+  // taken in part stays at the head, to go on from `upTo`.
+  void Settle(const Batch& b, uint32_t upTo) {
     {
       std::lock_guard<std::mutex> lk(qMu);
-      freeSlots.push_back(i);
+      if (queue.empty() || queue.front().slot != b.slot) return;  // closed meanwhile
+      if (upTo < b.count) {
+        queue.front().start = upTo;
+        return;
+      }
+      queue.pop_front();
+      freeSlots.push_back(b.slot);
     }
     qCv.notify_one();
   }
@@ -336,9 +351,17 @@ struct Core {
   }
 };
 
-void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
-  if (env == nullptr || core == nullptr) return;  // torn down: ~Core lets the slots go
+// Hands queued batches to JS: onBatch(slot, count, arrayBuffer, start, fresh)
+// for each, `arrayBuffer` only the first time JS sees the slot, `fresh` for
+// the first call of a turn. onBatch returns how far it got: the whole batch
+// (count), or less when its turn's time is up; the rest of that batch stays
+// at the head of the queue and Pump returns. JS then asks for the rest with
+// pump() on its next turn (setImmediate), after the event loop has served
+// sockets and timers, so that a flood cannot hold a query for long. While it
+// is between turns, wakePending stays set and the thread does not wake it.
+void Pump(Napi::Env env, Napi::Function cb, Core* core) {
   core->wakePending.store(false);
+  bool fresh = true;
   for (;;) {
     if (core->closed.load()) return;
     Batch b{};
@@ -350,7 +373,6 @@ void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
       std::lock_guard<std::mutex> lk(core->qMu);
       if (!core->queue.empty()) {
         b = core->queue.front();
-        core->queue.pop_front();
         if (!core->lent[b.slot]) mem = core->slots[b.slot];
         have = true;
       } else if (core->errorPending) {
@@ -362,7 +384,6 @@ void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
     if (!have && !haveErr) return;
     try {
       if (have) {
-        // onBatch(slot, count, arrayBuffer): the buffer only the first time JS sees the slot.
         Napi::Value ab = env.Undefined();
         if (mem) {
           auto* hold = new std::shared_ptr<SlotMem>(mem);
@@ -370,14 +391,28 @@ void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
               env, mem->p, core->slotBytes, [](Napi::Env, void*, std::shared_ptr<SlotMem>* h) { delete h; }, hold);
           core->lent[b.slot] = 1;
         }
-        struct Giveback {  // the slot goes back to the thread however the callback ends
+        // However the callback ends (a throw included), the batch counts as taken unless JS said otherwise.
+        uint32_t upTo = b.count;
+        struct Settle {
           Core* core;
-          uint32_t slot;
-          ~Giveback() { core->ReturnSlot(slot); }
-        } giveback{core, b.slot};
-        cb.Call({Napi::Number::New(env, b.slot), Napi::Number::New(env, b.count), ab});
+          const Batch& b;
+          const uint32_t& upTo;
+          ~Settle() { core->Settle(b, upTo); }
+        } settle{core, b, upTo};
+        Napi::Value r = cb.Call({Napi::Number::New(env, b.slot), Napi::Number::New(env, b.count), ab,
+                                 Napi::Number::New(env, b.start), Napi::Boolean::New(env, fresh)});
+        fresh = false;
+        if (r.IsNumber()) {
+          double v = r.As<Napi::Number>().DoubleValue();
+          if (v >= b.start && v < b.count) upTo = static_cast<uint32_t>(v);
+        }
+        if (upTo < b.count) {
+          core->wakePending.store(true);  // JS comes back on its own (pump())
+          return;
+        }
       } else {
-        cb.Call({env.Undefined(), Napi::Number::New(env, 0), env.Undefined(), Napi::String::New(env, err)});
+        cb.Call({env.Undefined(), Napi::Number::New(env, 0), env.Undefined(), Napi::Number::New(env, 0),
+                 Napi::Boolean::New(env, false), Napi::String::New(env, err)});
       }
     } catch (Napi::Error& e) {
       // Let JS see the exception; deliver what is left on the next turn.
@@ -387,6 +422,11 @@ void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
       return;
     }
   }
+}
+
+void CallJs(Napi::Env env, Napi::Function cb, Core* core, void* /*unused*/) {
+  if (env == nullptr || core == nullptr) return;  // torn down: ~Core lets the slots go
+  Pump(env, cb, core);
 }
 
 void EnvTeardown(void* arg) {
@@ -409,11 +449,12 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
                            InstanceMethod<&LiveCapture::Warning>("warning"),
                            InstanceMethod<&LiveCapture::SkipsSentCopies>("skipsSentCopies"),
                            InstanceMethod<&LiveCapture::SlotHeaderBytes>("slotHeaderBytes"),
+                           InstanceMethod<&LiveCapture::PumpJs>("pump"),
                        });
   }
 
   // new LiveCapture(iface, snaplen, promisc, bufferSize (0 = libpcap's), timeoutMs,
-  //                 filter (string | null), onBatch(ab, count, dataOffset, error?))
+  //                 filter (string | null), onBatch(slot, count, ab, start, fresh, error?))
   explicit LiveCapture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LiveCapture>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 7 || !info[0].IsString() || !info[6].IsFunction()) {
@@ -486,6 +527,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
                         });
     if (napi_add_env_cleanup_hook(env, EnvTeardown, c) == napi_ok) c->hookInstalled = true;
     core_ = c;
+    onBatch_ = Napi::Persistent(info[6].As<Napi::Function>());
     c->thread = std::thread([c] { c->Run(); });
   }
 
@@ -539,6 +581,12 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
   // Where packet bytes start in each slot's ArrayBuffer (the headers come first).
   Napi::Value SlotHeaderBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(kHdrBytes));
+  }
+
+  // pump(): JS's next turn after one that ended with batches left (see Pump).
+  Napi::Value PumpJs(const Napi::CallbackInfo& info) {
+    if (core_ != nullptr) Pump(info.Env(), onBatch_.Value(), core_);
+    return info.Env().Undefined();
   }
 
   Napi::Value SkipsSentCopies(const Napi::CallbackInfo& info) {
@@ -604,6 +652,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
   }
 
   Core* core_ = nullptr;
+  Napi::FunctionReference onBatch_;
   Stats final_;
   int dlt_ = 0;
   bpf_u_int32 netmask_ = PCAP_NETMASK_UNKNOWN;

@@ -3,7 +3,10 @@
  * by `npm run build:native`). Packets arrive from a capture thread in
  * batches, written into a few buffers that the addon reuses (each is lent
  * to JS once) and walked here with a single reused PacketRecord, so the
- * packet path allocates nothing per packet or per batch.
+ * packet path allocates nothing per packet or per batch. Packets are walked
+ * LIVE_TURN_MS at a time: what is left waits for the next turn of the event
+ * loop, so that sockets and timers (the daemon's queries) are served while
+ * a flood pours in.
  */
 
 import { SNAPLEN } from '../config.js';
@@ -123,6 +126,8 @@ interface NativeLive {
   skipsSentCopies(): boolean;
   /** Bytes of packet headers at the start of each slot; packet bytes follow. */
   slotHeaderBytes(): number;
+  /** Delivers queued batches now (the next turn after one that ran out of time). */
+  pump(): void;
   close(): void;
   ref(): void;
   unref(): void;
@@ -130,10 +135,20 @@ interface NativeLive {
 
 /**
  * A batch in slot `slot` (the addon's reusable buffers; `ab` is given the
- * first time a slot is used, and its memory is reused once the call returns),
- * or, with `slot` undefined, the capture's end with `error`.
+ * first time a slot is used, and its memory is reused once the batch is
+ * taken), to be walked from packet `start`; `fresh` for the first batch of
+ * a turn. Returns how far it got: `count` when the whole batch was taken,
+ * less when the turn's time ran out (the addon keeps the rest for pump()).
+ * With `slot` undefined: the capture's end, with `error`.
  */
-type NativeBatch = (slot: number | undefined, count: number, ab: ArrayBuffer | undefined, error?: string) => void;
+type NativeBatch = (
+  slot: number | undefined,
+  count: number,
+  ab: ArrayBuffer | undefined,
+  start: number,
+  fresh: boolean,
+  error?: string,
+) => number | undefined;
 
 interface NativeOfflineFilter {
   matches(data: Buffer, offset: number, caplen: number, wirelen: number): boolean;
@@ -258,6 +273,16 @@ function resolveOptions(opts: LiveOptions): ResolvedOptions {
 
 const FIELDS = 5; // float64s per packet: tsSec, tsUsec, caplen, wirelen, offset
 
+/**
+ * Most time (ms) packets may take in one turn of the event loop. A flood
+ * fills batches faster than they are walked; past this, the rest waits for
+ * the next turn (setImmediate), after the loop has served sockets and
+ * timers, so that a query is not held behind seconds of packets.
+ */
+export const LIVE_TURN_MS = 4;
+/** Packets walked between two looks at the clock. */
+const CLOCK_EVERY = 64;
+
 /** One reusable batch buffer of the addon, as JS reads it. */
 interface SlotView {
   hdr: Float64Array;
@@ -277,7 +302,21 @@ export function openLive(opts: LiveOptions): LiveCapture {
 
   const slots: SlotView[] = [];
   let headerBytes = 0; // set once the handle exists, before any batch can arrive
-  const onBatch: NativeBatch = (slot, count, ab, error) => {
+  let deadline = 0;
+  let resumeQueued = false;
+  const resume = (): void => {
+    resumeQueued = false;
+    if (!closed) h.pump();
+  };
+  /** Ends the turn at packet `at` of the current batch; the rest comes on the next one. */
+  const resumeLater = (at: number): number => {
+    if (!resumeQueued) {
+      resumeQueued = true;
+      setImmediate(resume);
+    }
+    return at;
+  };
+  const onBatch: NativeBatch = (slot, count, ab, start, fresh, error) => {
     if (slot === undefined) {
       const err = new PofError('E_LIVE', `capture on '${o.iface}' stopped: ${error ?? 'unknown error'}`);
       if (errorHandlers.length === 0) {
@@ -286,28 +325,39 @@ export function openLive(opts: LiveOptions): LiveCapture {
         });
       }
       for (const eh of errorHandlers) eh(err);
-      return;
+      return undefined;
     }
+    // A slot's buffer comes once: keep its views whatever is done with the batch now.
     if (ab !== undefined) slots[slot] = { hdr: new Float64Array(ab, 0, headerBytes / 8), data: Buffer.from(ab, headerBytes) };
+    // The thread woke JS while a resume was queued: that turn does the work.
+    if (resumeQueued) return start;
+    if (fresh) deadline = performance.now() + LIVE_TURN_MS;
+    else if (performance.now() >= deadline) return resumeLater(start);
     const { hdr, data } = slots[slot]!;
     rec.data = data;
     let failure: { error: unknown } | undefined;
-    for (let i = 0, j = 0; i < count; i++, j += FIELDS) {
-      rec.tsSec = hdr[j];
-      rec.tsUsec = hdr[j + 1];
-      rec.caplen = hdr[j + 2];
-      rec.wirelen = hdr[j + 3];
-      rec.offset = hdr[j + 4];
-      for (let k = 0; k < handlers.length; k++) {
-        try {
-          handlers[k](rec);
-        } catch (e) {
-          failure ??= { error: e };
+    let i = start;
+    while (i < count) {
+      const stop = Math.min(count, i + CLOCK_EVERY);
+      for (let j = i * FIELDS; i < stop; j += FIELDS) {
+        rec.tsSec = hdr[j];
+        rec.tsUsec = hdr[j + 1];
+        rec.caplen = hdr[j + 2];
+        rec.wirelen = hdr[j + 3];
+        rec.offset = hdr[j + 4];
+        for (let k = 0; k < handlers.length; k++) {
+          try {
+            handlers[k](rec);
+          } catch (e) {
+            failure ??= { error: e };
+          }
         }
+        i++;
+        if (closed) break;
       }
-      if (closed) break;
+      if (closed || performance.now() >= deadline) break;
     }
-    delivered += count;
+    delivered += i - start;
     // A throwing handler costs no other packet its delivery; the first error
     // is rethrown outside the batch, as an ordinary uncaught exception.
     if (failure !== undefined) {
@@ -316,6 +366,8 @@ export function openLive(opts: LiveOptions): LiveCapture {
         throw thrown;
       });
     }
+    if (closed) return count;
+    return i < count ? resumeLater(i) : i;
   };
 
   let h: NativeLive;
