@@ -168,11 +168,14 @@ sig   = *:128:0:*:*,*:mss,nop,ws,sok,ts:df,id+:0
 ; Android
 ;
 ; Android runs Linux, so its SYN has Linux's option order (MSS, SACK-OK,
-; timestamps, NOP, WS). What differs is the window: Android sets large
-; per-network tcp_rmem values, and a Linux kernel whose initial receive
-; space exceeds 64K advertises the full 65535 in the SYN (a SYN's window is
-; never scaled), with a scale of 7 to 10 or more. Desktop and server kernels
-; with default settings advertise a multiple of the MSS instead (below).
+; timestamps, NOP, WS). What differs is the window: Android kernels have a
+; sysctl for the initial receive window (tcp_default_init_rwnd), which
+; Android's ConnectivityService sets from the device's
+; net.tcp.default_init_rwnd (commonly 60 segments) since Android 5; over 64K,
+; the SYN advertises the full 65535 (a SYN's window is never scaled), with a
+; scale of 7 to 10 or more. Desktop and server kernels with default settings
+; advertise a multiple of the MSS instead (below), and so do Android 4.x
+; phones, which do not set it (see "2.6.39 to 3.x").
 ; dev: 73 SYNs in 19 captures; 5 flows carry an Android agent (scale 8, 9,
 ; 10: Android 9-11, Chrome, Dalvik, WebView) and one more a desktop agent
 ; from the same phone; most of the rest are in phone captures (android,
@@ -234,9 +237,13 @@ label = s:unix:Linux:3.10 to 4.18
 sig   = *:64:0:*:mss*20,*:mss,sok,ts,nop,ws:df,id+,flow:0
 sig   = *:64:0:*:mss*20,*:mss,sok,ts,nop,ws:df,id+:0
 
-; dev: 93 SYNs at 10 x MSS (scale 1-7) in 15 captures. Android 4.x phones
-; run these kernels and send the same SYN (dev: 10 of them from an Android
-; 4.4 phone, KakaoTalk capture), which the flavor says.
+; dev: 93 SYNs at 10 x MSS (scale 1-7) in 15 captures. Linux hosts among
+; them: OpenSSH 6.7 clients (Debian 8 era) in the ssh captures, a Linux-based
+; switch OS in an OpenFlow capture (of10_7050sx_bsn). Android 4.x phones run
+; these kernels (3.0-3.10) without Android's later larger initial window
+; (below) and send the same SYN: dev has 11 from an Android 4.4 phone
+; (KakaoTalk, Dalvik agent) and 5 from another (Instagram on Android 4.4.2).
+; The flavor says so, which makes the label a merge of Linux and Android.
 label = s:unix:Linux:2.6.39 to 3.x (or Android 4.x)
 sig   = *:64:0:*:mss*10,*:mss,sok,ts,nop,ws:df,id+,flow:0
 sig   = *:64:0:*:mss*10,*:mss,sok,ts,nop,ws:df,id+:0
