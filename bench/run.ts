@@ -17,6 +17,10 @@
  *   api      the daemon: p0f 3 queries per second and p99 latency (4 pipelining
  *            clients) and live packets per second on lo without loss, each
  *            against p0f 3.09b on the same machine (bench/api.ts)
+ *
+ *   floodapi the daemon's query latency (p50/p99) and kernel drops during a
+ *            20 s hping3 SYN flood on lo, in a network namespace, for pof and
+ *            for p0f 3.09b (bench/floodapi.ts)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +31,7 @@ import { median } from './stats.js';
 import { web } from './web.js';
 import { api } from './api.js';
 import { flood } from './flood.js';
+import { floodapi } from './floodapi.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.POF_SHARED ?? path.resolve(root, '../shared');
@@ -117,7 +122,7 @@ function offline(): void {
   }
 }
 
-const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web };
+const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi };
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await fn();
