@@ -33,7 +33,7 @@ export const DEFAULT_LIVE_BUFFER = 8 * 1024 * 1024;
 export const MAX_LIVE_SNAPLEN = 262144;
 
 export interface LiveOptions {
-  /** Interface name, as listInterfaces() gives it ('any' on Linux takes all). */
+  /** Interface name, as `pof -L` or listInterfaces() gives it ('any' on Linux takes all). */
   iface: string;
   /** Bytes kept per packet; default SNAPLEN (65535, as p0f). */
   snaplen?: number;
@@ -206,7 +206,7 @@ export function nativeError(e: unknown, iface: string | undefined, code: 'E_LIVE
   let msg: string;
   switch (pcapCode) {
     case 'NO_SUCH_DEVICE':
-      msg = `no such capture device ${where} (listInterfaces() / the interface list shows what exists)`;
+      msg = `no such capture device ${where} (\`pof -L\` lists the interfaces)`;
       break;
     case 'PERM_DENIED':
       msg = `permission denied capturing on ${where}: live capture needs root or CAP_NET_RAW (${e.message})`;

@@ -289,7 +289,10 @@ describe('live capture on lo', { skip }, () => {
   it('rejects a missing interface and bad options with PofError', () => {
     assert.throws(
       () => openLive({ iface: 'pofnosuch0' }),
-      (e: unknown) => e instanceof PofError && e.code === 'E_LIVE' && /no such capture device 'pofnosuch0'/.test(e.message),
+      (e: unknown) =>
+        e instanceof PofError &&
+        e.code === 'E_LIVE' &&
+        /^no such capture device 'pofnosuch0' \(`pof -L` lists the interfaces\)$/.test(e.message),
     );
     assert.throws(() => openLive({ iface: '' }), (e: unknown) => e instanceof PofError && /interface name/.test(e.message));
     assert.throws(
