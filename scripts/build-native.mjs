@@ -55,17 +55,23 @@ function nodeGyp() {
 export function buildAddon(a, { quiet, env = process.env } = {}) {
   const [cmd, pre] = nodeGyp();
   const r = spawnSync(cmd, [...pre, 'rebuild', '--directory', `${root}native/${a.dir}`], {
-    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     env,
+    maxBuffer: 64 << 20,
   });
+  // Shown once it is done (and read here for why it failed).
+  if (!quiet) {
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
+  }
   if (r.status === 0) return null;
   const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
   if (r.error && r.error.code === 'ENOENT') return 'node-gyp not found (run this through npm: `npm run build:native`)';
-  if (/pcap\.h/.test(out)) return "libpcap's headers are missing (Debian: apt-get install libpcap-dev)";
+  if (/pcap\.h: No such file/.test(out)) return "libpcap's headers are missing (Debian: apt-get install libpcap-dev)";
   if (/find Python|python3?: not found/i.test(out)) return 'python3 is missing';
   if (/make: not found|not found: make|g\+\+: not found|c\+\+: not found/.test(out)) return 'make or g++ is missing';
-  return quiet ? `node-gyp failed (run \`${inApp ? 'npm explore pof -- npm run build:native' : 'npm run build:native'}\` to see why)` : 'node-gyp failed (above)';
+  return quiet ? `node-gyp failed (run \`${inApp ? `npm explore pof -- npm run build:native -- ${a.dir}` : `npm run build:native -- ${a.dir}`}\` to see why)` : 'node-gyp failed (above)';
 }
 
 function main(argv) {

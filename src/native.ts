@@ -26,10 +26,13 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Where this copy of pof lives: a dependency of an app, or a clone. */
 const IN_APP = /[\\/]node_modules[\\/]/.test(ROOT);
 
-/** How to build the addons from source, in words that work where pof is. */
-export const BUILD_HINT = IN_APP
-  ? 'build it from source with `npm explore pof -- npm run build:native` (needs python3, make and g++)'
-  : 'build it from source with `npm run build:native` (needs python3, make and g++)';
+/** How to build an addon from source, in words that work where pof is. */
+export function buildHint(name: string): string {
+  const dir = ADDON_DIRS[name] ?? name;
+  const cmd = IN_APP ? `npm explore pof -- npm run build:native -- ${dir}` : `npm run build:native -- ${dir}`;
+  const needs = name === 'pof_pcap' ? "python3, make, g++ and libpcap's headers, e.g. apt-get install libpcap-dev" : 'python3, make and g++';
+  return `build it from source with \`${cmd}\` (needs ${needs})`;
+}
 
 /** The files an addon may be loaded from, most preferred first. */
 export function addonCandidates(name: string): string[] {
@@ -52,7 +55,7 @@ export function loadNativeAddon<T>(name: string): { addon: T } | { error: string
       failed ??= { file, cause: e };
     }
   }
-  if (!failed) return { error: `the native addon ${name} is neither prebuilt for ${process.platform}-${process.arch} nor built: ${BUILD_HINT}` };
+  if (!failed) return { error: `the native addon ${name} is neither prebuilt for ${process.platform}-${process.arch} nor built: ${buildHint(name)}` };
   return { error: loadProblem(name, failed.file, failed.cause), cause: failed.cause };
 }
 
@@ -62,12 +65,12 @@ function loadProblem(name: string, file: string, e: unknown): string {
   // A shared library the addon links to is missing (libpcap, for pof_pcap).
   const lib = /(lib[\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(why)?.[1];
   if (lib && /^libpcap/.test(lib)) {
-    return `the native addon ${name} needs libpcap at run time, and ${lib} is not installed (Debian/Ubuntu: apt-get install libpcap0.8; elsewhere ${BUILD_HINT.replace('build it', 'build the addon')})`;
+    return `the native addon ${name} needs libpcap at run time, and ${lib} is not installed (Debian/Ubuntu: apt-get install libpcap0.8; elsewhere ${buildHint(name).replace('build it', 'build the addon')})`;
   }
   if (lib) return `the native addon ${name} needs ${lib}, which is not installed`;
   // A prebuilt addon needs the C and C++ libraries it was built against, or newer (musl will not do).
   if (file.startsWith(`${ROOT}prebuilds`) && /GLIBC|ld-linux|symbol not found|Error relocating/i.test(why)) {
-    return `the prebuilt ${name} does not load here (${why}); it needs ${prebuiltNeeds(name)}: ${BUILD_HINT}`;
+    return `the prebuilt ${name} does not load here (${why}); it needs ${prebuiltNeeds(name)}: ${buildHint(name)}`;
   }
   return `cannot load the native addon ${file}: ${why}`;
 }
