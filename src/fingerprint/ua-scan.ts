@@ -46,21 +46,17 @@ function clean(s: string): string {
   return t;
 }
 
+/** Lower case with runs of blanks as one space. */
 function lower(s: string): string {
-  let out = '';
-  let space = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x20 || c === 0x09) {
-      space = true;
-      continue;
-    }
-    if (space && out !== '') out += ' ';
-    space = false;
-    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : s.charAt(i);
-  }
-  return out;
+  const t = s.toLowerCase();
+  return t.includes('\t') || t.includes('  ') ? t.replace(/[\t ]+/g, ' ') : t;
 }
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const SEMI = 0x3b;
 
 export function scanUserAgent(ua: string): UaScan {
   const truncated = ua.length > UA_SCAN_LIMIT;
@@ -84,22 +80,22 @@ export function scanUserAgent(ua: string): UaScan {
   let start = 0;
   let i = 0;
   while (i < s.length) {
-    const c = s.charAt(i);
+    const c = s.charCodeAt(i);
     if (depth === 0) {
-      if (c === '(') {
+      if (c === OPEN) {
         depth = 1;
         start = i + 1;
         i++;
         continue;
       }
-      if (c === ' ' || c === '\t' || c === ')') {
+      if (c === SPACE || c === TAB || c === CLOSE) {
         i++;
         continue;
       }
-      let j = i;
+      let j = i + 1;
       while (j < s.length) {
-        const d = s.charAt(j);
-        if (d === ' ' || d === '\t' || d === '(' || d === ')') break;
+        const d = s.charCodeAt(j);
+        if (d === SPACE || d === TAB || d === OPEN || d === CLOSE) break;
         j++;
       }
       pushProduct(s.slice(i, j));
@@ -108,14 +104,14 @@ export function scanUserAgent(ua: string): UaScan {
     }
     // Inside a comment: items end at ';' (at any depth) or at the closing
     // parenthesis; nested parentheses stay part of their item.
-    if (c === '(') depth++;
-    else if (c === ')') {
+    if (c === OPEN) depth++;
+    else if (c === CLOSE) {
       depth--;
       if (depth === 0) {
         pushItem(s.slice(start, i));
         start = i + 1;
       }
-    } else if (c === ';') {
+    } else if (c === SEMI) {
       pushItem(s.slice(start, i));
       start = i + 1;
     }

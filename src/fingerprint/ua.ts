@@ -211,23 +211,41 @@ function isBotName(n: string): boolean {
   return KNOWN_BOTS.has(n) || n.endsWith('bot') || n.includes('bot-') || n.includes('spider') || n.includes('crawler');
 }
 
-/** Product-like names: the products, then the comment items up to their first '/'. */
-function* names(scan: UaScan): Generator<{ lname: string; name: string; version: string | null }> {
-  for (const p of scan.products) yield p;
+interface Named {
+  name: string;
+  lname: string;
+  version: string | null;
+}
+
+/** A scanner's or a bot's name among the products, then the comment items (read up to their first '/'); scanners first. */
+function crawler(scan: UaScan): UaClient | null {
+  let bot: Named | null = null;
+  const check = (n: Named): UaClient | null => {
+    if (SCANNERS.has(n.lname)) return { family: 'scanner', name: n.name, version: n.version, kind: 'scanner', engine: null };
+    if (!bot && isBotName(n.lname)) bot = n;
+    return null;
+  };
+  for (const p of scan.products) {
+    const hit = check(p);
+    if (hit) return hit;
+  }
   for (const it of scan.items) {
     const k = it.text.indexOf('/');
-    const name = (k < 0 ? it.text : it.text.slice(0, k)).trim();
-    yield { name, lname: k < 0 ? it.ltext : it.ltext.slice(0, it.ltext.indexOf('/')).trim(), version: k < 0 ? null : it.text.slice(k + 1) || null };
+    const lk = it.ltext.indexOf('/');
+    const hit = check({
+      name: (k < 0 ? it.text : it.text.slice(0, k)).trim(),
+      lname: (lk < 0 ? it.ltext : it.ltext.slice(0, lk)).trim(),
+      version: k < 0 ? null : it.text.slice(k + 1) || null,
+    });
+    if (hit) return hit;
   }
+  const b = bot as Named | null;
+  return b ? { family: 'bot', name: b.name, version: b.version, kind: 'bot', engine: null } : null;
 }
 
 function clientOf(scan: UaScan, has: (lname: string) => UaProduct | undefined, os: UaOs | null): UaClient | null {
-  for (const n of names(scan)) {
-    if (SCANNERS.has(n.lname)) return { family: 'scanner', name: n.name, version: n.version, kind: 'scanner', engine: null };
-  }
-  for (const n of names(scan)) {
-    if (isBotName(n.lname)) return { family: 'bot', name: n.name, version: n.version, kind: 'bot', engine: null };
-  }
+  const c = crawler(scan);
+  if (c) return c;
 
   const opera = has('opera');
   if (opera && has('presto')) return { family: 'opera', name: 'Opera', version: has('version')?.version ?? opera.version, kind: 'browser', engine: 'presto' };
