@@ -207,7 +207,10 @@ export class PofApiServer {
     this.warn = opts.onWarning ?? (() => undefined);
     this.events = new WatchEvents<Client>((addr) => lk.host(addr), this.maxOutput, this.stats);
     this.server = net.createServer({ pauseOnConnect: true, allowHalfOpen: false }, (s) => this.onConnection(s));
-    this.server.on('error', (e) => this.warn(`API socket error: ${e.message}`));
+    // A failed listen() is listen()'s to report, once.
+    this.server.on('error', (e) => {
+      if (this.server.listening) this.warn(`API socket error: ${e.message}`);
+    });
   }
 
   /** Creates and starts a server. */
@@ -221,7 +224,11 @@ export class PofApiServer {
     const gid = this.group !== undefined ? await resolveGid(this.group) : undefined;
     await clearSocketPath(this.path);
     await new Promise<void>((resolve, reject) => {
-      const onErr = (e: Error): void => reject(new PofError('E_API', `cannot listen on API socket ${this.path}: ${e.message}`, { cause: e }));
+      const onErr = (e: NodeJS.ErrnoException): void => {
+        // "listen EACCES: permission denied /x.sock" -> "permission denied (EACCES)"
+        const why = e.code ? `${e.message.replace(/^\w+ [A-Z0-9_]+: /, '').replace(` ${this.path}`, '')} (${e.code})` : e.message;
+        reject(new PofError('E_API', `cannot listen on API socket ${this.path}: ${why}`, { cause: e }));
+      };
       this.server.once('error', onErr);
       this.server.listen({ path: this.path, backlog: 511 }, () => {
         this.server.off('error', onErr);

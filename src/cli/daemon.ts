@@ -5,6 +5,8 @@
  * waits on a pipe until the child says it is ready (capture open, socket
  * listening, privileges dropped) or why it failed; then it exits, 0 or 1.
  * So `pof -d ... && next-step` only goes on once queries can be answered.
+ * SIGTERM or SIGINT to the waiting parent is passed on to the child, which
+ * stops wherever its start-up is, and the parent exits 1 at once.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,6 +81,8 @@ export function detach(o: DetachOptions): Promise<number> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       if (msg) o.stderr(msg);
       child.removeAllListeners('exit');
       pipe.removeAllListeners('data');
@@ -99,6 +103,12 @@ export function detach(o: DetachOptions): Promise<number> {
       else if (line.startsWith('error ')) settle(1, `pof: ${line.slice(6)}\n`);
       else settle(1, `pof: unexpected word from the background process: ${line}\n`);
     });
+    const onSignal = (sig: NodeJS.Signals): void => {
+      child.kill(sig);
+      settle(1, `pof: ${sig} before the background process (pid ${child.pid}) was ready: passed on to it\n`);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     pipe.on('error', () => undefined);
     child.on('error', (e) => settle(1, `pof: cannot start the background process: ${e.message}\n`));
     child.on('exit', (code, sig) => settle(1, `pof: the background process exited (${sig ?? `status ${code}`}) before it was ready\n`));
@@ -117,15 +127,6 @@ export function rebuildArgs(flags: ReadonlyMap<string, string | true>, rest: rea
   }
   if (rest.length) out.push('--', ...rest);
   return out;
-}
-
-/** Writes the pid file (before privileges are dropped). */
-export function writePidFile(path: string): void {
-  try {
-    fs.writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
-  } catch (e) {
-    throw new PofError('E_IO', `cannot write pid file ${path}: ${(e as Error).message}`);
-  }
 }
 
 /** Removes the pid file if it still names this process; false if it could not. */
