@@ -153,6 +153,8 @@ function printLies(r: DbRun): void {
   for (const x of lies) {
     console.log(`  ${where(x)}\n    labelled ${x.row.uaFamily}, scored ${x.truth.families.join(' or ')}: ${x.truth.lie}`);
     console.log(`    agent: ${x.row.userAgent}\n    ${r.name}: ${x.v?.label ?? '(unnamed)'}  ${x.v?.rawSig ?? ''}`);
+    const w = r.main.rows.find((y) => y !== x && !y.truth.lie && y.row.file === x.row.file && y.row.cli === x.row.cli && y.v && y.v.stackSig === x.v?.stackSig && y.truth.families.join() === x.truth.families.join());
+    console.log(w ? `    corroborated: the same address sends the same SYN with an agent labelled ${w.row.uaFamily}: ${w.row.userAgent}` : '    not corroborated by another flow of the same address and SYN');
   }
   const sus = suspects(r.main);
   console.log(`Suspected lies (${sus.length}; listed, not re-scored): a wrong single-family verdict that another flow of the same address and stack signature confirms:`);

@@ -129,8 +129,9 @@ export function osOf(scan: UaScan, has: (lname: string) => UaProduct | undefined
   );
   if (win) return one('windows', win.ltext.startsWith('windows ') ? win.text.slice(8) || null : null);
   for (const p of scan.products) if (WINDOWS_PRODUCTS.has(p.lname)) return one('windows', null);
-  // "Microsoft BITS/7.0", "Microsoft Internet Explorer": Windows components.
-  if (has('microsoft') && (has('bits') || has('internet'))) return one('windows', null);
+  // "Microsoft BITS/7.0", "Microsoft NCSI" (the connectivity check),
+  // "Microsoft Internet Explorer": Windows components.
+  if (has('microsoft') && (has('bits') || has('ncsi') || has('internet'))) return one('windows', null);
 
   const mac = find(items, (t) => t === 'macintosh' || t.includes('mac os x') || t.startsWith('macos') || t.includes('mac_powerpc'));
   if (mac) {

@@ -280,6 +280,7 @@ function clientOf(scan: UaScan, has: (lname: string) => UaProduct | undefined, o
     if (lib) return { family: lib[0], name: p.name, version: p.version, kind: lib[1], engine: null };
   }
   if (has('microsoft') && has('bits')) return { family: 'windows-http', name: 'Microsoft BITS', version: has('bits')!.version, kind: 'library', engine: null };
+  if (has('microsoft') && has('ncsi')) return { family: 'windows-http', name: 'Microsoft NCSI', version: null, kind: 'library', engine: null };
   if (has('microsoft') && has('internet') && has('explorer')) return { family: 'ie', name: 'Internet Explorer', version: null, kind: 'browser', engine: 'trident' };
   for (const it of scan.items) {
     if (it.ltext.startsWith('windowspowershell/')) return { family: 'powershell', name: 'WindowsPowerShell', version: it.text.slice(18) || null, kind: 'tool', engine: null };

@@ -42,6 +42,7 @@ const CASES: Case[] = [
   { ua: 'Microsoft-Delivery-Optimization/10.0', os: 'windows', client: 'windows-http' }, // dev
   { ua: 'WinHTTP loader/1.0', os: 'windows', client: 'windows-http' }, // dev
   { ua: 'Microsoft Internet Explorer', os: 'windows', client: 'ie' }, // dev
+  { ua: 'Microsoft NCSI', os: 'windows', client: 'windows-http' },
   { ua: 'Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.22621.2506', os: 'windows', client: 'powershell', kind: 'tool' },
   // macOS
   { ua: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15', os: 'macos', osVersion: '10.15.7', client: 'safari', version: '17.5', engine: 'webkit' }, // dev
