@@ -53,7 +53,36 @@ export interface PofProc {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `pof ARGS` (through tsx) and waits for "Entered main event loop" unless told not to. */
+/**
+ * True once process `pid` holds a packet socket (its capture is open) and,
+ * with `dropped`, runs as a user other than root. pof opens the capture,
+ * drops privileges and attaches the engine in one synchronous run, so this
+ * is when it is ready: how to tell with -q, which prints nothing at start-up.
+ */
+export function capturing(pid: number, dropped: boolean): boolean {
+  try {
+    const inodes = new Set(
+      fs
+        .readFileSync(`/proc/${pid}/net/packet`, 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/)[8])
+        .filter(Boolean),
+    );
+    const open = fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }));
+      return m !== null && inodes.has(m[1]!);
+    });
+    return open && (!dropped || procIds(pid).uid[0] !== 0);
+  } catch {
+    return false; // gone, or between two reads
+  }
+}
+
+/** -q among the flags (alone or grouped, as in -qKU). */
+const quietFlag = (args: string[]): boolean => args.some((a) => /^-[A-Za-z]*q[A-Za-z]*$/.test(a));
+
+/** Runs `pof ARGS` (through tsx) and waits until it is ready (see capturing()) unless told not to. */
 export async function startPof(args: string[], opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<PofProc> {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -84,7 +113,7 @@ export async function startPof(args: string[], opts: { wait?: boolean; timeoutMs
       'pof to start',
       () => {
         if (gone) throw new Error(`pof exited during start-up:\n${err}`);
-        return err.includes('Entered main event loop');
+        return err.includes('Entered main event loop') || (quietFlag(args) && capturing(proc.pid!, args.includes('-u')));
       },
       opts.timeoutMs ?? 20000,
     );
