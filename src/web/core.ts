@@ -296,7 +296,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     }
     const bytes = readSavedSynView(socket);
     if (!bytes) {
-      e.synErr = why ?? 'no saved SYN (connection accepted before TCP_SAVE_SYN was set?)';
+      e.synErr = why ?? 'no saved SYN (accepted before TCP_SAVE_SYN was on: attach(server) on the middleware turns it on before the first connection)';
       return;
     }
     stats.savedSyns++;

@@ -40,6 +40,13 @@ const pofFastifyPlugin: PofFastifyPlugin = (fastify, opts, done) => {
     done(e as Error);
     return;
   }
+  try {
+    // Saved SYNs on as the instance's server starts listening (before its first connection).
+    core.attachServer(fastify.server);
+  } catch (e) {
+    done(e as Error);
+    return;
+  }
   fastify.decorate('pofCore', core);
   fastify.decorateRequest('pof', null);
   fastify.addHook('onRequest', (request: FastifyLikeRequest, _reply: unknown, next: () => void) => {
@@ -47,10 +54,6 @@ const pofFastifyPlugin: PofFastifyPlugin = (fastify, opts, done) => {
       request.pof = request.raw.pof!;
       next();
     });
-  });
-  fastify.addHook('onListen', (next: () => void) => {
-    core.attachServer(fastify.server);
-    next();
   });
   fastify.addHook('onClose', (_instance: unknown, next: (err?: Error) => void) => {
     core.close().then(() => next(), next);

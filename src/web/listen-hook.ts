@@ -15,41 +15,72 @@
  * daemon, its port watched). Other servers are left alone.
  *
  * What it cannot see (a sub-app mounted with app.use(subApp), a Koa app's
- * callback, a Node without the channel): the core turns saved SYNs on at
- * the first connection, which then has no saved SYN; `attach(server)` on
- * the middleware does it by hand. The claims are weak: a handler that is
+ * callback, a Node without the channel, before 20.16): the core turns saved
+ * SYNs on at the first connection, which then has no saved SYN;
+ * `attach(server)` on the middleware does it by hand, and takes effect at
+ * the same moment (whenListening). The claims are weak: a handler that is
  * dropped is forgotten.
  */
 import dc from 'node:diagnostics_channel';
 import net from 'node:net';
-
-import type { PofCore } from './core.js';
-import { noteSavedSynProblem } from './saved-syn.js';
 
 const LISTEN_CHANNEL = 'tracing:net.server.listen:asyncEnd';
 /** How deep into nested routers, and how many functions and layers at most, a stack is searched. */
 const MAX_DEPTH = 8;
 const MAX_VISITS = 10_000;
 
-type Handler = object & { readonly core: PofCore };
+/** What a claim attaches a server to (a PofCore). */
+interface ServerUser {
+  attachServer(server: net.Server): void;
+}
+type Handler = object & { readonly core: ServerUser };
 
 const claims = new Set<WeakRef<Handler>>();
+/** Work to do for one server as soon as it listens. */
+const waiting = new WeakMap<net.Server, Array<() => void>>();
 let subscribed = false;
 
+function subscribe(): void {
+  if (subscribed) return;
+  dc.subscribe(LISTEN_CHANNEL, onListen);
+  subscribed = true;
+}
+
 /** Attaches `core` to every server that starts listening from now on and serves `handler`. */
-export function claimServers(handler: Handler, core: PofCore): void {
+export function claimServers(handler: Handler, core: ServerUser): void {
   if (handler.core !== core) throw new TypeError('claimServers: the handler must carry its core');
   for (const c of claims) if (!c.deref()) claims.delete(c);
   claims.add(new WeakRef(handler));
-  if (!subscribed) {
-    dc.subscribe(LISTEN_CHANNEL, onListen);
-    subscribed = true;
-  }
+  subscribe();
+}
+
+/**
+ * Runs `fn` once when `server` starts listening: right after its listen(2)
+ * call where Node publishes it, else (an older Node) on 'listening'.
+ */
+export function whenListening(server: net.Server, fn: () => void): void {
+  subscribe();
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  const list = waiting.get(server);
+  if (list) list.push(once);
+  else waiting.set(server, [once]);
+  server.once('listening', once);
 }
 
 function onListen(message: unknown): void {
   const server = (message as { server?: unknown } | null)?.server;
   if (!(server instanceof net.Server)) return;
+  const todo = waiting.get(server);
+  if (todo) {
+    waiting.delete(server);
+    for (const fn of todo) fn();
+  }
+  if (!claims.size) return;
   // TCP only: a Unix socket's address is its path.
   let addr: ReturnType<net.Server['address']>;
   try {
@@ -70,9 +101,9 @@ function onListen(message: unknown): void {
     if (!listeners.some((l) => reaches(l, h, 0, budget))) continue;
     try {
       h.core.attachServer(server);
-    } catch (e) {
-      // An event handler must not throw: the first request says why instead.
-      noteSavedSynProblem(server, (e as Error).message);
+    } catch {
+      // An event handler must not throw; the refusal is kept (savedSynProblem)
+      // and the first request says why.
     }
   }
 }

@@ -27,6 +27,7 @@ import { LinkType } from '../decode/constants.js';
 import { newTcpPacket, TcpFlag, type TcpPacket } from '../decode/types.js';
 import { PofError } from '../errors.js';
 import { loadNativeAddon } from '../native.js';
+import { whenListening } from './listen-hook.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
 import { buildTcpIndex, matchQuality, observeTcp, type TcpSigIndex } from '../fingerprint/tcp.js';
 import { TcpVerdictCache } from '../fingerprint/tcp-cache.js';
@@ -109,7 +110,8 @@ export function enableSavedSyn(server: net.Server): void {
       throw e;
     }
   } else {
-    server.once('listening', () => {
+    // Right after its listen(2), before a SYN can come in (listen-hook.ts).
+    whenListening(server, () => {
       try {
         apply();
       } catch (e) {
@@ -122,11 +124,6 @@ export function enableSavedSyn(server: net.Server): void {
 /** Why a server enabled before it listened has no saved SYNs (null: none known). */
 export function savedSynProblem(server: net.Server): string | null {
   return refused.get(server) ?? null;
-}
-
-/** Keeps why saved SYNs could not be had for a server, for its connections to report. */
-export function noteSavedSynProblem(server: net.Server, why: string): void {
-  refused.set(server, why);
 }
 
 /** True when enableSavedSyn() was called for this server. */

@@ -9,9 +9,13 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 
 import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
 
 import { readSavedSyn, savedSynAvailable } from '../../src/web/saved-syn.js';
 import { pofExpress } from '../../src/web/express.js';
+import { pofFastify } from '../../src/web/fastify.js';
+import { pofKoa } from '../../src/web/koa.js';
 import { pofHandler, withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
 import { request } from './helpers.js';
@@ -68,6 +72,30 @@ describe('the first connection of an app has a saved SYN', { skip }, () => {
     app.use(mw);
     app.use((req: http.IncomingMessage, res: http.ServerResponse) => res.end(JSON.stringify(req.pof)));
     assertOwnVerdict(await firstResult(app.listen(0, '127.0.0.1')));
+  });
+
+  it('Fastify 5: the plugin attaches its instance\'s server', async () => {
+    const app = Fastify();
+    await app.register(pofFastify, { savedSyn: true });
+    app.get('/', async (request) => request.pof);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      assertOwnVerdict(await firstResult(app.server));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('Koa 3: mw.attach(app.listen()) before the first connection', async () => {
+    const app = new Koa();
+    const mw = pofKoa({ savedSyn: true });
+    app.use(mw);
+    app.use((ctx) => {
+      ctx.body = ctx.state.pof;
+    });
+    const server = app.listen(0, '127.0.0.1');
+    mw.attach(server);
+    assertOwnVerdict(await firstResult(server));
   });
 
   it('a server that does not serve pof keeps TCP_SAVE_SYN off', async () => {
