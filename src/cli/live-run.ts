@@ -14,10 +14,10 @@
  * JSON / p0f log and per-connection verdicts; the API answers from the
  * engine's tables. SIGHUP reloads the signatures (hosts are kept) and
  * reopens the log; SIGTERM and SIGINT close everything and remove the
- * socket. Kernel drops are reported when they happen and on exit.
+ * socket, at any point: during start-up too, whatever step is waiting
+ * (startup.ts). Kernel drops are reported when they happen and on exit.
  */
-import { chown, mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { chown, stat } from 'node:fs/promises';
 import { ConnVerdicts } from '../api/conn-verdicts.js';
 import { engineLookup } from '../api/lookup.js';
 import { PofApiServer } from '../api/server.js';
@@ -31,10 +31,11 @@ import { logTime } from '../output/p0f-log.js';
 import { FdWriter, isDevNull, openLogFile } from '../output/writer.js';
 import { printObservation } from '../output/print.js';
 import { HttpModule } from '../state/http-module.js';
-import { notifyFailure, notifyReady, removePidFile, writePidFile } from './daemon.js';
+import { notifyFailure, notifyReady, removePidFile } from './daemon.js';
 import { loadSignatures } from '../db/load.js';
 import { defaultInterface } from './interfaces.js';
 import { checkTargetUser, dropPrivileges, lookupUser, planSocket, type UserInfo } from './privileges.js';
+import { makeSocketDir, openLogAppend, releaseFifo, StartupStopped, unlessStopped, writePidFile, type StepAbort, type StopReason } from './startup.js';
 
 /** How often kernel drop counters are checked (and reported when they grew). */
 export const DROP_REPORT_INTERVAL_MS = 60_000;
@@ -73,7 +74,8 @@ export interface LiveRunOptions {
   dropReportIntervalMs?: number;
 }
 
-type StopReason = { code: number; why: string };
+/** A start-up step still waiting in the thread pool (open(2) of a FIFO) after a stop may keep the process this long at most. */
+const STOPPED_EXIT_MS = 1000;
 
 /** Opens the capture with p0f's filter construction: VLAN-aware where the link allows it. */
 export function openFiltered(iface: string, expr: string, promisc: boolean, timeoutMs?: number): LiveCapture {
@@ -128,6 +130,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
   const onHup = (): void => reload();
   process.on('SIGHUP', onHup);
 
+  // Each start-up step that waits gives way to SIGTERM / SIGINT.
+  const during = <T>(step: Promise<T>, abort?: StepAbort<T>): Promise<T> => unlessStopped(step, stopped, abort);
   let server: PofApiServer | null = null;
   let cap: LiveCapture | null = null;
   let pidWritten = false;
@@ -143,19 +147,20 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       ? planSocket({ mode: o.socketMode, group: o.socketGroup, user: user ?? undefined, creatorUid: process.geteuid?.() ?? -1 })
       : null;
     if (o.logFile) {
-      const existed = await exists(o.logFile);
-      log = openLogFile(o.logFile);
-      if (user) await handLogTo(o.logFile, existed, user, report);
+      const existed = await during(exists(o.logFile));
+      const file = o.logFile;
+      log = await during(openLogAppend(file), { late: (w) => w.close(), release: () => releaseFifo(file) });
+      if (user) await during(handLogTo(o.logFile, existed, user, report));
     }
     const iface = o.iface ?? defaultInterface(listInterfaces());
     if (o.iface === undefined) info(`[+] No -i given: listening on '${iface}' (see pof -L).`);
     // Nothing is formatted for a stdout that goes to /dev/null (as with -r).
     out = o.quiet || daemon || isDevNull(1) ? null : new FdWriter(1);
-    if (o.socket) await ensureSocketDir(o.socket, user);
+    if (o.socket) await during(makeSocketDir(o.socket, user));
     if (o.pidFile) {
-      writePidFile(o.pidFile);
+      await during(writePidFile(o.pidFile));
       pidWritten = true;
-      if (user) await chown(o.pidFile, user.uid, user.gid).catch(() => undefined);
+      if (user) await during(chown(o.pidFile, user.uid, user.gid).catch(() => undefined));
     }
 
     const conns = new ConnVerdicts();
@@ -191,16 +196,19 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
 
     // ---- 2: the API socket ----
     if (o.socket && sockPlan) {
-      server = await PofApiServer.listen({
-        path: o.socket,
-        lookup: engineLookup(engine, conns, { version: `pof ${o.version}` }),
-        maxClients: o.maxClients,
-        mode: sockPlan.mode,
-        group: sockPlan.gid === -1 ? undefined : sockPlan.gid,
-        version: `pof ${o.version}`,
-        onWarning: (m) => report(`[!] ${m}`),
-      });
-      if (sockPlan.uid !== -1) await chown(o.socket, sockPlan.uid, sockPlan.gid);
+      server = await during(
+        PofApiServer.listen({
+          path: o.socket,
+          lookup: engineLookup(engine, conns, { version: `pof ${o.version}` }),
+          maxClients: o.maxClients,
+          mode: sockPlan.mode,
+          group: sockPlan.gid === -1 ? undefined : sockPlan.gid,
+          version: `pof ${o.version}`,
+          onWarning: (m) => report(`[!] ${m}`),
+        }),
+        { late: (s) => void s.close() },
+      );
+      if (sockPlan.uid !== -1) await during(chown(o.socket, sockPlan.uid, sockPlan.gid));
       info(
         `[+] Listening on API socket '${o.socket}' (max ${o.maxClients ?? DEFAULT_API_CLIENTS} clients, mode ${sockPlan.mode.toString(8).padStart(4, '0')}` +
           `${user ? `, owner ${user.name}` : ''}).`,
@@ -276,7 +284,10 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     if (o.readyFd !== null) notifyFailure(o.readyFd, (e as Error).message);
     cap?.close();
     await server?.close();
-    throw e;
+    if (!(e instanceof StartupStopped)) throw e;
+    report(`[+] ${e.reason.why} during start-up: stopped.`);
+    setTimeout(() => process.exit(e.reason.code), STOPPED_EXIT_MS).unref();
+    return e.reason.code;
   } finally {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);
@@ -343,20 +354,5 @@ async function handLogTo(file: string, existed: boolean, user: UserInfo, report:
       `[!] ${user.name} cannot write ${file}: after privileges are dropped, SIGHUP cannot reopen it ` +
         `(let logrotate use 'create 0640 ${user.name} ...' or 'copytruncate').`,
     );
-  }
-}
-
-/**
- * Creates the socket's directory when it is missing (/run/p0f/ in the old
- * guides), owned by the -u user so that it can remove the socket on exit.
- */
-async function ensureSocketDir(sock: string, user: UserInfo | null): Promise<void> {
-  const dir = path.dirname(sock);
-  if (await exists(dir)) return;
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
-    if (user) await chown(dir, user.uid, user.gid);
-  } catch (e) {
-    throw new PofError('E_API', `cannot create the API socket directory ${dir}: ${(e as Error).message}`);
   }
 }
