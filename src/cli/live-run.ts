@@ -35,6 +35,7 @@ import { notifyFailure, notifyReady, removePidFile } from './daemon.js';
 import { loadSignatures } from '../db/load.js';
 import { defaultInterface } from './interfaces.js';
 import { checkTargetUser, dropPrivileges, lookupUser, planSocket, type UserInfo } from './privileges.js';
+import { notReloadedLine } from './sighup.js';
 import { makeSocketDir, openLogAppend, releaseFifo, StartupStopped, unlessStopped, writePidFile, type StepAbort, type StopReason } from './startup.js';
 
 /** How often kernel drop counters are checked (and reported when they grew). */
@@ -239,7 +240,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
         engine.setDb(db);
         report(`[+] SIGHUP: reloaded ${sigCount(db)} signatures from ${dbName}; ${count(engine.hosts.size, 'host')} kept.`);
       } catch (e) {
-        report(`[!] SIGHUP: signatures not reloaded, the old ones stay: ${(e as Error).message.replace(/\n/g, '; ')}`);
+        report(notReloadedLine(e, user?.name));
       }
       if (o.logFile && log) {
         try {

@@ -30,6 +30,7 @@ import {
   nodeGet,
   procIds,
   publicTempDir,
+  ROOT,
   runPof,
   startPof,
   waitFor,
@@ -85,6 +86,7 @@ describe('pof daemon on loopback', { skip, timeout: 120_000 }, () => {
   let pof: PofProc;
   let sock: string;
   let logFile: string;
+  let sigFile: string;
   let curlPort = 0;
   let mwPort = 0;
 
@@ -92,10 +94,14 @@ describe('pof daemon on loopback', { skip, timeout: 120_000 }, () => {
     tmp = publicTempDir();
     sock = path.join(tmp.dir, 'run', 'pof.sock'); // run/ does not exist: pof makes it, for www-data
     logFile = path.join(tmp.dir, 'pof.log');
+    // The database in a directory www-data may read, wherever this clone lives (SIGHUP rereads it as www-data).
+    sigFile = path.join(tmp.dir, 'pof.fp');
+    fs.copyFileSync(path.join(ROOT, 'signatures', 'pof.fp'), sigFile);
+    fs.chmodSync(sigFile, 0o644);
     web = await webServer();
     phpPort = await freePort();
     mwPort = await freePort();
-    pof = await startPof(['-i', 'lo', '-s', sock, '-u', WWW.name, '-S', '10', '-o', logFile, '-q', `tcp port ${web.port} or tcp port ${phpPort} or tcp port ${mwPort}`]);
+    pof = await startPof(['-i', 'lo', '-s', sock, '-u', WWW.name, '-S', '10', '-o', logFile, '-f', sigFile, '-q', `tcp port ${web.port} or tcp port ${phpPort} or tcp port ${mwPort}`]);
   });
 
   after(async () => {
@@ -317,6 +323,42 @@ describe('pof daemon on loopback', { skip, timeout: 120_000 }, () => {
       await waitFor('a flow after the reload', async () => (await c.queryHost('127.0.0.1'))!.totalConn > afterHup.totalConn);
     } finally {
       await c.close();
+    }
+  });
+
+  it('SIGHUP with a file www-data can no longer read: one line says why, the old signatures stay', async () => {
+    const logged = (): string => fs.readFileSync(logFile, 'utf8') + pof.stderr();
+    const before = logged().length;
+    fs.chmodSync(sigFile, 0o600); // root's alone now
+    try {
+      process.kill(pof.pid, 'SIGHUP');
+      const line = await waitFor('the refusal', () => logged().slice(before).split('\n').find((l) => l.includes('SIGHUP: signatures not reloaded')));
+      assert.equal(
+        line,
+        `[!] SIGHUP: signatures not reloaded, the old ones stay: cannot read signature file '${sigFile}': permission denied ` +
+          `(pof runs as ${WWW.name} since start-up: the file must be readable to ${WWW.name})`,
+      );
+      await waitFor('the log reopened', () => logged().slice(before).includes('SIGHUP: log file reopened'));
+      // Still fingerprinting with the old database.
+      const r = await runPof(['query', '127.0.0.1', '-s', sock]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Detected OS\s+= Linux\b/m);
+    } finally {
+      fs.chmodSync(sigFile, 0o644);
+    }
+  });
+
+  it('SIGHUP with a broken file: one line, its first problem and how many more', async () => {
+    const logged = (): string => fs.readFileSync(logFile, 'utf8') + pof.stderr();
+    const good = fs.readFileSync(sigFile);
+    const before = logged().length;
+    fs.writeFileSync(sigFile, '[tcp:request]\nlabel = s:unix:Linux:x\nsig = nonsense\nsig = 4:64:0:*:mss*20,10:mss,sok,ts,nop,ws:df,id+:0\nbogus line\n');
+    try {
+      process.kill(pof.pid, 'SIGHUP');
+      const line = await waitFor('the refusal', () => logged().slice(before).split('\n').find((l) => l.includes('SIGHUP: signatures not reloaded')));
+      assert.match(line, new RegExp(`^\\[!\\] SIGHUP: signatures not reloaded, the old ones stay: ${sigFile.replace(/[.]/g, '\\.')}:2: label: .* \\(and \\d+ more; pof check lists them all\\)$`));
+    } finally {
+      fs.writeFileSync(sigFile, good);
     }
   });
 
