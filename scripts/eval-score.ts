@@ -3,7 +3,7 @@
  * verdict fares against it, and the evidence behind merged labels. See
  * scripts/eval.ts for the definitions.
  */
-import { familyOfName, type OsFamily } from '../src/db/families.js';
+import { familyOfName, osAgrees, type OsFamily } from '../src/db/families.js';
 import { parseUserAgent } from '../src/fingerprint/ua.js';
 import { locate, type FileRun, type Labeled, type SynVerdict } from './eval-run.js';
 
@@ -39,10 +39,11 @@ export function truthOf(l: Labeled, correctLies = true): Truth {
 
 export type Outcome = 'strict' | 'merged' | 'wrong' | 'unnamed' | 'nosyn';
 
+/** A verdict naming F, or the family whose stack F uses (ChromeOS is Linux to TCP), is right for F. */
 export function judge(v: SynVerdict | undefined, t: OsFamily): Outcome {
   if (!v) return 'nosyn';
   if (v.label === null) return 'unnamed';
-  if (v.userland || !v.families.includes(t)) return 'wrong';
+  if (v.userland || !osAgrees([t], v.families)) return 'wrong';
   return v.families.length === 1 ? 'strict' : 'merged';
 }
 

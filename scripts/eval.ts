@@ -24,7 +24,8 @@
  * A verdict's families: those its label's text names (db/families.ts):
  *   "macOS or iOS" -> {macos, ios}; "Linux ... (or Android 4.x)" ->
  *   {linux, android}.
- * Outcomes for a scored flow of family F:
+ * Outcomes for a scored flow of family F (a label naming Linux counts as
+ *   naming ChromeOS, whose stack it is: db/families.ts stackFamily):
  *   strict   an OS label naming F alone;
  *   merged   an OS label naming F and another family (a merge);
  *   wrong    an OS label not naming F, or a userland tool's label;
