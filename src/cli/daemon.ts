@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { PofError } from '../errors.js';
+import { osReason } from './startup.js';
 
 /** The child learns the pipe's descriptor from this variable. */
 export const READY_FD_ENV = 'POF_READY_FD';
@@ -62,7 +63,7 @@ export function detach(o: DetachOptions): Promise<number> {
     try {
       errFd = fs.openSync(o.logFile, 'a');
     } catch (e) {
-      throw new PofError('E_IO', `cannot open log file ${o.logFile}: ${(e as Error).message}`);
+      throw new PofError('E_IO', `cannot open log file ${o.logFile}: ${osReason(e)}`, { cause: e });
     }
   }
   const script = process.argv[1];

@@ -90,6 +90,8 @@ describe('pof start-up: paths that cannot be made', { skip: linuxOnly, timeout: 
     ['a socket in a directory nobody may write', ['-s', '/proc/x.sock'], /^pof: cannot listen on API socket \/proc\/x\.sock: permission denied \(EACCES\)$/],
     ['a log under /proc/nope', ['-o', '/proc/nope/x.log'], /^pof: cannot open log file \/proc\/nope\/x\.log: no such file or directory \(ENOENT\)$/],
     ['a pid file under /proc/nope', ['--pid-file', '/proc/nope/x.pid'], /^pof: cannot write pid file \/proc\/nope\/x\.pid: no such file or directory \(ENOENT\)$/],
+    ['-d, a log under /proc/nope', ['-d', '-o', '/proc/nope/x.log'], /^pof: cannot open log file \/proc\/nope\/x\.log: no such file or directory \(ENOENT\)$/],
+    ['-d, a socket under /proc/nope (the child says so, the parent tells)', ['-d', '-s', '/proc/nope/x.sock'], /^pof: cannot create the API socket directory \/proc\/nope: no such file or directory \(ENOENT\)$/],
   ];
   for (const [name, args, want] of cases) {
     it(`${name}: one line, exit 1, at once`, async () => {
