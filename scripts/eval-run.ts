@@ -42,6 +42,8 @@ export interface FileRun extends IdCounts {
   unnamedSynack: string[];
   /** Signature line -> SYNs it matched (all SYNs, labelled or not). */
   synLines: Map<number, number>;
+  /** Tuple key -> p0f's bad_sw after the connection's first HTTP request. */
+  badSw: Map<string, number>;
 }
 
 function field(o: Observation, key: string): string | null {
@@ -77,7 +79,7 @@ export function stackSig(raw: string): string {
 }
 
 export function runFile(file: string, db: SignatureDb): FileRun {
-  const r: FileRun = { syn: new Map(), encapByPorts: new Map(), ...zeroCounts(), unnamedSyn: [], unnamedSynack: [], synLines: new Map() };
+  const r: FileRun = { syn: new Map(), encapByPorts: new Map(), ...zeroCounts(), unnamedSyn: [], unnamedSynack: [], synLines: new Map(), badSw: new Map() };
   const engine = new Engine({ db }, (o) => {
     const d = o.detail;
     if (o.mod === 'syn' && d?.kind === 'tcp') {
@@ -110,6 +112,8 @@ export function runFile(file: string, db: SignatureDb): FileRun {
     } else if (o.mod === 'http request' && d?.kind === 'http') {
       r.httpReq++;
       if (d.app) r.httpReqNamed++;
+      const k = tupleKey(o.cli, o.cliPort, o.srv, o.srvPort);
+      if (!r.badSw.has(k)) r.badSw.set(k, d.badSw);
     } else if (o.mod === 'http response' && d?.kind === 'http') {
       r.httpResp++;
       if (d.app) r.httpRespNamed++;

@@ -41,7 +41,8 @@
  *   unnamed 2.6%, merge-tolerant 96.4%) found SYNs by 4-tuple only and took
  *   labels as given; that line is printed too, for comparison.
  *
- * Also printed: suspected lies (listed, not re-scored), identical stack
+ * Also printed: p0f's bad_sw per family (how often the OS-versus-agent
+ * check fires on these flows), suspected lies (listed, not re-scored), identical stack
  * signatures sent by different families, the User-Agent parser against
  * labeled.tsv's families, and identification over every capture:
  *   client SYNs named = SYNs matched by an OS signature / (all SYNs - SYNs
@@ -134,6 +135,31 @@ function printAccuracy(r: DbRun): void {
   console.log(`  ${r.name}: ${summary(r.main.total)}`);
   console.log(`  ${''.padEnd(r.name.length)}  labels as given (no lie correction): ${summary(r.asLabelled.total)}`);
   console.log(`  ${''.padEnd(r.name.length)}  issue 24's counting (4-tuple only, labels as given): ${summary(r.issue.total)}`);
+}
+
+/**
+ * p0f's "OS differs from User-Agent" (bad_sw 1) on scored flows whose
+ * request the engine read, per family: with a merged label it should only
+ * fire for an agent of another family.
+ */
+function printBadSw(reps: DbRun[]): void {
+  console.log("\np0f's bad_sw 1 (OS differs from User-Agent) on scored flows with an HTTP request, per family:");
+  for (const r of reps) {
+    const per = new Map<string, [number, number]>();
+    for (const x of r.main.rows) {
+      if (x.truth.families.length !== 1 || x.how === 'none') continue;
+      const run = r.runs.get(x.row.file)!;
+      const key = x.how === 'tuple' ? x.row.key : [...run.syn].find(([, v]) => v === x.v)?.[0];
+      const b = key === undefined ? undefined : run.badSw.get(key);
+      if (b === undefined) continue;
+      const f = x.truth.families[0]!;
+      const c = per.get(f) ?? [0, 0];
+      c[1]++;
+      if (b === 1) c[0]++;
+      per.set(f, c);
+    }
+    console.log(`  ${r.name}: ${[...per].sort().map(([f, [n, of]]) => `${f} ${n}/${of}`).join(', ')}`);
+  }
 }
 
 function printTargets(r: DbRun): void {
@@ -306,6 +332,7 @@ function main(): void {
       `(${tunnel} of the ${labeled.length} found inside a tunnel by their ports; definitions at the top of scripts/eval.ts)`,
   );
   for (const r of reps) printAccuracy(r);
+  printBadSw(reps);
   printTargets(ours);
   printLies(ours);
   printMerges(ours);

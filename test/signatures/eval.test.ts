@@ -59,7 +59,7 @@ describe('eval counting', () => {
 
   test('a tunnelled flow is found by its ports only when one encapsulated SYN has them', () => {
     const inner = tupleKey('192.168.0.5', 40000, '192.168.9.9', 80);
-    const run: FileRun = { syn: new Map(), encapByPorts: new Map(), ...zeroCounts(), unnamedSyn: [], unnamedSynack: [], synLines: new Map() };
+    const run: FileRun = { syn: new Map(), encapByPorts: new Map(), ...zeroCounts(), unnamedSyn: [], unnamedSynack: [], synLines: new Map(), badSw: new Map() };
     run.syn.set(inner, { ...verdict('Windows', ['windows']), encap: true });
     run.encapByPorts.set('40000>80', [inner]);
     const r = row('Windows', 'x');
