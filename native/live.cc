@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "common.h"
+#include "dedup.h"
 
 namespace pof {
 namespace {
@@ -85,7 +86,7 @@ struct Batch {
 };
 
 struct Stats {
-  double received = 0, droppedKernel = 0, droppedInterface = 0;
+  double received = 0, droppedKernel = 0, droppedInterface = 0, duplicates = 0;
 };
 
 class LiveCapture;
@@ -128,6 +129,7 @@ struct Core {
   std::atomic<bool> closed{false};
   std::atomic<bool> wakePending{false};
   std::atomic<uint64_t> droppedNoRoom{0};  // packets lost for want of a slot (see OnPacket)
+  std::unique_ptr<Dedup> dedup;            // set before the thread starts, when asked for
 
   // The batch being filled and the next slot to fill: capture thread only.
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -182,6 +184,7 @@ struct Core {
       s.droppedKernel = ps.ps_drop + static_cast<double>(droppedNoRoom.load());
       s.droppedInterface = ps.ps_ifdrop;
     }
+    if (dedup) s.duplicates = static_cast<double>(dedup->copies.load());
     return s;
   }
 
@@ -189,6 +192,7 @@ struct Core {
 
   static void OnPacket(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     Core* c = reinterpret_cast<Core*>(user);
+    if (c->dedup && c->dedup->IsCopy(h, bytes)) return;  // a second sight of a packet already taken
     // Run() makes sure of a slot before each dispatch and OnPacket breaks the
     // dispatch when it uses up the spare, so this is only a safety net.
     if (c->cur == kNone && !c->NextSlot()) {
@@ -454,12 +458,14 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
   }
 
   // new LiveCapture(iface, snaplen, promisc, bufferSize (0 = libpcap's), timeoutMs,
-  //                 filter (string | null), onBatch(slot, count, ab, start, fresh, error?))
+  //                 filter (string | null), onBatch(slot, count, ab, start, fresh, error?),
+  //                 dedup (leave out copies of a packet: see dedup.h))
   explicit LiveCapture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LiveCapture>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 7 || !info[0].IsString() || !info[6].IsFunction()) {
-      throw Napi::TypeError::New(env, "LiveCapture(iface, snaplen, promisc, bufferSize, timeoutMs, filter, onBatch)");
+      throw Napi::TypeError::New(env, "LiveCapture(iface, snaplen, promisc, bufferSize, timeoutMs, filter, onBatch, dedup)");
     }
+    bool dedup = info.Length() > 7 && info[7].ToBoolean().Value();
     std::string iface = info[0].As<Napi::String>().Utf8Value();
     int snaplen = info[1].As<Napi::Number>().Int32Value();
     bool promisc = info[2].ToBoolean().Value();
@@ -496,6 +502,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
     }
     core->linktype = DltToLinktype(pcap_datalink(p));
     dlt_ = pcap_datalink(p);
+    if (dedup) core->dedup = std::make_unique<Dedup>(dlt_);
     skipsSentCopies_ = SkipSentCopiesOnLoopback(pcap_fileno(p), iface);
 
     bpf_u_int32 net = 0, mask = 0;
@@ -565,6 +572,7 @@ class LiveCapture : public Napi::ObjectWrap<LiveCapture> {
     o.Set("received", Napi::Number::New(env, s.received));
     o.Set("droppedKernel", Napi::Number::New(env, s.droppedKernel));
     o.Set("droppedInterface", Napi::Number::New(env, s.droppedInterface));
+    o.Set("duplicates", Napi::Number::New(env, s.duplicates));
     return o;
   }
 

@@ -45,6 +45,14 @@ export interface LiveOptions {
   timeoutMs?: number;
   /** BPF filter expression; default DEFAULT_LIVE_FILTER. '' captures everything. */
   filter?: string;
+  /**
+   * Leave out a second sight of a packet: the same bytes again within a few
+   * milliseconds, as a bridge and its veth (a bond and its slave...) show
+   * each frame. Default: on for 'any', where that happens; off for one
+   * interface. (On lo, libpcap itself leaves out the sent copy of each
+   * packet, through 'any' too.)
+   */
+  dedup?: boolean;
 }
 
 export interface LiveStats {
@@ -56,6 +64,8 @@ export interface LiveStats {
   droppedInterface: number;
   /** Packets handed to the onPackets handlers so far. */
   delivered: number;
+  /** Second sights of a packet left out (see LiveOptions.dedup); counted in received too. */
+  duplicates: number;
 }
 
 export interface LiveCapture {
@@ -72,6 +82,8 @@ export interface LiveCapture {
    * dropping it after the copy.
    */
   readonly skipsSentCopies: boolean;
+  /** Copies of a packet are left out (LiveOptions.dedup). */
+  readonly dedup: boolean;
   readonly closed: boolean;
   /** Adds a handler, called once per packet with the reused PacketRecord. */
   onPackets(handler: PacketHandler): void;
@@ -116,6 +128,7 @@ interface NativeStats {
   received: number;
   droppedKernel: number;
   droppedInterface: number;
+  duplicates: number;
 }
 
 interface NativeLive {
@@ -164,6 +177,7 @@ export interface PofPcapAddon {
     timeoutMs: number,
     filter: string | null,
     onBatch: NativeBatch,
+    dedup: boolean,
   ) => NativeLive;
   OfflineFilter: new (linkType: number, snaplen: number, expr: string) => NativeOfflineFilter;
   listInterfaces(): Array<Omit<InterfaceInfo, 'loopback' | 'up' | 'running' | 'wireless' | 'connection'>>;
@@ -245,6 +259,7 @@ interface ResolvedOptions {
   bufferSize: number;
   timeoutMs: number;
   filter: string;
+  dedup: boolean;
 }
 
 function resolveOptions(opts: LiveOptions): ResolvedOptions {
@@ -259,6 +274,9 @@ function resolveOptions(opts: LiveOptions): ResolvedOptions {
   if (opts.promisc !== undefined && typeof opts.promisc !== 'boolean') {
     throw new PofError('E_LIVE', 'live capture option promisc must be true or false');
   }
+  if (opts.dedup !== undefined && typeof opts.dedup !== 'boolean') {
+    throw new PofError('E_LIVE', 'live capture option dedup must be true or false');
+  }
   return {
     iface,
     snaplen: checkInt('snaplen', opts.snaplen ?? SNAPLEN, 1, MAX_LIVE_SNAPLEN),
@@ -266,6 +284,7 @@ function resolveOptions(opts: LiveOptions): ResolvedOptions {
     bufferSize: checkInt('bufferSize', opts.bufferSize ?? DEFAULT_LIVE_BUFFER, 65536, 2 ** 31 - 1),
     timeoutMs: checkInt('timeoutMs', opts.timeoutMs ?? DEFAULT_LIVE_TIMEOUT_MS, 1, MAX_LIVE_TIMEOUT_MS),
     filter: opts.filter ?? DEFAULT_LIVE_FILTER,
+    dedup: opts.dedup ?? iface === 'any',
   };
 }
 
@@ -372,7 +391,7 @@ export function openLive(opts: LiveOptions): LiveCapture {
 
   let h: NativeLive;
   try {
-    h = new native.LiveCapture(o.iface, o.snaplen, o.promisc, o.bufferSize, o.timeoutMs, o.filter, onBatch);
+    h = new native.LiveCapture(o.iface, o.snaplen, o.promisc, o.bufferSize, o.timeoutMs, o.filter, onBatch, o.dedup);
   } catch (e) {
     throw nativeError(e, o.iface);
   }
@@ -386,6 +405,7 @@ export function openLive(opts: LiveOptions): LiveCapture {
     linkName: link.name,
     warning: h.warning(),
     skipsSentCopies: h.skipsSentCopies(),
+    dedup: o.dedup,
     get closed() {
       return closed;
     },

@@ -5,12 +5,16 @@ import type { InterfaceInfo } from '../capture/live.js';
 const PSEUDO = /^(any|nflog|nfqueue|dbus-|bluetooth|usbmon|dbus$|canxl?\d|vcan)/;
 
 /**
- * What p0f does without -i (pcap_lookupdev): the first interface that is
- * up and not loopback; preferring one that is running and has an address.
- * libpcap lists devices best first, and so does this. With nothing
- * suitable, 'any' (every interface, Linux) is the answer.
+ * The interface without -i: every one ('any') where libpcap has it
+ * (Linux), so that loopback and bridge traffic (a web server's PHP asking
+ * about a local or a container's connection) is seen as well as the wire's;
+ * the capture leaves out the copies of a packet that this shows twice.
+ * Elsewhere what p0f does (pcap_lookupdev): the first interface that is up
+ * and not loopback, preferring one that is running and has an address
+ * (libpcap lists devices best first), and 'any' when nothing suits.
  */
 export function defaultInterface(list: readonly InterfaceInfo[]): string {
+  if (list.some((d) => d.name === 'any')) return 'any';
   const real = list.filter((d) => !d.loopback && d.up && !PSEUDO.test(d.name));
   const best = real.find((d) => d.running && d.addresses.length > 0) ?? real.find((d) => d.running) ?? real[0];
   return best ? best.name : 'any';

@@ -154,7 +154,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       if (user) await during(handLogTo(o.logFile, existed, user, report));
     }
     const iface = o.iface ?? defaultInterface(listInterfaces());
-    if (o.iface === undefined) info(`[+] No -i given: listening on '${iface}' (see pof -L).`);
+    if (o.iface === undefined) info(`[+] No -i given: listening on '${iface}'${iface === 'any' ? ' (every interface)' : ''} (see pof -L).`);
     // Nothing is formatted for a stdout that goes to /dev/null (as with -r).
     out = o.quiet || daemon || isDevNull(1) ? null : new FdWriter(1);
     if (o.socket) await during(makeSocketDir(o.socket, user));
@@ -276,7 +276,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     }
     report(
       `[+] ${r.why}: processed ${count(engine.stats.packets, 'packet')} (${engine.stats.tcp} TCP), ${count(engine.stats.observations, 'observation')}, ` +
-        `${count(engine.hosts.size, 'host')}; kernel dropped ${st.droppedKernel}, interface dropped ${st.droppedInterface} of ${st.received} received.`,
+        `${count(engine.hosts.size, 'host')}; kernel dropped ${st.droppedKernel}, interface dropped ${st.droppedInterface} of ${st.received} received` +
+        `${c.dedup ? `; ${count(st.duplicates, 'packet')} seen twice, counted once` : ''}.`,
     );
     if (o.pidFile && !removePidFile(o.pidFile)) report(`[!] Could not remove the pid file ${o.pidFile}.`);
     pidWritten = false;

@@ -59,9 +59,12 @@ function dev(name: string, over: Partial<InterfaceInfo> = {}): InterfaceInfo {
   };
 }
 
-describe('defaultInterface (p0f without -i)', () => {
-  it('takes the first up, running, addressed non-loopback interface', () => {
-    assert.equal(defaultInterface([dev('lo', { loopback: true }), dev('any'), dev('eth0')]), 'eth0');
+describe('defaultInterface (without -i)', () => {
+  it("takes 'any' where libpcap lists it (Linux)", () => {
+    assert.equal(defaultInterface([dev('eth0'), dev('lo', { loopback: true }), dev('any')]), 'any');
+  });
+  it('else, as p0f, the first up, running, addressed non-loopback interface', () => {
+    assert.equal(defaultInterface([dev('lo', { loopback: true }), dev('eth0')]), 'eth0');
     assert.equal(defaultInterface([dev('eth1', { running: false }), dev('wlan0', { addresses: [] }), dev('eth0')]), 'eth0');
     assert.equal(defaultInterface([dev('eth1', { running: false }), dev('wlan0', { addresses: [] })]), 'wlan0');
   });

@@ -1,11 +1,11 @@
 /**
  * The old guide's invocation exactly as written, without -i:
  * `pof -qKU -Q SOCK -u www-data`. It runs in a network namespace made here
- * (so "the default interface" is one we control): namespace A has lo and
+ * (so that its interfaces are ones we control): namespace A has lo and
  * one end of a veth pair (10.99.0.1), namespace B the other end
- * (10.99.0.2). pof must pick the veth, see curl's connection from B to a
- * web server in A, and answer the guide's p0f 2 query for it. Needs root
- * and `ip`; skipped otherwise.
+ * (10.99.0.2). pof, on every interface ('any') without -i, must see curl's
+ * connection from B to a web server in A, and answer the guide's p0f 2
+ * query for it. Needs root and `ip`; skipped otherwise.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -49,7 +49,7 @@ describe('p0f 2 invocation without -i, in a network namespace', { skip, timeout:
     tmp?.cleanup();
   });
 
-  it('picks the veth, fingerprints a connection over it, answers the p0f 2 query', async () => {
+  it('sees a connection over the veth, fingerprints it, answers the p0f 2 query', async () => {
     const sock = path.join(tmp.dir, 'run', 'p0f.sock');
     let err = '';
     const pof = spawn('ip', ['netns', 'exec', A, process.execPath, '--import', 'tsx', MAIN, '-qKU', '-Q', sock, '-u', 'www-data'], {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { reportDrops } from '../../src/cli/live-run.js';
 import type { LiveStats } from '../../src/capture/live.js';
 
-const stats = (received: number, droppedKernel: number, droppedInterface: number): LiveStats => ({ received, droppedKernel, droppedInterface, delivered: received - droppedKernel });
+const stats = (received: number, droppedKernel: number, droppedInterface: number): LiveStats => ({ received, droppedKernel, droppedInterface, delivered: received - droppedKernel, duplicates: 0 });
 
 test('reportDrops says nothing while the counters stand still, then the growth since the last report', () => {
   const said: string[] = [];
