@@ -4,10 +4,11 @@
  * defensively: every length is checked against what contains it, and a
  * body that does not hold together is a reason, never an exception.
  *
- * The outer structure must be sound (the cipher list, the extension
- * block and each extension's length); an extension whose own contents are
- * malformed is kept in the extension list, its contents ignored and
- * counted in `malformed`. GREASE values are kept as sent: the fingerprint
+ * The fields before the extensions must be sound. The extension block is
+ * read as far as it holds together: an extension that overruns it ends
+ * the list (those before it are kept), and one whose own contents are
+ * malformed stays in the list with its contents ignored; both are counted
+ * in `malformed`. This is how the reference tools read such hellos. GREASE values are kept as sent: the fingerprint
  * methods decide what to skip.
  */
 
@@ -62,17 +63,17 @@ export interface ServerHello {
   alpn: string | null;
   /** A HelloRetryRequest: a ServerHello whose random is RFC 8446's fixed value. */
   helloRetryRequest: boolean;
+  /** 1 when the extension block does not hold together (read as far as it does). */
+  malformed: number;
 }
 
 export type HelloReason =
   /** A field runs past the end of the body. */
   | 'truncated'
-  /** A version that is neither SSL 3.0/TLS (3.x) nor DTLS (0xfe.x). */
+  /** A version that is neither SSL 3.0/TLS (3.x) nor DTLS (0xfe.x) (nor, in a ServerHello, a TLS 1.3 draft, 0x7f.x). */
   | 'bad-version'
   /** An odd cipher list length, or none where one is needed. */
-  | 'bad-ciphers'
-  /** The extension block does not hold together. */
-  | 'bad-extensions';
+  | 'bad-ciphers';
 
 export type ClientHelloResult = { ok: true; hello: ClientHello } | { ok: false; reason: HelloReason };
 export type ServerHelloResult = { ok: true; hello: ServerHello } | { ok: false; reason: HelloReason };
@@ -85,12 +86,16 @@ const FAIL: Record<HelloReason, { ok: false; reason: HelloReason }> = {
   truncated: { ok: false, reason: 'truncated' },
   'bad-version': { ok: false, reason: 'bad-version' },
   'bad-ciphers': { ok: false, reason: 'bad-ciphers' },
-  'bad-extensions': { ok: false, reason: 'bad-extensions' },
 };
 
 function versionOk(v: number): boolean {
   const major = v >> 8;
   return major === 3 || major === 0xfe;
+}
+
+/** A ServerHello of TLS 1.3 drafts 16 to 22 carries the draft version (0x7fNN) in its version field. */
+function serverVersionOk(v: number): boolean {
+  return versionOk(v) || v >> 8 === 0x7f;
 }
 
 /** Parse a ClientHello body (after the handshake header). `dtls` reads the cookie DTLS adds. */
@@ -131,23 +136,30 @@ export function parseClientHello(body: Buffer, dtls = false): ClientHelloResult 
     dtls,
     malformed: 0,
   };
-  // SSL 3.0 and early TLS hellos may end here, with no extension block.
-  if (p === end) return { ok: true, hello };
-  if (p + 2 > end) return FAIL.truncated;
-  const extLen = (body[p] << 8) | body[p + 1];
+  // SSL 3.0 and early TLS hellos end here, with no extension block; a
+  // lone trailing byte is taken as that too (and counted as malformed).
+  if (p + 2 > end) {
+    if (p < end) hello.malformed++;
+    return { ok: true, hello };
+  }
+  let extEnd = p + 2 + ((body[p] << 8) | body[p + 1]);
   p += 2;
-  if (p + extLen > end) return FAIL.truncated;
-  const extEnd = p + extLen;
+  if (extEnd > end) {
+    // The block claims more than the hello holds: read what is there.
+    extEnd = end;
+    hello.malformed++;
+  }
   const exts = hello.extensions;
   while (p < extEnd) {
-    if (p + 4 > extEnd) return FAIL['bad-extensions'];
+    const e = p + 4 + (p + 4 <= extEnd ? (body[p + 2] << 8) | body[p + 3] : 0);
+    if (p + 4 > extEnd || e > extEnd) {
+      // An extension overruns the block: keep those before it.
+      hello.malformed++;
+      break;
+    }
     const type = (body[p] << 8) | body[p + 1];
-    const len = (body[p + 2] << 8) | body[p + 3];
-    const d = p + 4;
-    const e = d + len;
-    if (e > extEnd) return FAIL['bad-extensions'];
     exts.push(type);
-    if (!clientExtension(body, type, d, e, hello)) hello.malformed++;
+    if (!clientExtension(body, type, p + 4, e, hello)) hello.malformed++;
     p = e;
   }
   return { ok: true, hello };
@@ -229,14 +241,17 @@ export function parseServerHello(body: Buffer): ServerHelloResult {
   const end = body.length;
   if (end < 2 + RANDOM_LEN + 1) return FAIL.truncated;
   const version = (body[0] << 8) | body[1];
-  if (!versionOk(version)) return FAIL['bad-version'];
+  if (!serverVersionOk(version)) return FAIL['bad-version'];
   const helloRetryRequest = body.compare(HRR_RANDOM, 0, RANDOM_LEN, 2, 2 + RANDOM_LEN) === 0;
   let p = 2 + RANDOM_LEN;
-  p += 1 + body[p]; // session id
-  if (p + 3 > end) return FAIL.truncated;
+  // TLS 1.3 drafts before 22 dropped the session id and compression
+  // fields; draft 22 put them back for middlebox compatibility.
+  const draft = version >> 8 === 0x7f && (version & 0xff) < 22;
+  if (!draft) p += 1 + body[p]; // session id
+  if (p + (draft ? 2 : 3) > end) return FAIL.truncated;
   const cipher = (body[p] << 8) | body[p + 1];
-  const compression = body[p + 2];
-  p += 3;
+  const compression = draft ? 0 : body[p + 2];
+  p += draft ? 2 : 3;
   const hello: ServerHello = {
     version,
     selectedVersion: version,
@@ -245,18 +260,24 @@ export function parseServerHello(body: Buffer): ServerHelloResult {
     extensions: [],
     alpn: null,
     helloRetryRequest,
+    malformed: 0,
   };
   if (p === end) return { ok: true, hello };
-  if (p + 2 > end) return FAIL.truncated;
-  const extEnd = p + 2 + ((body[p] << 8) | body[p + 1]);
+  if (p + 2 > end) return { ok: true, hello };
+  let extEnd = p + 2 + ((body[p] << 8) | body[p + 1]);
   p += 2;
-  if (extEnd > end) return FAIL.truncated;
+  if (extEnd > end) {
+    extEnd = end;
+    hello.malformed++;
+  }
   while (p < extEnd) {
-    if (p + 4 > extEnd) return FAIL['bad-extensions'];
-    const type = (body[p] << 8) | body[p + 1];
     const d = p + 4;
-    const e = d + ((body[p + 2] << 8) | body[p + 3]);
-    if (e > extEnd) return FAIL['bad-extensions'];
+    const e = d + (d <= extEnd ? (body[p + 2] << 8) | body[p + 3] : 0);
+    if (d > extEnd || e > extEnd) {
+      hello.malformed++;
+      break;
+    }
+    const type = (body[p] << 8) | body[p + 1];
     hello.extensions.push(type);
     if (type === ExtensionType.SUPPORTED_VERSIONS && e - d === 2) {
       hello.selectedVersion = (body[d] << 8) | body[d + 1];
