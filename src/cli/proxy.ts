@@ -5,7 +5,9 @@
  *   pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
  *             [--saved-syn | --no-saved-syn] [--headers LIST]
  *             [--access-log FILE] [--log-format FMT]
- *             [--tls-cert F --tls-key F]
+ *             [--tls-cert F --tls-key F] [--header-timeout MS]
+ *             [--max-connections N] [--max-per-client N]
+ *             [--upstream-timeout MS]
  *
  * Verdicts come from a pof daemon (-s, default /run/pof.sock), from a
  * sensor of its own on an interface (-i, needs root), and/or from the SYNs
@@ -28,7 +30,17 @@ import { isPofError, PofError } from '../errors.js';
 import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
 import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
-import { createPofProxy } from '../web/proxy.js';
+import {
+  createPofProxy,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_HEADER_TIMEOUT_MS,
+  MAX_UPSTREAM_TIMEOUT_MS,
+  type ProxyLimitOptions,
+} from '../web/proxy.js';
 import { isPofValueName, POF_EXTRA_NAMES, POF_VAR_NAMES, type PofValueName } from '../web/result.js';
 import { savedSynAvailable } from '../web/saved-syn.js';
 import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
@@ -53,6 +65,10 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'headers', takesValue: true, valueName: 'LIST', help: "which X-Pof-* headers to send: 'all' (default), 'mod_pof', 'none', or names (genre,details,app,...)" },
   { name: 'timeout', takesValue: true, valueName: 'MS', help: 'longest a request waits for pof (default 20)' },
   { name: 'wait', takesValue: true, valueName: 'WHAT', help: "wait for 'syn' (default), 'http' or 'none'" },
+  { name: 'header-timeout', takesValue: true, valueName: 'MS', help: `a client's request head must arrive within this, else 408 and close (default ${DEFAULT_HEADER_TIMEOUT_MS})` },
+  { name: 'max-connections', takesValue: true, valueName: 'N', help: `client connections open at once; more are closed (default ${DEFAULT_MAX_CONNECTIONS})` },
+  { name: 'max-per-client', takesValue: true, valueName: 'N', help: `client connections open at once from one address (default ${DEFAULT_MAX_CONNECTIONS_PER_CLIENT})` },
+  { name: 'upstream-timeout', takesValue: true, valueName: 'MS', help: `longest the backend may stay silent, else 504 (default ${DEFAULT_UPSTREAM_TIMEOUT_MS}; 0 = no limit)` },
   { ...BATCH_MS_FLAG, help: "with -i: ms the kernel may hold captured packets to batch them (default 1)" },
   { name: 'help', takesValue: false, help: 'show this help' },
   { name: 'h', takesValue: false, help: 'show this help' },
@@ -120,6 +136,22 @@ export function parseListen(v: string): { host: string | undefined; port: number
   return { host, port };
 }
 
+/** --header-timeout, --max-connections, ...: what is given, checked. */
+function limitFlags(flags: Map<string, string | true>): ProxyLimitOptions {
+  const num = (flag: string, what: string, lo: number, hi: number): number | undefined => {
+    if (!flags.has(flag)) return undefined;
+    const v = stringFlag(flags, flag) ?? '';
+    if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new PofError('E_USAGE', `--${flag} wants ${what} in ${lo}..${hi} (got '${v}')`);
+    return Number(v);
+  };
+  return {
+    headerTimeoutMs: num('header-timeout', 'milliseconds', 1, MAX_HEADER_TIMEOUT_MS),
+    maxConnections: num('max-connections', 'a count', 1, MAX_CONNECTIONS),
+    maxConnectionsPerClient: num('max-per-client', 'a count', 1, MAX_CONNECTIONS),
+    upstreamTimeoutMs: num('upstream-timeout', 'milliseconds', 0, MAX_UPSTREAM_TIMEOUT_MS),
+  };
+}
+
 export interface RunningProxy {
   readonly address: net.AddressInfo;
   readonly url: string;
@@ -160,6 +192,7 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
     if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > MAX_TIMEOUT_MS) throw new PofError('E_USAGE', `--timeout wants milliseconds in 1..${MAX_TIMEOUT_MS} (got '${t}')`);
     timeoutMs = Number(t);
   }
+  const limits = limitFlags(flags);
   const wait = str('wait');
   if (wait !== undefined && wait !== 'syn' && wait !== 'http' && wait !== 'none') throw new PofError('E_USAGE', "--wait wants 'syn', 'http' or 'none'");
   const iface = str('i');
@@ -202,7 +235,9 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
     accessLog,
     headers,
     tls: certFile ? { cert: readPem('tls-cert', certFile), key: readPem('tls-key', keyFile!) } : undefined,
+    ...limits,
     onError: (e) => stderr.write(`pof proxy: upstream: ${e.message}\n`),
+    onWarning: (m) => stderr.write(`pof proxy: ${m}\n`),
   });
   // With a fixed port the sensor starts first, so that no SYN is missed.
   if (startSensor && listen.port) startSensor(listen.port);

@@ -2,7 +2,13 @@
  * A reverse proxy that fingerprints each client connection and tells the
  * backend what pof knows in X-Pof-* request headers (PHP sees
  * $_SERVER['HTTP_X_POF_GENRE']), with X-Forwarded-For / -Proto / -Host.
- * Client-sent X-Pof-* headers are removed: the backend can trust them.
+ * Client-sent X-Pof-* headers are removed, however spelled (proxy-headers.ts),
+ * and each chosen one is always sent (empty when unknown): the backend can
+ * trust them.
+ *
+ * Slow and greedy clients are bounded: the request head must come within a
+ * timeout, connections are limited in all and per client address, and a
+ * silent backend costs at most upstreamTimeoutMs (proxy-limits.ts).
  *
  * Bodies stream both ways (no buffering), WebSocket and other upgrades are
  * passed through, upstream connections are kept alive, TLS can be
@@ -17,9 +23,14 @@ import { PofError } from '../errors.js';
 import type { AccessLog, UpgradeLogEntry } from './access-log.js';
 import type { PofCore } from './core.js';
 import { attachPof, coreOf, type PofSetup } from './node-http.js';
+import { connectionTokens, forwardedField, headerValue, HOP, isPofHeaderName, pofHeaderName, SPECIAL_FIRST } from './proxy-headers.js';
+import { limitConnections, proxyLimits, serverTimeouts, type ProxyLimitOptions } from './proxy-limits.js';
 import { isPofValueName, POF_EXTRA_NAMES, pofValue, resultShape, type PofResult, type PofValueName } from './result.js';
 
-export interface PofProxyOptions {
+export { forwardedField, isPofHeaderName, pofHeaderName } from './proxy-headers.js';
+export * from './proxy-limits.js';
+
+export interface PofProxyOptions extends ProxyLimitOptions {
   /** Where requests go: 'http://127.0.0.1:8080' (a path prefix may follow). */
   upstream: string;
   /** How to fingerprint (core options, or a core). */
@@ -38,40 +49,27 @@ export interface PofProxyOptions {
   headers?: readonly PofValueName[];
   /** Keep the client's Host header (default true); false sends the upstream's. */
   preserveHost?: boolean;
-  /** Give up on an upstream that does not answer (ms, default 60000; 0 = never). */
-  upstreamTimeoutMs?: number;
-  /** Told about upstream failures (502s, broken upgrades). */
+  /** Told about upstream failures (502s, 504s, broken upgrades). */
   onError?: (err: Error) => void;
+  /** Told when connections are refused for a limit, at most every 10 s (default: process.emitWarning). */
+  onWarning?: (message: string) => void;
 }
 
 const BAD_GATEWAY = 502;
-/** What the client of an upgrade hears when the backend cannot be reached. */
-const BAD_GATEWAY_HEADERS = { connection: 'close', 'content-length': '0' };
-const BAD_GATEWAY_HEAD = 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const GATEWAY_TIMEOUT = 504;
+/** What the client of an upgrade hears when the backend cannot be reached (or is silent). */
+const GATEWAY_ERROR_HEADERS = { connection: 'close', 'content-length': '0' };
+const gatewayErrorHead = (status: number): string =>
+  `HTTP/1.1 ${status} ${status === GATEWAY_TIMEOUT ? 'Gateway Timeout' : 'Bad Gateway'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own ones. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/** A backend silent for upstreamTimeoutMs (504, not 502). */
+class UpstreamTimeout extends Error {}
 
-/**
- * First letters (lowercased) of the names upstreamHeaders() drops or
- * checks: HOP's, host, content-length, x-pof-*, x-forwarded-*.
- */
-const SPECIAL_FIRST = new Set([...HOP, 'host', 'content-length', 'x-'].map((n) => n.charCodeAt(0)));
-
-/** Names a Connection header lists: hop-by-hop too (RFC 9110 7.6.1); null when none. */
-function connectionTokens(v: string | string[] | undefined): Set<string> | null {
-  const t = Array.isArray(v) ? v.join(',') : v;
-  return t && t !== 'keep-alive' && t !== 'close' ? new Set(t.toLowerCase().split(',').map((s) => s.trim())) : null;
-}
-
-/** 'pof_ua_mismatch' -> 'X-Pof-Ua-Mismatch'. */
-export function pofHeaderName(name: string): string {
-  return 'X-Pof-' + name.slice(4).split('_').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
-}
-
-/** Header-safe text: printable ASCII only. */
-function headerValue(v: string): string {
-  return /^[\x20-\x7e]*$/.test(v) ? v : v.replace(/[^\x20-\x7e]/g, '?');
+/** What a client whose request could not be read hears (then the connection is closed). */
+function clientErrorHead(code: string | undefined): string {
+  const status =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 }
 
 export interface PofProxy {
@@ -91,8 +89,10 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   }
   if (up.protocol !== 'http:' && up.protocol !== 'https:') throw new PofError('E_CONFIG', 'pof proxy: upstream must be an http:// or https:// URL');
   if (up.search || up.hash) throw new PofError('E_CONFIG', 'pof proxy: upstream takes no query or fragment');
-  const upTimeout = opts.upstreamTimeoutMs ?? 60_000;
-  if (!Number.isInteger(upTimeout) || upTimeout < 0) throw new PofError('E_CONFIG', 'pof proxy: upstreamTimeoutMs must be an integer >= 0');
+  const limits = proxyLimits(opts);
+  const upTimeout = limits.upstreamTimeoutMs;
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new PofError('E_CONFIG', 'pof proxy: onWarning must be a function');
+  const onWarning = opts.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'POF_PROXY_LIMIT' }));
   const core = coreOf(opts.pof);
   const log = opts.accessLog;
   const secure = opts.tls !== undefined;
@@ -109,9 +109,6 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   if (bad !== undefined) throw new PofError('E_CONFIG', `pof proxy: headers: unknown field '${String(bad)}'`);
   const varNames: readonly PofValueName[] = opts.headers ? [...new Set(opts.headers)] : [...core.options.fields, ...(extra ? POF_EXTRA_NAMES : [])];
   const headerNames = new Map<PofValueName, string>(varNames.map((n) => [n, pofHeaderName(n)]));
-  // X-Pof-Type and X-Pof-Err always go (the backend can tell "unknown"
-  // from "not asked"); the others only when known.
-  const mustSend = new Set<PofValueName>(varNames.filter((f) => f === 'pof_type' || f === 'pof_err'));
 
   // A connection's pof headers are the same for each of its requests (and
   // for each connection of a result's shape: see resultFor): name, value,
@@ -124,10 +121,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     let list = held[kHeaders];
     if (!list) {
       list = [];
-      for (const [name, header] of headerNames) {
-        const v = pofValue(r, name);
-        if (v !== '' || mustSend.has(name)) list.push(header, headerValue(v));
-      }
+      // Every chosen header goes, empty when unknown: a backend that folds
+      // names finds each of its variables filled by the proxy.
+      for (const [name, header] of headerNames) list.push(header, headerValue(pofValue(r, name)));
       // (A result the application froze is simply not cached.)
       if (Object.isExtensible(held)) held[kHeaders] = list;
     }
@@ -137,9 +133,10 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   /**
    * The request's headers for the backend, as a raw list (which Node sends
    * as it is, cheaper than a header object): the client's own, in their
-   * order and spelling, less hop-by-hop ones, client-sent X-Pof-*,
-   * X-Forwarded-Proto (the proxy knows it) and repeats of Host or
-   * Content-Length; then X-Forwarded-*, then pof's.
+   * order and spelling, less hop-by-hop ones, pof's (isPofHeaderName),
+   * X-Forwarded-For (chained into the proxy's own), X-Forwarded-Proto (the
+   * proxy knows it), any other spelling of the X-Forwarded-* it sets, and
+   * repeats of Host or Content-Length; then X-Forwarded-*, then pof's.
    */
   function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): string[] {
     const raw = req.rawHeaders;
@@ -147,6 +144,8 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     const connTokens = connectionTokens(req.headers.connection);
     let host = false;
     let length = false;
+    // A client's X-Forwarded-Host (exactly so spelled, not empty) is kept in place of the proxy's.
+    const xfh = req.headers['x-forwarded-host'];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
       // Most headers cannot be one of those looked at here: their first
@@ -156,7 +155,12 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
         continue;
       }
       const k = name.toLowerCase();
-      if (HOP.has(k) || (k.charCodeAt(0) === 0x78 && (k.startsWith('x-pof-') || k === 'x-forwarded-for' || k === 'x-forwarded-proto')) || connTokens?.has(k)) continue;
+      if (HOP.has(k) || connTokens?.has(k)) continue;
+      if (k.charCodeAt(0) === 0x78 /* x */) {
+        if (isPofHeaderName(k)) continue;
+        const f = forwardedField(k);
+        if (f !== null && (f !== 'host' || !xfh || k !== 'x-forwarded-host')) continue;
+      }
       if (k === 'host') {
         if (host || !preserveHost) continue;
         host = true;
@@ -175,34 +179,55 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     const xff = req.headers['x-forwarded-for'];
     out.push('X-Forwarded-For', xff ? `${xff}, ${cli}` : cli);
     out.push('X-Forwarded-Proto', secure ? 'https' : 'http');
-    if (req.headers.host && !req.headers['x-forwarded-host']) out.push('X-Forwarded-Host', req.headers.host);
+    if (req.headers.host && !xfh) out.push('X-Forwarded-Host', req.headers.host);
     const pof = pofHeaderList(r);
     for (let i = 0; i < pof.length; i++) out.push(pof[i]!);
     return out;
   }
 
+  /**
+   * The backend request for a client request, or null when Node refuses to
+   * send what its parser took (the client was answered 400 and closed).
+   */
+  function upstreamRequest(req: http.IncomingMessage, r: PofResult, upgrade: boolean, reject: () => void): http.ClientRequest | null {
+    let upReq: http.ClientRequest;
+    try {
+      upReq = request({
+        agent: upgrade ? false : agent,
+        host: upHost,
+        port: upPort,
+        method: req.method,
+        path: base + (req.url ?? '/'),
+        headers: upstreamHeaders(req, r, upgrade),
+        // Until the backend answers (a tunnel may then idle), and between its reads.
+        timeout: upTimeout || undefined,
+        servername: up.protocol === 'https:' ? upHost : undefined,
+      });
+    } catch {
+      reject();
+      return null;
+    }
+    upReq.on('timeout', () => upReq.destroy(new UpstreamTimeout(`upstream ${up.host} silent for ${upTimeout} ms`)));
+    return upReq;
+  }
+
   function forward(req: http.IncomingMessage, res: http.ServerResponse, r: PofResult): void {
-    const upReq = request({
-      agent,
-      host: upHost,
-      port: upPort,
-      method: req.method,
-      path: base + (req.url ?? '/'),
-      headers: upstreamHeaders(req, r, false),
-      timeout: upTimeout || undefined,
-      servername: up.protocol === 'https:' ? upHost : undefined,
+    const upReq = upstreamRequest(req, r, false, () => {
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('Bad Request\n');
     });
+    if (!upReq) return;
     let answered = false;
     const fail = (e: Error): void => {
       if (answered) return;
       answered = true;
       onError(e);
       if (!res.headersSent) {
-        res.writeHead(BAD_GATEWAY, { 'content-type': 'text/plain', connection: 'close' });
-        res.end('Bad Gateway\n');
+        const timedOut = e instanceof UpstreamTimeout;
+        res.writeHead(timedOut ? GATEWAY_TIMEOUT : BAD_GATEWAY, { 'content-type': 'text/plain', connection: 'close' });
+        res.end(timedOut ? 'Gateway Timeout\n' : 'Bad Gateway\n');
       } else res.destroy(e);
     };
-    upReq.on('timeout', () => upReq.destroy(new Error(`upstream ${up.host} timed out`)));
     upReq.on('error', fail);
     upReq.on('response', (upRes) => {
       answered = true;
@@ -249,18 +274,11 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       socket.destroy();
       return;
     }
-    const upReq = request({
-      agent: false,
-      host: upHost,
-      port: upPort,
-      method: req.method,
-      path: base + (req.url ?? '/'),
-      headers: upstreamHeaders(req, r, true),
-      // Until the backend answers the handshake; a tunnel may then idle.
-      timeout: upTimeout || undefined,
-      servername: up.protocol === 'https:' ? upHost : undefined,
+    const upReq = upstreamRequest(req, r, true, () => {
+      entry?.answered(400, GATEWAY_ERROR_HEADERS);
+      socket.end(clientErrorHead(undefined));
     });
-    upReq.on('timeout', () => upReq.destroy(new Error(`upstream ${up.host} timed out`)));
+    if (!upReq) return;
     let answered = false;
     const answer = (status: number, headers: http.IncomingHttpHeaders): void => {
       answered = true;
@@ -277,8 +295,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       // After an answer, or with the client gone, there is no one to tell.
       if (answered || socket.destroyed) return;
       onError(e);
-      if (socket.writable) socket.end(BAD_GATEWAY_HEAD);
-      answer(BAD_GATEWAY, BAD_GATEWAY_HEADERS);
+      const status = e instanceof UpstreamTimeout ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+      if (socket.writable) socket.end(gatewayErrorHead(status));
+      answer(status, GATEWAY_ERROR_HEADERS);
     });
     upReq.on('upgrade', (upRes, upSocket, upHead) => {
       upSocket.setTimeout(0);
@@ -310,7 +329,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     upReq.end();
   }
 
-  const server = secure ? https.createServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : http.createServer();
+  const timeouts = serverTimeouts(limits);
+  const server = secure ? https.createServer({ ...timeouts, cert: opts.tls!.cert, key: opts.tls!.key }) : http.createServer(timeouts);
+  limitConnections(server, limits, onWarning);
   server.on('request', onRequest);
   // An upgraded socket is no longer the server's: close() ends it itself.
   const upgraded = new Set<net.Socket>();
@@ -323,8 +344,12 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     socket.once('close', () => upgraded.delete(socket));
     attachPof(core, req, () => upgrade(req, socket, head, req.pof!, entry));
   });
-  server.on('clientError', (_e, socket: net.Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  // A request that cannot be read (malformed, too large, its head too
+  // slow): told why when the connection can still carry it, then closed.
+  // (Not in the middle of a response to an earlier request of the connection.)
+  server.on('clientError', (e: NodeJS.ErrnoException, socket: net.Socket) => {
+    const inFlight = (socket as net.Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (socket.writable && e.code !== 'ECONNRESET' && !inFlight?.headersSent) socket.end(clientErrorHead(e.code));
     else socket.destroy();
   });
 
