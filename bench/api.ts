@@ -487,8 +487,9 @@ function runSender(sender: string, rate: number, seconds: number, t: Traffic): {
 }
 
 /**
- * One run: the sensor logs to a file (-o; pof with -q, p0f with its console
- * on /dev/null, so both do the same work), gets a 1 s warm-up at 25,000/s
+ * One run: the sensor logs to a file (-o; both with their console on
+ * /dev/null: pof then formats nothing for it, as with -q, which would also
+ * hide the start-up line waited for here), gets a 1 s warm-up at 25,000/s
  * (JIT, tables), then RATE for PPS_SECONDS. Clean means every SYN sent has
  * its log line (both), plus for pof: every packet processed, no kernel drop.
  */
@@ -498,7 +499,7 @@ async function ppsRun(who: 'pof' | 'p0f', sender: string, rate: number, t: Traff
   fs.rmSync(log, { force: true });
   const proc =
     who === 'pof'
-      ? spawn(process.execPath, ['--import', 'tsx', MAIN, '-i', 'lo', '-f', P0F_DB, '-q', '-o', log, filter], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] })
+      ? spawn(process.execPath, ['--import', 'tsx', MAIN, '-i', 'lo', '-f', P0F_DB, '-o', log, filter], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] })
       : spawn(P0F, ['-i', 'lo', '-f', P0F_DB, '-o', log, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
