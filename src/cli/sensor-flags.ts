@@ -40,7 +40,7 @@ export const SENSOR_FLAGS: readonly FlagSpec[] = [
   { name: 'pid-file', takesValue: true, valueName: 'FILE', help: 'write the process id to FILE (removed on exit)' },
   { name: 'socket-mode', takesValue: true, valueName: 'OCTAL', help: 'API socket file mode (default 0660 with -u, else 0600)' },
   { name: 'socket-group', takesValue: true, valueName: 'GROUP', help: "API socket group (default: -u USER's group)" },
-  { name: 'q', takesValue: false, help: 'quiet: no console output (p0f 2)' },
+  { name: 'q', takesValue: false, help: 'quiet: no console output, no start-up messages (p0f 2)' },
   { name: 'K', takesValue: false, help: "p0f 2's 'hide known signatures'; accepted, no effect (use -q)" },
   { name: 'U', takesValue: false, help: "p0f 2's 'hide unknown signatures'; accepted, no effect (use -q)" },
   { name: 'version', takesValue: false, help: 'print the version and exit' },
