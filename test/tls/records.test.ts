@@ -145,7 +145,7 @@ describe('TLS inside OpenVPN over TCP', () => {
   const session = hex('507a28a78275788d');
   const remote = hex('1122334455667788');
   /** One OpenVPN TCP packet: length, opcode/key id, session id, [auth], acks, [packet id], payload. */
-  function pkt(op: number, auth: Buffer, acks: number[], id: number | null, payload = Buffer.alloc(0)): Buffer {
+  function pkt(op: number, auth: Buffer, acks: number[], id: number | null, payload: Buffer = Buffer.alloc(0)): Buffer {
     const ackPart = Buffer.concat([Buffer.from([acks.length]), ...acks.map((a) => hex(a.toString(16).padStart(8, '0'))), acks.length > 0 ? remote : Buffer.alloc(0)]);
     const idPart = id === null ? Buffer.alloc(0) : hex(id.toString(16).padStart(8, '0'));
     const p = Buffer.concat([Buffer.from([op << 3]), session, auth, ackPart, idPart, payload]);
