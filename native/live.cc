@@ -67,7 +67,8 @@ constexpr size_t kBatchBytes = 256 * 1024;           // close a batch past this 
 constexpr size_t kBatchPackets = 4096;               // ... or this many packets
 constexpr size_t kHdrBytes = kBatchPackets * kFields * sizeof(double);
 constexpr int kDispatchMax = 1024;                   // packets per pcap_dispatch (bounds lock hold time)
-constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024; // slot memory before back-pressure
+constexpr size_t kMaxQueuedBytes = 32 * 1024 * 1024; // slot memory before back-pressure (a flood fills it only
+                                                     // while JS is behind: it stays within the RSS cap)
 constexpr int kPollSafetyMs = 250;                   // re-check the handle even if poll never fires
 
 // One slot's memory, shared by the core and the ArrayBuffer JS holds.

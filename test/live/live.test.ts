@@ -127,7 +127,7 @@ describe('live capture on lo', { skip }, () => {
   it('keeps every byte, in place, through a JS stall longer than its batch buffers last', async () => {
     // A child moves BYTES of a known pattern over lo while this process's
     // event loop is blocked: the capture thread fills every batch buffer it
-    // may have (64 MiB), waits for JS (the kernel ring holds the rest), and
+    // may have (32 MiB), waits for JS (the kernel ring holds the rest), and
     // after the stall each buffer is handed back and reused many times.
     const BYTES = 80 * 1024 * 1024;
     const p = await freePort();
