@@ -204,7 +204,8 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   if (batchMs !== undefined && !iface) throw new PofError('E_USAGE', '--batch-ms is for -i (a sensor of its own)');
   if (dbFile !== undefined && !iface && !savedSyn) throw new PofError('E_USAGE', '-f is for -i or saved SYNs (the daemon has its own database)');
 
-  const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined };
+  // A daemon that cannot be reached is told once, at start (requests carry X-Pof-Err).
+  const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined, onWarning: (m) => stderr.write(`pof proxy: ${m}\n`) };
   let capture: LiveCapture | null = null;
   let startSensor: ((port: number) => void) | null = null;
   const db = iface || (savedSyn && dbFile) ? loadSignatures(dbFile) : null;

@@ -23,6 +23,7 @@ import type { SignatureDb } from '../db/types.js';
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import { canonicalAddress } from '../state/addr.js';
+import { defaultWarning, probeDaemon } from './daemon-probe.js';
 import { buildResult, errorResult, POF_VAR_NAMES, resultFor, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';
 import { enableSavedSyn, kernelTuple, readSavedSynView, savedSynAvailable, savedSynEnabled, savedSynProblem, savedSynUnavailableReason, SynFingerprinter, synTuple, type SynVerdict } from './saved-syn.js';
@@ -85,6 +86,12 @@ export interface PofOptions {
    * used for this long (ms, default 1000; 0 asks for every connection).
    */
   hostTtlMs?: number;
+  /**
+   * Told once, at start, when the daemon's socket cannot be reached (each
+   * request's pof_err says so too). Default: process.emitWarning (code
+   * POF_DAEMON_UNREACHABLE).
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface PofCoreStats {
@@ -229,6 +236,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     throw new PofError('E_CONFIG', 'pof middleware: savedSyn must be true, false or { db | signatures }');
   }
   if (opts.watch !== undefined && typeof opts.watch !== 'boolean') throw new PofError('E_CONFIG', 'pof middleware: watch must be true or false');
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new PofError('E_CONFIG', 'pof middleware: onWarning must be a function');
   const daemon = opts.socket !== undefined || opts.client !== undefined;
   // Saved SYN + daemon: TCP facts from the SYN itself, host facts asked by address.
   const hostRoute = savedSyn && daemon && waitFor === 'syn';
@@ -251,6 +259,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   // Told of each connection until what a request waits for is known.
   const until = waitFor === 'http' ? 'http' : 'syn';
   const daemonSource = daemon ? new DaemonSource({ path: opts.socket, client: opts.client, watch, until }) : null;
+  const stopProbe = daemonSource ? probeDaemon(daemonSource.client.path, opts.onWarning ?? defaultWarning) : null;
   const source: PofSource | null =
     daemonSource ?? (opts.engine ? engineSource(opts.engine, opts.conns!) : opts.lookup ? lookupSource(opts.lookup, 'engine') : null);
 
@@ -508,6 +517,7 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       );
     },
     async close() {
+      stopProbe?.();
       if (source) await source.close();
     },
   };
