@@ -78,7 +78,8 @@ const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i 
                  [--saved-syn | --no-saved-syn] [--headers LIST]
                  [--access-log FILE] [--log-format FMT] [--tls-cert FILE --tls-key FILE]
 A reverse proxy that fingerprints each client connection and forwards
-X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed).
+X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed,
+however spelled).
 
 ${helpText(FLAGS)}
 `;

@@ -4,6 +4,7 @@
 // served, a backend that never answers costs the upstream timeout (504);
 // each limit a flag, checked at start. Hostile header names crash nothing.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
@@ -160,6 +161,34 @@ describe('proxy limits', () => {
     });
     // What passed did not carry any client X-Pof-*.
     for (const h of backend.seen) for (const k of Object.keys(h)) if (k.replace(/[_.]/g, '-').startsWith('x-pof-')) assert.match(k, /^x-pof-[a-z-]+$/);
+  });
+
+  it('a backend that goes silent in the middle of its answer: the response is cut after the upstream timeout', async () => {
+    const stalling = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('first part;');
+    });
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    const p = createPofProxy({ upstream: `http://127.0.0.1:${(stalling.address() as net.AddressInfo).port}`, pof: { lookup: cannedLookup() }, upstreamTimeoutMs: 300, onError: () => {} });
+    const a = await p.listen(0, '127.0.0.1');
+    try {
+      const t0 = performance.now();
+      const got = await new Promise<{ status: number; body: string; complete: boolean }>((resolve) => {
+        http.get(`http://127.0.0.1:${a.port}/`, { agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('error', () => {});
+          res.on('close', () => resolve({ status: res.statusCode!, body, complete: res.complete }));
+        }).on('error', () => {});
+      });
+      const ms = performance.now() - t0;
+      assert.deepEqual(got, { status: 200, body: 'first part;', complete: false });
+      assert.ok(ms >= 290 && ms < 3000, `cut after ${ms} ms`);
+    } finally {
+      await p.close();
+      stalling.closeAllConnections();
+      stalling.close();
+    }
   });
 
   it('refuses bad limits', () => {
