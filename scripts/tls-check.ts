@@ -12,15 +12,16 @@
  * compares pof's JA4 (all four forms) and JA3 with the references, matched
  * by capture, transport, 4-tuple and the hello's rank on that 4-tuple.
  *
- *   node --import tsx scripts/tls-check.ts [--corpus DIR] [--all] [--quiet] [--serverhello]
+ *   node --import tsx scripts/tls-check.ts [--corpus DIR] [--all] [--quiet] [--serverhello] [--save-hellos FILE]
  *
  * --all also reads dev captures no reference lists (hellos found there are
  * extras); --serverhello compares pof's ServerHello facts with tshark's
- * dissection; --quiet prints only the summary. Exit status 1 when any
+ * dissection; --quiet leaves out the extra hellos; --save-hellos FILE
+ * writes every hello's bytes for bench/tls.ts (see there for the format). Exit status 1 when any
  * reference is under 99.5% agreement.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CryptoAssembly } from '../src/decode/quic/crypto-assembly.js';
 import { walkInitialFrames } from '../src/decode/quic/frames.js';
@@ -39,6 +40,9 @@ const opt = (f: string): string | undefined => {
 };
 const corpus = resolve(opt('--corpus') ?? join(import.meta.dirname, '../../shared/corpus'));
 const quiet = flag('--quiet');
+const saveTo = opt('--save-hellos');
+/** With --save-hellos FILE: each ClientHello's bytes as pof first gets them (TCP records, QUIC Initial datagrams), for bench/tls.ts. */
+const saved: Array<{ kind: 'tcp' | 'quic'; parts: Buffer[] }> | null = saveTo === undefined ? null : [];
 const TARGET = 0.995;
 /** Bytes of one TCP direction looked at (the check only; the engine keeps 16 KiB). */
 const CHECK_STREAM_BYTES = 4 * 1024 * 1024;
@@ -146,15 +150,15 @@ function assemble(d: Direction): Buffer {
 }
 
 /** Every ClientHello in one direction's bytes, in order. */
-function hellosIn(bytes: Buffer, expect: number): Array<{ pos: number; body: Buffer }> {
-  const out: Array<{ pos: number; body: Buffer }> = [];
+function hellosIn(bytes: Buffer, expect: number): Array<{ pos: number; end: number; body: Buffer }> {
+  const out: Array<{ pos: number; end: number; body: Buffer }> = [];
   let pos = 0;
   while (pos < bytes.length) {
     const at = bytes[pos] === 0x16 ? pos : scanForHandshake(bytes, pos, bytes.length, expect);
     if (at < 0) break;
     const f = frameHandshake(bytes, at, bytes.length, { expect, limit: 64 * 1024 });
     if (f.kind === 'complete') {
-      out.push({ pos: at, body: f.body });
+      out.push({ pos: at, end: f.end, body: f.body });
       pos = f.end;
     } else {
       pos = at + 1;
@@ -166,6 +170,8 @@ function hellosIn(bytes: Buffer, expect: number): Array<{ pos: number; body: Buf
 // ---- QUIC ------------------------------------------------------------------
 
 interface QuicFlow {
+  /** The Initial datagrams that made up the hello so far (kept for --save-hellos). */
+  datagrams: Buffer[];
   keys: InitialKeys | null;
   asm: CryptoAssembly;
   largestPn: number;
@@ -215,12 +221,13 @@ function quicDatagram(
       }
       opened = o;
       const hellos = flow?.hellos ?? 0;
-      flow = { keys: k, asm: new CryptoAssembly(), largestPn: -1, done: false, hellos };
+      flow = { datagrams: [], keys: k, asm: new CryptoAssembly(), largestPn: -1, done: false, hellos };
       flows.set(key, flow);
     }
     const fl = flow as QuicFlow;
     if (opened.pn > fl.largestPn) fl.largestPn = opened.pn;
     if (fl.done) continue;
+    if (saved !== null && !fl.datagrams.includes(dgram)) fl.datagrams.push(dgram);
     const w = walkInitialFrames(opened.payload, fl.asm);
     if (!w.ok) bump(stats.quicOther, 'frames:' + w.reason);
     const m = fl.asm.message(1);
@@ -232,6 +239,7 @@ function quicDatagram(
         continue;
       }
       stats.hellos++;
+      saved?.push({ kind: 'quic', parts: fl.datagrams });
       found.push({
         file,
         transport: 'udp',
@@ -348,13 +356,14 @@ function readCapture(file: string, path: string, found: Found[], servers: Server
       const o = openVpnTcpTls(bytes);
       if (o.kind === 'tls') bytes = o.bytes;
     }
-    for (const { pos, body } of hellosIn(bytes, 1)) {
+    for (const { pos, end, body } of hellosIn(bytes, 1)) {
       const p = parseClientHello(body);
       if (!p.ok) {
         bump(stats.helloParseFailures, 'tcp:' + p.reason);
         continue;
       }
       stats.hellos++;
+      saved?.push({ kind: 'tcp', parts: [Buffer.from(bytes.subarray(pos, end))] });
       found.push({
         file,
         transport: 'tcp',
@@ -679,5 +688,22 @@ const results = [
 let allOk = true;
 for (const c of results) if (!report(c)) allOk = false;
 if (flag('--serverhello')) serverHelloCheck(filePaths, servers);
+if (saveTo !== undefined && saved !== null) {
+  // One entry per hello: kind (1 TCP records, 2 QUIC datagrams), part count (u16), then each part as u32 length + bytes.
+  const chunks: Buffer[] = [];
+  for (const e of saved) {
+    const head = Buffer.alloc(3);
+    head[0] = e.kind === 'tcp' ? 1 : 2;
+    head.writeUInt16BE(e.parts.length, 1);
+    chunks.push(head);
+    for (const part of e.parts) {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(part.length);
+      chunks.push(len, part);
+    }
+  }
+  writeFileSync(saveTo, Buffer.concat(chunks));
+  console.log(`saved ${saved.length} hellos to ${saveTo}`);
+}
 console.log(allOk ? `\nall references at or above ${TARGET * 100}%` : `\nsome reference under ${TARGET * 100}%`);
 process.exit(allOk ? 0 : 1);

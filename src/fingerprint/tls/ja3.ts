@@ -5,7 +5,8 @@
  * values (RFC 8701) left out of the ciphers, extensions and groups; the
  * fingerprint is the MD5 of that string.
  */
-import { createHash } from 'node:crypto';
+import { digestHex } from './digest.js';
+import { putDecimal, putDecimalList, scratchBytes } from './scratch.js';
 import { isGrease } from './grease.js';
 import type { ClientHello } from './hello.js';
 
@@ -16,34 +17,31 @@ export interface Ja3 {
   ja3_full: string;
 }
 
-function decList(values: number[], skipGrease: boolean): string {
-  let s = '';
-  let first = true;
-  for (const v of values) {
-    if (skipGrease && isGrease(v)) continue;
-    s += first ? String(v) : '-' + v;
-    first = false;
-  }
-  return s;
+const COMMA = 0x2c;
+
+/** Write the JA3 string into the scratch bytes; its length. */
+function put(hello: ClientHello): number {
+  const b = scratchBytes(6 * (hello.ciphers.length + hello.extensions.length + hello.groups.length + hello.pointFormats.length) + 16);
+  let p = putDecimal(b, 0, hello.version);
+  b[p++] = COMMA;
+  p = putDecimalList(b, p, hello.ciphers, isGrease);
+  b[p++] = COMMA;
+  p = putDecimalList(b, p, hello.extensions, isGrease);
+  b[p++] = COMMA;
+  p = putDecimalList(b, p, hello.groups, isGrease);
+  b[p++] = COMMA;
+  return putDecimalList(b, p, hello.pointFormats, null);
 }
 
 /** The JA3 string of a ClientHello. */
 export function ja3String(hello: ClientHello): string {
-  return (
-    hello.version +
-    ',' +
-    decList(hello.ciphers, true) +
-    ',' +
-    decList(hello.extensions, true) +
-    ',' +
-    decList(hello.groups, true) +
-    ',' +
-    decList(hello.pointFormats, false)
-  );
+  const n = put(hello);
+  return scratchBytes(n).toString('latin1', 0, n);
 }
 
 /** JA3 and its string. */
 export function ja3(hello: ClientHello): Ja3 {
-  const s = ja3String(hello);
-  return { ja3: createHash('md5').update(s).digest('hex'), ja3_full: s };
+  const n = put(hello);
+  const b = scratchBytes(n);
+  return { ja3: digestHex('md5', b.subarray(0, n)), ja3_full: b.toString('latin1', 0, n) };
 }

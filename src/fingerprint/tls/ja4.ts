@@ -14,10 +14,11 @@
  * Only JA4 (the TLS client method) is implemented, not the other JA4+
  * methods, which are under another licence.
  */
-import { createHash } from 'node:crypto';
+import { digestHex } from './digest.js';
 import { isGrease } from './grease.js';
 import { ExtensionType, type ClientHello } from './hello.js';
-import { hex2, hex4 } from './hex.js';
+import { hex2 } from './hex.js';
+import { putHexList, scratchBytes, scratchWords } from './scratch.js';
 
 export type Ja4Transport = 'tcp' | 'quic' | 'dtls';
 
@@ -32,6 +33,7 @@ export interface Ja4Set {
 export const EMPTY_HASH = '000000000000';
 
 const TRANSPORT: Record<Ja4Transport, string> = { tcp: 't', quic: 'q', dtls: 'd' };
+const UNDERSCORE = 0x5f;
 
 /** JA4's two-character code for a protocol version; '00' when unknown. */
 export function ja4VersionCode(v: number): string {
@@ -104,18 +106,8 @@ function count2(n: number): string {
   return n > 99 ? '99' : n < 10 ? '0' + n : String(n);
 }
 
-function hash12(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 12);
-}
-
-function hexList(values: number[]): string {
-  let s = '';
-  for (let i = 0; i < values.length; i++) s += i === 0 ? hex4(values[i]) : ',' + hex4(values[i]);
-  return s;
-}
-
-function byValue(a: number, b: number): number {
-  return a - b;
+function hash12(b: Buffer, from: number, to: number): string {
+  return digestHex('sha256', b.subarray(from, to)).slice(0, 12);
 }
 
 /** The "a" part, e.g. t13d1516h2. */
@@ -142,35 +134,60 @@ export function ja4a(hello: ClientHello, transport: Ja4Transport): string {
 /** JA4 and its three variants for one ClientHello. */
 export function ja4(hello: ClientHello, transport: Ja4Transport): Ja4Set {
   const a = ja4a(hello, transport);
+  const { ciphers, extensions, signatureAlgorithms } = hello;
 
-  const ciphers: number[] = [];
-  for (const c of hello.ciphers) if (!isGrease(c)) ciphers.push(c);
-  const extsOrig: number[] = [];
-  const extsSorted: number[] = [];
-  for (const e of hello.extensions) {
-    if (isGrease(e)) continue;
-    extsOrig.push(e);
-    if (e !== ExtensionType.SERVER_NAME && e !== ExtensionType.ALPN) extsSorted.push(e);
+  // Side by side in the scratch words: ciphers in wire order, the same
+  // sorted, extensions in wire order, those sorted (SNI and ALPN out), and
+  // the signature algorithms; GREASE left out of all.
+  const cap = ciphers.length + extensions.length;
+  const w = scratchWords(2 * cap + signatureAlgorithms.length);
+  let nc = 0;
+  for (const c of ciphers) if (!isGrease(c)) w[nc++] = c;
+  const cs = nc;
+  w.copyWithin(cs, 0, nc);
+  w.subarray(cs, cs + nc).sort();
+  const eo = 2 * nc;
+  let ne = 0;
+  for (const e of extensions) if (!isGrease(e)) w[eo + ne++] = e;
+  const es = eo + ne;
+  let ns = 0;
+  for (let i = 0; i < ne; i++) {
+    const e = w[eo + i];
+    if (e !== ExtensionType.SERVER_NAME && e !== ExtensionType.ALPN) w[es + ns++] = e;
   }
-  extsSorted.sort(byValue);
-  const sigs: number[] = [];
-  for (const s of hello.signatureAlgorithms) if (!isGrease(s)) sigs.push(s);
+  w.subarray(es, es + ns).sort();
+  const sg = es + ns;
+  let nsig = 0;
+  for (const s of signatureAlgorithms) if (!isGrease(s)) w[sg + nsig++] = s;
 
-  const cOrig = hexList(ciphers);
-  const cSorted = hexList(ciphers.sort(byValue));
-  const sig = sigs.length > 0 ? '_' + hexList(sigs) : '';
-  const eSorted = hexList(extsSorted) + sig;
-  const eOrig = hexList(extsOrig) + sig;
+  // The two raw forms, one after the other: a_ciphers_extensions[_sigalgs].
+  const b = scratchBytes(2 * (a.length + 3 + 5 * (nc + ne + nsig)));
+  const raw = (at: number, c0: number, e0: number, n: number): [number, number, number, number] => {
+    let p = at + b.write(a, at, 'latin1');
+    b[p++] = UNDERSCORE;
+    const cFrom = p;
+    p = putHexList(b, p, w, c0, nc);
+    const cTo = p;
+    b[p++] = UNDERSCORE;
+    const eFrom = p;
+    p = putHexList(b, p, w, e0, n);
+    if (nsig > 0) {
+      b[p++] = UNDERSCORE;
+      p = putHexList(b, p, w, sg, nsig);
+    }
+    return [cFrom, cTo, eFrom, p];
+  };
+  const [sc0, sc1, se0, rEnd] = raw(0, cs, es, ns);
+  const [oc0, oc1, oe0, oEnd] = raw(rEnd, 0, eo, ne);
 
-  const bSorted = ciphers.length > 0 ? hash12(cSorted) : EMPTY_HASH;
-  const bOrig = ciphers.length > 0 ? hash12(cOrig) : EMPTY_HASH;
-  const cHashSorted = extsSorted.length > 0 ? hash12(eSorted) : EMPTY_HASH;
-  const cHashOrig = extsOrig.length > 0 ? hash12(eOrig) : EMPTY_HASH;
-
+  const bSorted = nc > 0 ? hash12(b, sc0, sc1) : EMPTY_HASH;
+  const bOrig = nc > 0 ? hash12(b, oc0, oc1) : EMPTY_HASH;
+  const cSorted = ns > 0 ? hash12(b, se0, rEnd) : EMPTY_HASH;
+  const cOrig = ne > 0 ? hash12(b, oe0, oEnd) : EMPTY_HASH;
   return {
-    ja4: `${a}_${bSorted}_${cHashSorted}`,
-    ja4_r: `${a}_${cSorted}_${eSorted}`,
-    ja4_o: `${a}_${bOrig}_${cHashOrig}`,
-    ja4_ro: `${a}_${cOrig}_${eOrig}`,
+    ja4: a + '_' + bSorted + '_' + cSorted,
+    ja4_r: b.toString('latin1', 0, rEnd),
+    ja4_o: a + '_' + bOrig + '_' + cOrig,
+    ja4_ro: b.toString('latin1', rEnd, oEnd),
   };
 }
