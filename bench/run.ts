@@ -21,6 +21,9 @@
  *   floodapi the daemon's query latency (p50/p99) and kernel drops during a
  *            20 s hping3 SYN flood on lo, in a network namespace, for pof and
  *            for p0f 3.09b (bench/floodapi.ts)
+ *
+ *   tls      ClientHellos per second: framing + parsing, JA4, JA3, and QUIC
+ *            Initial decryption, on the corpus's real hellos (bench/tls.ts)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +35,7 @@ import { web } from './web.js';
 import { api } from './api.js';
 import { flood } from './flood.js';
 import { floodapi } from './floodapi.js';
+import { tls } from './tls.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.POF_SHARED ?? path.resolve(root, '../shared');
@@ -122,7 +126,7 @@ function offline(): void {
   }
 }
 
-const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi };
+const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi, tls };
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await fn();
