@@ -23,7 +23,10 @@
  * Needs root, hping3, ip (iproute2), cc, the native addon, and for the
  * baseline /usr/sbin/p0f. Env: FLOOD_SECONDS (20), FLOOD_ROUNDS (1),
  * FLOOD_GAP_MS (10), FLOOD_POF (the CLI to run, default dist/cli/main.js:
- * point it at another build to compare).
+ * point it at another build to compare), FLOOD_SENSORS (pof,p0f: which to
+ * run), FLOOD_NODE_ARGS (node flags for pof), FLOOD_NICE (a nice(1)
+ * increment for both sensors, e.g. -10, so that a busy machine's other work
+ * disturbs them less).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,6 +45,7 @@ const SECONDS = Number(process.env.FLOOD_SECONDS ?? 20);
 const ROUNDS = Number(process.env.FLOOD_ROUNDS ?? 1);
 const GAP_MS = Number(process.env.FLOOD_GAP_MS ?? 10);
 const NODE_ARGS = (process.env.FLOOD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const NICE = process.env.FLOOD_NICE ?? '';
 const dir = path.join(process.env.POF_BENCH_DIR ?? '/tmp/pofbench', 'floodapi');
 const NS = `pofflood${process.pid}`;
 const PORT = 9; // nothing listens: the kernel's RSTs to the spoofed sources find no route
@@ -264,7 +268,7 @@ async function floodRun(who: 'pof' | 'p0f', pktstats: string | null): Promise<Fl
     who === 'pof'
       ? [process.execPath, ...NODE_ARGS, POF, '-i', 'lo', '-s', sock, '-f', P0F_DB]
       : [P0F, '-i', 'lo', '-s', sock, '-f', P0F_DB];
-  const proc = spawn('ip', ['netns', 'exec', NS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(NICE ? 'nice' : 'ip', [...(NICE ? ['-n', NICE, 'ip'] : []), 'netns', 'exec', NS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<void>((r) => proc.on('exit', () => r()));
@@ -337,7 +341,10 @@ export async function floodapi(): Promise<void> {
   for (const cmd of ['hping3', 'ip', 'cc']) if (!have(cmd)) return void console.log(`floodapi: skipped (no ${cmd})`);
   if (!addonAvailable()) return void console.log('floodapi: skipped (native addon not built: npm run build:native)');
   if (!fs.existsSync(POF)) return void console.log(`floodapi: skipped (${POF} missing: npm run build)`);
-  const haveP0f = fs.existsSync(P0F) && fs.existsSync(P0F_DB) && (process.env.FLOOD_SENSORS ?? 'p0f').includes('p0f');
+  const want = (process.env.FLOOD_SENSORS ?? 'pof,p0f').split(',');
+  const withPof = want.includes('pof');
+  const haveP0f = fs.existsSync(P0F) && fs.existsSync(P0F_DB);
+  const withP0f = haveP0f && want.includes('p0f');
   fs.mkdirSync(dir, { recursive: true });
   const pktstats = buildPktStats();
   netnsDown();
@@ -345,7 +352,8 @@ export async function floodapi(): Promise<void> {
   const runs: FloodRun[] = [];
   try {
     for (let i = 0; i < ROUNDS; i++) {
-      const order: Array<'pof' | 'p0f'> = !haveP0f ? ['pof'] : i % 2 ? ['p0f', 'pof'] : ['pof', 'p0f'];
+      const both: Array<'pof' | 'p0f'> = i % 2 ? ['p0f', 'pof'] : ['pof', 'p0f'];
+      const order = both.filter((w) => (w === 'pof' ? withPof : withP0f));
       for (const who of order) {
         const r = await floodRun(who, pktstats);
         runs.push(r);
@@ -356,11 +364,12 @@ export async function floodapi(): Promise<void> {
     netnsDown();
   }
   const pof = runs.filter((r) => r.who === 'pof');
+  if (!pof.length) return;
   const p99 = median(pof.map((r) => pct([...r.status, ...r.v3], 0.99)));
   const rss = Math.max(...pof.map((r) => r.rssMb));
-  let vs = ' (p0f not installed: no baseline)';
-  if (haveP0f) {
-    const p0f = runs.filter((r) => r.who === 'p0f');
+  let vs = haveP0f ? '' : ' (p0f not installed: no baseline)';
+  const p0f = runs.filter((r) => r.who === 'p0f');
+  if (p0f.length) {
     const q = median(p0f.map((r) => pct(r.v3, 0.99)));
     const d = (rs: FloodRun[]): string => rs.map((r) => (r.drops === null ? '?' : fmt(r.drops))).join(', ');
     vs = `; p0f's p99 ${q.toFixed(2)} ms; kernel drops pof ${d(pof)}, p0f ${d(p0f)}`;
