@@ -30,8 +30,8 @@ import { isPofError, PofError } from '../errors.js';
 import { HttpModule } from '../state/http-module.js';
 import { AccessLog } from '../web/access-log.js';
 import { MAX_TIMEOUT_MS, type PofOptions, type WaitFor } from '../web/core.js';
+import { createPofProxy } from '../web/proxy.js';
 import {
-  createPofProxy,
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
@@ -40,7 +40,7 @@ import {
   MAX_HEADER_TIMEOUT_MS,
   MAX_UPSTREAM_TIMEOUT_MS,
   type ProxyLimitOptions,
-} from '../web/proxy.js';
+} from '../web/proxy-limits.js';
 import { isPofValueName, POF_EXTRA_NAMES, POF_VAR_NAMES, type PofValueName } from '../web/result.js';
 import { savedSynAvailable } from '../web/saved-syn.js';
 import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';

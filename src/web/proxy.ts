@@ -28,7 +28,7 @@ import { limitConnections, proxyLimits, serverTimeouts, type ProxyLimitOptions }
 import { isPofValueName, POF_EXTRA_NAMES, pofValue, resultShape, type PofResult, type PofValueName } from './result.js';
 
 export { forwardedField, isPofHeaderName, pofHeaderName } from './proxy-headers.js';
-export * from './proxy-limits.js';
+export type { ProxyLimitOptions } from './proxy-limits.js';
 
 export interface PofProxyOptions extends ProxyLimitOptions {
   /** Where requests go: 'http://127.0.0.1:8080' (a path prefix may follow). */
