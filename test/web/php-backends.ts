@@ -74,6 +74,10 @@ function siteDir(): { dir: string; www: string; cleanup(): void } {
 
 function startChild(cmd: string, args: string[]): { child: ChildProcess; out: () => string } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never left behind, even by a test process that dies.
+  const kill = (): void => void child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
