@@ -75,7 +75,7 @@ function siteDir(): { dir: string; www: string; cleanup(): void } {
 function startChild(cmd: string, args: string[]): { child: ChildProcess; out: () => string } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Never left behind, even by a test process that dies.
-  const kill = (): void => void child.kill('SIGKILL');
+  const kill = (): void => void child.kill('SIGTERM');
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));
   let out = '';
