@@ -98,7 +98,8 @@ export function ja4Alpn(hello: ClientHello): string {
   if (first.length === 0) return '00';
   const f = first.charCodeAt(0);
   const l = first.charCodeAt(first.length - 1);
-  if (isAlnum(f) && isAlnum(l)) return first.length === 1 ? first + first : first[0] + first[first.length - 1];
+  // One character is both the first and the last.
+  if (isAlnum(f) && isAlnum(l)) return first[0] + first[first.length - 1];
   return hex2(f)[0] + hex2(l)[1];
 }
 
