@@ -15,6 +15,10 @@ export type PofErrorCode =
   | 'E_API_TIMEOUT'
   /** The daemon answered "bad query": it does not take that question. */
   | 'E_API_REFUSED'
+  /** The shared store (Redis) could not be asked: down, refused, busy. */
+  | 'E_STORE'
+  /** The shared store gave no answer in time. */
+  | 'E_STORE_TIMEOUT'
   | 'E_CONFIG';
 
 export class PofError extends Error {
