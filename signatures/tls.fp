@@ -141,6 +141,7 @@ tls = *_723694b0fccc_899037bd0b8c | gnutls | GnuTLS 3.7 (Debian's wget) | CCM su
 
 tls = *_85036bcba153_b26ce05bbdd6 | python | Python ssl (3.10 or newer): requests, urllib3 2 | Python's own cipher string (ECDHE and DHE with AES-GCM, ChaCha20, AES-SHA256/384; no SHA-1 suites), no session ticket. live: python-requests 2.34 on Python 3 with OpenSSL 3.0
 tls = *_85036bcba153_d339722ba4af | python | Python ssl (3.10 or newer): urllib | as the line above with session_ticket. live: urllib.request on Python 3 with OpenSSL 3.0
+tls = *_85036bcba153_d41ae481755e | python | Python ssl (3.10 or newer): a context of ssl.create_default_context() | as the lines above without post_handshake_auth (which urllib's own default context turns on). live: urllib.request with ssl.create_default_context() on Python 3 with OpenSSL 3.0
 tls = *_a33745022dd6_1f22a2ca17c4 | node | Node.js tls (https, fetch) | Node's own default cipher list (59 suites with ARIA and CCM). live: Node.js 20 https.get (OpenSSL 3.0)
 tls = *_db35923f8641_7c76daad20ec | java | Java JSSE 17 | JSSE's 37 default suites, signature_algorithms_cert (0x0032), status_request_v2 (0x0011). live: OpenJDK 17 HttpsURLConnection (Debian 12)
 tls = *_9dc949149365_e7c285222651 | go | Go crypto/tls (1.13 to 1.21) | Go's default suites and signature algorithms (Ed25519 among them). dev trojan-tcp-tls and vmess-tcp-tls traces (trojan-go and V2Ray, both Go programs; SNI test.lan): 2 hellos

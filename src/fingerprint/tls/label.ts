@@ -44,7 +44,8 @@ const JA4_LEN = 10 + 1 + 12 + 1 + 12;
 
 /** The label of one JA4 (e.g. `t13d1516h2_8daaf6152771_e5627efa2ab1`). Never throws; anything else is 'unknown'. */
 export function labelTls(idx: TlsIndex, ja4: string): TlsLabel {
-  if (typeof ja4 !== 'string' || ja4.length !== JA4_LEN || ja4.charAt(10) !== '_' || ja4.charAt(23) !== '_') return { kind: 'unknown', ja4: String(ja4).slice(0, JA4_LEN) };
+  if (typeof ja4 !== 'string') return { kind: 'unknown', ja4: '' };
+  if (ja4.length !== JA4_LEN || ja4.charAt(10) !== '_' || ja4.charAt(23) !== '_') return { kind: 'unknown', ja4: ja4.slice(0, JA4_LEN) };
   const list = idx.byBc.get(ja4.slice(11));
   if (list) {
     const a = ja4.slice(0, 10);

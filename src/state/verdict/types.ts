@@ -8,9 +8,9 @@
  * disagrees: the UA's OS or browser claim (or the TLS family's OS) against
  * one observed layer.
  */
-import type { OsFamily } from '../db/families.js';
-import type { TlsLabel } from '../db/tls-types.js';
-import type { UserAgentInfo } from '../fingerprint/ua.js';
+import type { OsFamily } from '../../db/families.js';
+import type { TlsLabel } from '../../db/tls-types.js';
+import type { UserAgentInfo } from '../../fingerprint/ua.js';
 
 export type VerdictKind = 'consistent' | 'mismatch' | 'unknown';
 

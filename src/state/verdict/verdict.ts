@@ -35,8 +35,8 @@
  * scanner, or is a fixed OS probe string, makes no claim about the
  * browser, and bots none about the OS either.
  */
-import { osAgrees, type OsFamily } from '../db/families.js';
-import { TLS_FAMILY_OS } from '../db/tls-types.js';
+import { osAgrees, type OsFamily } from '../../db/families.js';
+import { TLS_FAMILY_OS } from '../../db/tls-types.js';
 import { tlsExpectation } from './expect.js';
 import { REASONS, type Check, type Reason, type Skip, type Strength, type Verdict, type VerdictInput } from './types.js';
 

@@ -14,8 +14,8 @@
  * for them the list only says what agrees; anything else is no evidence.
  * Bots and scanners are not judged.
  */
-import type { TlsFamily } from '../db/tls-types.js';
-import type { UserAgentInfo } from '../fingerprint/ua.js';
+import type { TlsFamily } from '../../db/tls-types.js';
+import type { UserAgentInfo } from '../../fingerprint/ua.js';
 
 export interface TlsExpectation {
   families: readonly TlsFamily[];

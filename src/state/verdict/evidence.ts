@@ -3,9 +3,9 @@
  * matched label (observation.ts TcpMatchInfo) and an HTTP application
  * label's `sys` list.
  */
-import { familyOfName, labelFamilies, type OsFamily } from '../db/families.js';
-import type { SysEntry } from '../db/types.js';
-import type { TcpMatchInfo } from '../observation.js';
+import { familyOfName, labelFamilies, type OsFamily } from '../../db/families.js';
+import type { SysEntry } from '../../db/types.js';
+import type { TcpMatchInfo } from '../../observation.js';
 import type { TcpEvidence } from './types.js';
 
 /** The TCP layer's evidence from a SYN's match; null when nothing matched. */
