@@ -23,7 +23,7 @@ import { buildTcpIndex, labelText, matchQuality, observeTcp, type TcpObservation
 import { TcpVerdictCache } from './fingerprint/tcp-cache.js';
 import { computeUptime, freqText, uptimeText } from './fingerprint/uptime.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod, ObservationSink } from './observation.js';
-import { addrToString } from './state/addr.js';
+import { addrToString } from './net/addr.js';
 import { FlowTable, newFlow, type Flow, type TupleKey } from './state/flows.js';
 import { HostTable, hostKeyOf, type Host } from './state/hosts.js';
 import { scoreNat, verifyToolClass, type NatEvent } from './state/nat.js';

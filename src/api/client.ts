@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
-import { parseAddress } from '../state/addr.js';
+import { parseAddress } from '../net/addr.js';
 import { unpackConn, unpackHost } from './compact.js';
 import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type WatchUntil } from './json.js';
 import type { ServerStatus } from './server.js';

@@ -3,7 +3,7 @@
  * answered in order. Pure: parsing and shaping only. See README.md beside
  * this file for the documented shapes and examples.
  */
-import { canonicalAddress } from '../state/addr.js';
+import { canonicalAddress } from '../net/addr.js';
 import { packConn, packHost } from './compact.js';
 import type { ConnVerdict, SideVerdict } from './conn-verdicts.js';
 import type { HostView, PofLookup } from './types.js';

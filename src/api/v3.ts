@@ -37,7 +37,7 @@
  * the IPv4 host; strings are always NUL-terminated (p0f's strncpy leaves a
  * 32-byte name unterminated).
  */
-import { addrToString } from '../state/addr.js';
+import { addrToString } from '../net/addr.js';
 import { clamp, readCString, writeCString } from './cstr.js';
 import type { HostView } from './types.js';
 

@@ -12,7 +12,7 @@ import type { JsonConn, JsonHost, JsonSide } from '../api/json.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { V3_MATCH_FUZZY, V3_MATCH_GENERIC, type V3HostInfo } from '../api/v3.js';
 import { isPofError, PofError } from '../errors.js';
-import { parseAddress } from '../state/addr.js';
+import { parseAddress } from '../net/addr.js';
 import { parseArgs, stringFlag, type FlagSpec } from './args.js';
 
 interface Out {

@@ -5,7 +5,7 @@
 import { KILL_PERCENT } from '../config.js';
 import type { Label } from '../db/types.js';
 import type { TcpObservation } from '../fingerprint/tcp.js';
-import { parseAddress } from './addr.js';
+import { parseAddress } from '../net/addr.js';
 
 /**
  * Table key of an address: for IPv4 its 32 bits as a signed integer (a small

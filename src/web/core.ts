@@ -22,7 +22,7 @@ import type { PofLookup } from '../api/types.js';
 import type { SignatureDb } from '../db/types.js';
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
-import { canonicalAddress } from '../state/addr.js';
+import { canonicalAddress } from '../net/addr.js';
 import { defaultWarning, probeDaemon } from './daemon-probe.js';
 import { buildResult, errorResult, POF_VAR_NAMES, resultFor, type ConnTuple, type PofAnswer, type PofResult, type PofVarName, type PofVia } from './result.js';
 import { DEFAULT_HOST_TTL_MS, HostCache, MAX_HOST_TTL_MS } from './host-cache.js';

@@ -12,7 +12,7 @@
  */
 import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
-import { canonicalAddress } from '../state/addr.js';
+import { canonicalAddress } from '../net/addr.js';
 import { compileLogFormat, type CompiledLogFormat } from './log-format.js';
 import { buildResult, errorResult, type ConnTuple, type PofAnswer, type PofResult } from './result.js';
 import type { PofSource } from './sources.js';

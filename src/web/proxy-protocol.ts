@@ -28,7 +28,7 @@
  * first bytes), or a broken one ('invalid').
  */
 import { crc32c } from '../net/crc32c.js';
-import { addrToString, parseAddress } from '../state/addr.js';
+import { addrToString, parseAddress } from '../net/addr.js';
 
 /** The v2 signature. */
 export const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);

@@ -31,7 +31,7 @@ import { whenListening } from './listen-hook.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from '../fingerprint/mtu.js';
 import { buildTcpIndex, matchQuality, observeTcp, type TcpSigIndex } from '../fingerprint/tcp.js';
 import { TcpVerdictCache } from '../fingerprint/tcp-cache.js';
-import { addrToString } from '../state/addr.js';
+import { addrToString } from '../net/addr.js';
 import type { ConnTuple } from './result.js';
 
 interface SavedSynAddon {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { canonicalAddress } from '../../src/state/addr.js';
+import { canonicalAddress } from '../../src/net/addr.js';
 import { proxyHeaderOf, withProxyProtocol, type ProxyProtocolReader } from '../../src/web/proxy-protocol-reader.js';
 import { freePort, stopChild } from './net-helpers.js';
 

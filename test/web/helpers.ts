@@ -10,7 +10,7 @@ import { loadSignatures } from '../../src/db/load.js';
 import type { SignatureDb } from '../../src/db/types.js';
 import { LinkType } from '../../src/decode/constants.js';
 import { Engine } from '../../src/engine.js';
-import { parseAddress } from '../../src/state/addr.js';
+import { parseAddress } from '../../src/net/addr.js';
 import { HttpModule } from '../../src/state/http-module.js';
 import type { ConnTuple } from '../../src/web/result.js';
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 
 import { crc32c } from '../../src/net/crc32c.js';
-import { canonicalAddress } from '../../src/state/addr.js';
+import { canonicalAddress } from '../../src/net/addr.js';
 import {
   headerTuple,
   mayStartProxyHeader,

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 
 import { PofApiServer } from '../../src/api/server.js';
 import { loadNativeAddon } from '../../src/native.js';
-import { canonicalAddress } from '../../src/state/addr.js';
+import { canonicalAddress } from '../../src/net/addr.js';
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
 import { kernelTuple, readSavedSyn, readSavedSynView, savedSynAvailable, savedSynProblem, SynFingerprinter, synTuple } from '../../src/web/saved-syn.js';

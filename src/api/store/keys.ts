@@ -21,7 +21,7 @@
  * checked once with one line per problem.
  */
 import { PofError } from '../../errors.js';
-import { canonicalAddress } from '../../state/addr.js';
+import { canonicalAddress } from '../../net/addr.js';
 
 export const DEFAULT_KEY_PREFIX = 'pof:';
 export const DEFAULT_CONN_TTL_S = 300;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { addrToString, canonicalAddress, parseAddress } from '../../src/state/addr.js';
+import { addrToString, canonicalAddress, parseAddress } from '../../src/net/addr.js';
 
 test('IPv6 is printed as p0f does: eight groups, no compression', () => {
   const b = Buffer.from('20010db8000000000000000000000001', 'hex');
