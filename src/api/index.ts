@@ -3,7 +3,7 @@ export * from './types.js';
 export * from './v3.js';
 export * from './v2.js';
 export * from './json.js';
-export * from './conn-verdicts.js';
+export * from '../state/conn-verdicts.js';
 export * from './lookup.js';
 export * from './server.js';
 export * from './client.js';

@@ -5,7 +5,7 @@
  */
 import { canonicalAddress } from '../net/addr.js';
 import { packConn, packHost } from './compact.js';
-import type { ConnVerdict, SideVerdict } from './conn-verdicts.js';
+import type { ConnVerdict, SideVerdict } from '../state/conn-verdicts.js';
 import type { HostView, PofLookup } from './types.js';
 
 /** Longest id string echoed back. */

@@ -6,7 +6,7 @@
  *   const engine = new Engine(opts, (o) => { output(o); conns.observe(o); });
  *   const server = await PofApiServer.listen({ path, lookup: engineLookup(engine, conns) });
  */
-import type { ConnVerdicts } from './conn-verdicts.js';
+import type { ConnVerdicts } from '../state/conn-verdicts.js';
 import { hostKeyOf, type HostKey } from '../state/hosts.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 

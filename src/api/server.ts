@@ -27,7 +27,7 @@ import net from 'node:net';
 import { DEFAULT_API_CLIENTS, MAX_API_CLIENTS } from '../config.js';
 import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
-import type { ConnVerdict } from './conn-verdicts.js';
+import type { ConnVerdict } from '../state/conn-verdicts.js';
 import { clearSocketPath, resolveGid } from './socket-file.js';
 import { answerJsonLine, jsonError } from './json.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';

@@ -5,7 +5,7 @@
  * objects.
  */
 import type { Host } from '../state/hosts.js';
-import type { ConnVerdict } from './conn-verdicts.js';
+import type { ConnVerdict } from '../state/conn-verdicts.js';
 
 /** The part of a host record that the APIs report (pof's Host satisfies it). */
 export type HostView = Pick<

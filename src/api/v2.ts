@@ -44,7 +44,7 @@
  * magic or type gets a "bad query" answer with the id copied; padding is 0.
  */
 import { clamp, readCString, writeCString } from './cstr.js';
-import type { ConnVerdict } from './conn-verdicts.js';
+import type { ConnVerdict } from '../state/conn-verdicts.js';
 
 export const V2_MAGIC = 0x0defaced;
 export const V2_QUERY_SIZE = 24;

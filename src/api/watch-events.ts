@@ -5,7 +5,7 @@
  * clients; this only writes to their sockets.
  */
 import type net from 'node:net';
-import type { ConnVerdict } from './conn-verdicts.js';
+import type { ConnVerdict } from '../state/conn-verdicts.js';
 import { connEventLine, jsonError, MAX_WATCHED_PORTS, type WatchUntil } from './json.js';
 import type { HostView } from './types.js';
 

@@ -18,7 +18,7 @@
  * (startup.ts). Kernel drops are reported when they happen and on exit.
  */
 import { chown, stat } from 'node:fs/promises';
-import { ConnVerdicts } from '../api/conn-verdicts.js';
+import { ConnVerdicts } from '../state/conn-verdicts.js';
 import { engineLookup } from '../api/lookup.js';
 import { PofApiServer } from '../api/server.js';
 import { DEFAULT_LIVE_TIMEOUT_MS, listInterfaces, openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture, type LiveStats } from '../capture/live.js';

@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 
-import { ConnVerdicts } from '../api/conn-verdicts.js';
+import { ConnVerdicts } from '../state/conn-verdicts.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture } from '../capture/live.js';
 import { loadSignatures } from '../db/load.js';

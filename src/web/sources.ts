@@ -9,7 +9,7 @@
  * background probe (with back-off) finds out when the daemon is back.
  */
 import { PofClient, type ConnEvent } from '../api/client.js';
-import { connKey, type ConnVerdict, type ConnVerdicts } from '../api/conn-verdicts.js';
+import { connKey, type ConnVerdict, type ConnVerdicts } from '../state/conn-verdicts.js';
 import { connToJson, hostToJson, isWatchUntil, type WatchUntil } from '../api/json.js';
 import { engineLookup, type LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';

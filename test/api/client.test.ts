@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { PofClient } from '../../src/api/client.js';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { answerJsonLine } from '../../src/api/json.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { runQuery } from '../../src/cli/query.js';

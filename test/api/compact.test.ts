@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { packConn, packHost, unpackConn, unpackHost } from '../../src/api/compact.js';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { answerJsonLine, type JsonConn, type JsonHost, type JsonSide } from '../../src/api/json.js';
 import { linuxSyn, makeHost, makeLookup, obs } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { linuxSyn, makeHost, makeLookup, obs, tempSocketDir, windowsSyn } from './helpers.js';
 

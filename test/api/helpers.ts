@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import type { HostView, PofLookup } from '../../src/api/types.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod } from '../../src/observation.js';
 

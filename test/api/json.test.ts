@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { answerJsonLine, parseJsonQuery } from '../../src/api/json.js';
 import { linuxSyn, makeHost, makeLookup, obs, windowsSyn } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { after, test } from 'node:test';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { decodeV2Response, decodeV2Status, encodeV2Query } from '../../src/api/v2.js';
 import { decodeV3Response, encodeV3Query, V3_RESP_SIZE } from '../../src/api/v3.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { PofClient, type ConnEvent } from '../../src/api/client.js';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { answerJsonLine, MAX_WATCHED_PORTS } from '../../src/api/json.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { linuxSyn, makeHost, makeLookup, obs, tempSocketDir, windowsSyn } from './helpers.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { compileOfflineFilter } from '../../src/capture/filter.js';
 import { addonAvailable } from '../../src/capture/live.js';
 import type { PacketRecord } from '../../src/capture/types.js';

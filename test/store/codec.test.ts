@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 
-import type { ConnVerdict, SideVerdict } from '../../src/api/conn-verdicts.js';
+import type { ConnVerdict, SideVerdict } from '../../src/state/conn-verdicts.js';
 import { connToJson, hostToJson } from '../../src/api/json.js';
 import { readRecord, RecordWriter, writeConn, writeHost } from '../../src/api/store/codec.js';
 import { connStoreKey, connStoreKeyOf, hostStoreKey, parseStoreUrl } from '../../src/api/store/keys.js';

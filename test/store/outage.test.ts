@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import type { ConnVerdict } from '../../src/api/conn-verdicts.js';
+import type { ConnVerdict } from '../../src/state/conn-verdicts.js';
 import { connToJson } from '../../src/api/json.js';
 import { StorePublisher } from '../../src/api/store/publisher.js';
 import { StoreReader } from '../../src/api/store/reader.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { ConnVerdicts, type ConnVerdict } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts, type ConnVerdict } from '../../src/state/conn-verdicts.js';
 import { connToJson, hostToJson } from '../../src/api/json.js';
 import { connStoreKey, hostStoreKey } from '../../src/api/store/keys.js';
 import { StorePublisher } from '../../src/api/store/publisher.js';

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 
 import { engineLookup } from '../../src/api/lookup.js';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { addonAvailable, openLive } from '../../src/capture/live.js';
 import { connTuple, createPofCore, type PofOptions } from '../../src/web/core.js';

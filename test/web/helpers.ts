@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ConnVerdicts, type ConnVerdict } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts, type ConnVerdict } from '../../src/state/conn-verdicts.js';
 import type { HostView, PofLookup } from '../../src/api/types.js';
 import { loadSignatures } from '../../src/db/load.js';
 import type { SignatureDb } from '../../src/db/types.js';

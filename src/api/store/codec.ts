@@ -15,7 +15,7 @@
  * fit (the caller drops it and counts it); the reader trusts only records
  * the writer made (the ring is not shared with anyone else).
  */
-import type { ConnVerdict, HttpVerdict, SideVerdict, TcpVerdict } from '../conn-verdicts.js';
+import type { ConnVerdict, HttpVerdict, SideVerdict, TcpVerdict } from '../../state/conn-verdicts.js';
 import type { HostView } from '../types.js';
 
 export const REC_CONN = 1;

@@ -29,7 +29,7 @@ import { Worker } from 'node:worker_threads';
 
 import { PofError } from '../../errors.js';
 import { intOption } from '../../options.js';
-import type { ConnVerdict } from '../conn-verdicts.js';
+import type { ConnVerdict } from '../../state/conn-verdicts.js';
 import type { HostView } from '../types.js';
 import { RecordWriter, writeConn, writeHost } from './codec.js';
 import { DEFAULT_CONN_TTL_S, DEFAULT_HOST_TTL_S, keyPrefixOption, MAX_TTL_S, parseStoreUrl, type StoreUrl } from './keys.js';

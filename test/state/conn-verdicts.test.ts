@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnVerdicts } from '../../src/api/conn-verdicts.js';
+import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { PofError } from '../../src/errors.js';
-import { linuxSyn, obs, windowsSyn } from './helpers.js';
+import { linuxSyn, obs, windowsSyn } from '../api/helpers.js';
 
 const T = { cli: '192.0.2.10', cliPort: 51000, srv: '198.51.100.1', srvPort: 80 };
 
