@@ -11,8 +11,7 @@ import { PofError } from '../errors.js';
 import { intOption as intOpt } from '../options.js';
 import { parseAddress } from '../net/addr.js';
 import { unpackConn, unpackHost } from './compact.js';
-import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type WatchUntil } from './json.js';
-import type { ServerStatus } from './server.js';
+import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type ServerStatus, type WatchUntil } from './json-types.js';
 import { decodeV3Response, encodeV3Query, V3_RESP_SIZE, type V3HostInfo } from './v3.js';
 
 export const DEFAULT_CLIENT_TIMEOUT_MS = 1000;

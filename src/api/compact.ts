@@ -23,7 +23,7 @@
  *
  * Any record may be null where the keyed form has null.
  */
-import type { JsonConn, JsonHost, JsonSide } from './json.js';
+import type { JsonConn, JsonHost, JsonSide } from './json-types.js';
 
 const label = (name: string, flavor: string | null): string => (flavor ? `${name} ${flavor}` : name);
 

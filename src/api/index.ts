@@ -2,6 +2,7 @@
 export * from './types.js';
 export * from './v3.js';
 export * from './v2.js';
+export * from './json-types.js';
 export * from './json.js';
 export * from '../state/conn-verdicts.js';
 export * from './lookup.js';

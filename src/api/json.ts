@@ -6,6 +6,7 @@
 import { canonicalAddress } from '../net/addr.js';
 import { packConn, packHost } from './compact.js';
 import type { ConnVerdict, SideVerdict } from '../state/conn-verdicts.js';
+import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type JsonSide, type WatchUntil, type WithId } from './json-types.js';
 import type { HostView, PofLookup } from './types.js';
 
 /** Longest id string echoed back. */
@@ -16,17 +17,6 @@ export type JsonQuery =
   | { op: 'conn'; id?: string | number; cli: string; cliPort: number; srv: string; srvPort: number; ver: 4 | 6; compact?: boolean }
   | { op: 'status'; id?: string | number }
   | { op: 'watch'; id?: string | number; srvPort: number; until?: WatchUntil };
-
-/**
- * How long a watching client wants to hear about each connection: until its
- * client's SYN is fingerprinted ('syn'), or its HTTP request too ('http');
- * without it, about every change to the connection's verdict.
- */
-export type WatchUntil = 'syn' | 'http';
-
-export function isWatchUntil(v: unknown): v is WatchUntil {
-  return v === 'syn' || v === 'http';
-}
 
 export type JsonQueryResult = { ok: true; query: JsonQuery } | { ok: false; error: string; id?: string | number };
 
@@ -108,76 +98,6 @@ export function parseJsonQuery(line: string): JsonQueryResult {
       return bad('"op" must be "host", "conn", "status" or "watch"');
   }
 }
-
-/** What pof knows about a host (answer to {"addr":...}). Times are unix seconds. */
-export interface JsonHost {
-  addr: string;
-  ip_version: 4 | 6;
-  first_seen: number;
-  last_seen: number;
-  total_conn: number;
-  /** Last positively matched OS (kept when later SYNs are unknown, as p0f). */
-  os: { name: string; flavor: string | null; class: string | null; label: string; fuzzy: boolean; generic: boolean } | null;
-  /** p0f's os_match_q: 1 fuzzy, 2 generic. */
-  os_match_q: number;
-  http: { name: string; flavor: string | null; label: string } | null;
-  /** 0 fine, 1 OS differs from the User-Agent, 2 fake User-Agent. */
-  bad_sw: number;
-  language: string | null;
-  distance: number | null;
-  link: string | null;
-  mtu: number | null;
-  uptime: { minutes: number; modulo_days: number } | null;
-  /** Last time IP sharing (NAT) / an OS change was seen; null = never. */
-  last_nat: number | null;
-  last_chg: number | null;
-}
-
-export interface JsonSide {
-  tcp: {
-    label: string | null;
-    match: { name: string; flavor: string | null; class: string | null; userland: boolean; generic: boolean; fuzzy: boolean } | null;
-    dist: number;
-    dist_upper_bound: boolean;
-    quality: number;
-    params: string | null;
-    raw_sig: string | null;
-  } | null;
-  mtu: { mtu: number; link: string | null } | null;
-  uptime: { minutes: number; modulo_days: number; freq_hz: number } | null;
-  http: {
-    label: string | null;
-    app: { name: string; flavor: string | null; generic: boolean } | null;
-    language: string | null;
-    bad_sw: number;
-    params: string | null;
-    raw_sig: string | null;
-  } | null;
-  nat: { kind: 'ip sharing' | 'host change'; reasons: string[]; time: number } | null;
-}
-
-/** What pof saw on one connection: client = the side that sent the SYN. */
-export interface JsonConn {
-  ip_version: 4 | 6;
-  cli: { addr: string; port: number };
-  srv: { addr: string; port: number };
-  first_seen: number;
-  last_seen: number;
-  encap: boolean;
-  sendsyn: boolean;
-  client: JsonSide;
-  server: JsonSide;
-}
-
-type WithId = { id?: string | number };
-export type JsonAnswerObject = WithId &
-  (
-    | { status: 'ok'; host: JsonHost; conn?: undefined; server?: undefined }
-    | { status: 'ok'; host: JsonHost | null; conn: JsonConn | null; server?: undefined }
-    | { status: 'ok'; server: object; host?: undefined; conn?: undefined }
-    | { status: 'no match' }
-    | { status: 'bad query'; error: string }
-  );
 
 const nz = (n: number): number | null => (n ? n : null);
 

@@ -30,10 +30,13 @@ import { intOption as intOpt } from '../options.js';
 import type { ConnVerdict } from '../state/conn-verdicts.js';
 import { clearSocketPath, resolveGid } from './socket-file.js';
 import { answerJsonLine, jsonError } from './json.js';
+import type { ServerStatus } from './json-types.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
 import { answerV2, V2_QUERY_SIZE } from './v2.js';
 import { answerV3At, V3_QUERY_SIZE, V3_RESP_SIZE, V3Status } from './v3.js';
 import { WatchEvents, type Watcher } from './watch-events.js';
+
+export type { ServerStatus };
 
 /** Where `pof query` looks when -s is not given (the daemon's default too). */
 export const DEFAULT_API_SOCKET = '/run/pof.sock';
@@ -107,22 +110,6 @@ export interface ApiServerStats {
   /** Connection events sent to watching clients, and left out for clients that did not read. */
   events: number;
   eventsDropped: number;
-}
-
-/** The answer to {"op":"status"}. */
-export interface ServerStatus {
-  version: string;
-  packets: number;
-  matched: number;
-  hosts: number;
-  conns: number;
-  fp_checksum: number;
-  uptime_s: number;
-  clients: { active: number; pending: number; max: number };
-  queries: { v3: number; v2: number; json: number };
-  bad_queries: number;
-  /** Clients watching ports now, events sent to them, events they missed (not reading). */
-  watch: { clients: number; events: number; dropped: number };
 }
 
 interface Client extends Watcher {

@@ -6,7 +6,8 @@
  */
 import type net from 'node:net';
 import type { ConnVerdict } from '../state/conn-verdicts.js';
-import { connEventLine, jsonError, MAX_WATCHED_PORTS, type WatchUntil } from './json.js';
+import { connEventLine, jsonError, MAX_WATCHED_PORTS } from './json.js';
+import type { WatchUntil } from './json-types.js';
 import type { HostView } from './types.js';
 
 /** What events have told of a connection (bits): its client's SYN verdict, its HTTP request's. */

@@ -8,7 +8,7 @@
  * Exit codes: 0 found, 1 no match or error, 2 usage.
  */
 import { PofClient } from '../api/client.js';
-import type { JsonConn, JsonHost, JsonSide } from '../api/json.js';
+import type { JsonConn, JsonHost, JsonSide } from '../api/json-types.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { V3_MATCH_FUZZY, V3_MATCH_GENERIC, type V3HostInfo } from '../api/v3.js';
 import { isPofError, PofError } from '../errors.js';

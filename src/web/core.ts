@@ -16,7 +16,7 @@ import type net from 'node:net';
 
 import type { PofClient } from '../api/client.js';
 import type { ConnVerdicts } from '../state/conn-verdicts.js';
-import type { JsonConn } from '../api/json.js';
+import type { JsonConn } from '../api/json-types.js';
 import type { LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import type { SignatureDb } from '../db/types.js';

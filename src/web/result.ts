@@ -8,7 +8,7 @@
  * says more than the last SYN seen from its address (NAT, several clients
  * behind one address).
  */
-import type { JsonConn, JsonHost, JsonSide } from '../api/json.js';
+import type { JsonConn, JsonHost, JsonSide } from '../api/json-types.js';
 
 /** The connection, as the server socket saw it; addresses in pof's canonical text. */
 export interface ConnTuple {

@@ -18,7 +18,7 @@
  */
 import type net from 'node:net';
 
-import type { JsonSide } from '../api/json.js';
+import type { JsonSide } from '../api/json-types.js';
 import type { PacketRecord } from '../capture/types.js';
 import { loadSignatures } from '../db/load.js';
 import type { SignatureDb } from '../db/types.js';

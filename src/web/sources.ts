@@ -10,7 +10,8 @@
  */
 import { PofClient, type ConnEvent } from '../api/client.js';
 import { connKey, type ConnVerdict, type ConnVerdicts } from '../state/conn-verdicts.js';
-import { connToJson, hostToJson, isWatchUntil, type WatchUntil } from '../api/json.js';
+import { connToJson, hostToJson } from '../api/json.js';
+import { isWatchUntil, type WatchUntil } from '../api/json-types.js';
 import { engineLookup, type LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
 import { isPofError, PofError } from '../errors.js';

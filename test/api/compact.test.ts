@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { packConn, packHost, unpackConn, unpackHost } from '../../src/api/compact.js';
 import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
-import { answerJsonLine, type JsonConn, type JsonHost, type JsonSide } from '../../src/api/json.js';
+import { answerJsonLine } from '../../src/api/json.js';
+import type { JsonConn, JsonHost, JsonSide } from '../../src/api/json-types.js';
 import { linuxSyn, makeHost, makeLookup, obs } from './helpers.js';
 
 const text = fc.string({ maxLength: 40 });

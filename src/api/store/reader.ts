@@ -18,7 +18,7 @@
 import { PofError } from '../../errors.js';
 import { intOption } from '../../options.js';
 import { canonicalAddress } from '../../net/addr.js';
-import type { JsonConn, JsonHost } from '../json.js';
+import type { JsonConn, JsonHost } from '../json-types.js';
 import { connStoreKey, hostStoreKey, keyPrefixOption, parseStoreUrl } from './keys.js';
 import { RedisConn, type RedisConnOptions } from './redis.js';
 
