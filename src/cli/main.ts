@@ -29,6 +29,7 @@ Usage:
   pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
                                         fingerprinting reverse proxy (see pof proxy --help)
   pof logpipe [-s PATH] [options]       append pof fields to access-log lines on stdin
+  pof report FILE [-o report.html]      one HTML file of charts of a capture (see pof report --help)
 
 Options:
 ${helpText(SENSOR_FLAGS)}
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
   if (sub === 'check') return runCheck(argv.slice(1), process.stdout, process.stderr);
   if (sub === 'query') return runQuery(argv.slice(1), process.stdout, process.stderr);
   if (sub === 'proxy') return (await import('./proxy.js')).runProxy(argv.slice(1), process.stdout, process.stderr);
+  if (sub === 'report') return (await import('./report.js')).runReport(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, version: version() });
   if (sub === 'logpipe') return (await import('./logpipe.js')).runLogpipe(argv.slice(1), process.stdin, process.stdout, process.stderr);
 
   const { flags, rest } = parseArgs(argv, SENSOR_FLAGS);

@@ -22,6 +22,8 @@ export interface ReadOptions {
   filter?: (rec: PacketRecord) => boolean;
   /** Extra modules (HTTP). */
   setup?: (engine: Engine) => void;
+  /** Also hands every observation here (`pof report`); turns typed details on. */
+  onObservation?: (o: Observation) => void;
 }
 
 export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
@@ -29,8 +31,10 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
   // skips work whose output would be discarded).
   const out = o.quiet || isDevNull(1) ? null : new FdWriter(1);
   const log = o.logFile ? openLogFile(o.logFile) : null;
+  const tap = o.onObservation;
   const sink = (ob: Observation): void => {
     printObservation(ob, out, log, o.json);
+    tap?.(ob);
   };
   const engine = new Engine(
     {
@@ -39,7 +43,7 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
       maxHosts: o.maxHosts,
       connMaxAgeS: o.connMaxAgeS,
       hostIdleMin: o.hostIdleMin,
-      details: o.json,
+      details: o.json || tap !== undefined,
     },
     sink,
   );
