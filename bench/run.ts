@@ -22,6 +22,9 @@
  *            20 s hping3 SYN flood on lo, in a network namespace, for pof and
  *            for p0f 3.09b (bench/floodapi.ts)
  *
+ *   report   pof report bench.pcap against pof -r bench.pcap alone, wall and
+ *            CPU time (bench/report.ts)
+ *
  *   tls      ClientHellos per second: framing + parsing, JA4, JA3, and QUIC
  *            Initial decryption, on the corpus's real hellos (bench/tls.ts)
  */
@@ -35,6 +38,7 @@ import { web } from './web.js';
 import { api } from './api.js';
 import { flood } from './flood.js';
 import { floodapi } from './floodapi.js';
+import { report } from './report.js';
 import { tls } from './tls.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,7 +130,7 @@ function offline(): void {
   }
 }
 
-const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi, tls };
+const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi, tls, report: () => report(ensureCapture(), runs) };
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await fn();
