@@ -126,6 +126,14 @@ describe('pof as a dependency: npm pack, npm install express@5 <tarball>, nothin
     assert.deepEqual(files.filter((f) => /\/build\/|\.o$|^package\/(test|src)\//.test(f)), []);
   });
 
+  it('pof report runs from the installed package: its chart library came along as a dependency', () => {
+    const r = run(process.execPath, [join(app, 'node_modules/pof/dist/cli/main.js'), 'report', join(app, 'node_modules/pof/samples/demo.pcap'), '-q', '-o', 'report.html'], app);
+    ok(r, 'pof report');
+    const html = readFileSync(join(app, 'report.html'), 'utf8');
+    assert.match(html, /Chart\.js v4\.\d+\.\d+, inlined from the npm package chart\.js/);
+    assert.doesNotMatch(html, /https?:\/\//);
+  });
+
   it('npm install warns of nothing and builds nothing', () => {
     assert.deepEqual(warnings(installOut), []);
     for (const d of ['saved-syn', 'pcap']) assert.equal(existsSync(join(app, 'node_modules/pof/native', d, 'build')), false);
