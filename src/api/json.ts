@@ -4,7 +4,7 @@
  * this file for the documented shapes and examples.
  */
 import { canonicalAddress } from '../net/addr.js';
-import { packConn, packHost } from './compact.js';
+import { ConnPos, packConn, packHost, type PackedSide } from './compact.js';
 import type { ConnVerdict, SideVerdict } from '../state/conn-verdicts.js';
 import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type JsonSide, type WatchUntil, type WithId } from './json-types.js';
 import type { HostView, PofLookup } from './types.js';
@@ -237,7 +237,7 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
 }
 
 /** A side with nothing known, packed. */
-const EMPTY_SIDE = [null, null, null, null, null];
+const EMPTY_SIDE: PackedSide = [null, null, null, null, null];
 
 /**
  * The line a watching client gets when a connection to a watched port gets
@@ -248,7 +248,7 @@ const EMPTY_SIDE = [null, null, null, null, null];
  */
 export function connEventLine(host: HostView | undefined, conn: ConnVerdict, clientOnly = false): string {
   const packed = packConn(connToJson(conn));
-  if (clientOnly) packed[10] = EMPTY_SIDE;
+  if (clientOnly) packed[ConnPos.server] = EMPTY_SIDE;
   return `{"event":"conn","host":${host ? JSON.stringify(packHost(hostToJson(host))) : 'null'},"conn":${JSON.stringify(packed)}}\n`;
 }
 

@@ -32,7 +32,7 @@ import { clearSocketPath, resolveGid } from './socket-file.js';
 import { answerJsonLine, jsonError } from './json.js';
 import type { ServerStatus } from './json-types.js';
 import type { HostView, PofLookup, StatusInfo } from './types.js';
-import { answerV2, V2_QUERY_SIZE } from './v2.js';
+import { answerV2, V2_QUERY_SIZE, V2Off, V2Resp } from './v2.js';
 import { answerV3At, V3_QUERY_SIZE, V3_RESP_SIZE, V3Status } from './v3.js';
 import { WatchEvents, type Watcher } from './watch-events.js';
 
@@ -519,7 +519,7 @@ export class PofApiServer {
             if (!found) this.stats.v2Misses++;
           },
         });
-        if (out[8] === 1) this.stats.badQueries++;
+        if (out[V2Off.type] === V2Resp.BAD_QUERY) this.stats.badQueries++;
         off += V2_QUERY_SIZE;
         flushBatch();
         if (!this.v2KeepAlive) {

@@ -1,7 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { packConn, packHost, unpackConn, unpackHost } from '../../src/api/compact.js';
+import {
+  ConnPos,
+  HostHttpPos,
+  HostOsPos,
+  HostPos,
+  HostUptimePos,
+  HttpAppPos,
+  HttpPos,
+  MtuPos,
+  NatPos,
+  packConn,
+  packHost,
+  packSide,
+  SidePos,
+  SideUptimePos,
+  TcpMatchPos,
+  TcpPos,
+  unpackConn,
+  unpackHost,
+} from '../../src/api/compact.js';
 import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { answerJsonLine } from '../../src/api/json.js';
 import type { JsonConn, JsonHost, JsonSide } from '../../src/api/json-types.js';
@@ -89,6 +108,52 @@ test('compact host and conn records unpack to the keyed form they were packed fr
   assert.equal(unpackConn(null), null);
 });
 
+/**
+ * Each name of a position table holds the keyed record's value of that key
+ * (scalars compared here; records by the caller, one table each).
+ */
+function holds(packed: readonly unknown[] | null, keyed: object | null, table: Readonly<Record<string, number>>, what: string): void {
+  if (keyed === null) return assert.equal(packed, null, what);
+  assert.ok(packed, what);
+  assert.equal(packed.length, Object.keys(table).length, `${what}: length`);
+  for (const [k, i] of Object.entries(table)) {
+    const v: unknown = (keyed as Record<string, unknown>)[k];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) assert.deepEqual(packed[i], v, `${what}.${k} at ${i}`);
+  }
+}
+
+test('every position of the compact form holds the value its name says', () => {
+  fc.assert(
+    fc.property(host, (h) => {
+      const p = packHost(h);
+      holds(p, h, HostPos, 'host');
+      holds(p[HostPos.os], h.os, HostOsPos, 'host.os');
+      holds(p[HostPos.http], h.http, HostHttpPos, 'host.http');
+      holds(p[HostPos.uptime], h.uptime, HostUptimePos, 'host.uptime');
+    }),
+  );
+  fc.assert(
+    fc.property(conn, (c) => {
+      const p = packConn(c);
+      const flat = { ...c, cli_addr: c.cli.addr, cli_port: c.cli.port, srv_addr: c.srv.addr, srv_port: c.srv.port };
+      holds(p, flat, ConnPos, 'conn');
+      assert.deepEqual(p[ConnPos.client], packSide(c.client));
+      assert.deepEqual(p[ConnPos.server], packSide(c.server));
+      for (const s of [c.client, c.server]) {
+        const ps = packSide(s);
+        holds(ps, s, SidePos, 'side');
+        holds(ps[SidePos.tcp], s.tcp, TcpPos, 'tcp');
+        holds(ps[SidePos.tcp]?.[TcpPos.match] ?? null, s.tcp?.match ?? null, TcpMatchPos, 'tcp.match');
+        holds(ps[SidePos.mtu], s.mtu, MtuPos, 'mtu');
+        holds(ps[SidePos.uptime], s.uptime, SideUptimePos, 'uptime');
+        holds(ps[SidePos.http], s.http, HttpPos, 'http');
+        holds(ps[SidePos.http]?.[HttpPos.app] ?? null, s.http?.app ?? null, HttpAppPos, 'http.app');
+        holds(ps[SidePos.nat], s.nat, NatPos, 'nat');
+      }
+    }),
+  );
+});
+
 test('malformed compact records give undefined, never a throw or a half-built record', () => {
   fc.assert(
     fc.property(fc.jsonValue(), (v) => {
@@ -104,7 +169,7 @@ test('malformed compact records give undefined, never a throw or a half-built re
     fc.property(host, fc.nat(), (h, k) => {
       const p = packHost(h);
       const i = k % p.length;
-      const bad = [...p];
+      const bad: unknown[] = [...p];
       bad[i] = wrong(p[i]);
       // null may stand where a record may be null: only wrong types count.
       if (p[i] !== null && bad[i] !== null) assert.equal(unpackHost(bad), undefined, `host field ${i}`);
@@ -114,7 +179,7 @@ test('malformed compact records give undefined, never a throw or a half-built re
     fc.property(conn, fc.nat(), (c, k) => {
       const p = packConn(c);
       const i = k % 9; // the scalar fields before the two sides
-      const bad = [...p];
+      const bad: unknown[] = [...p];
       bad[i] = wrong(p[i]);
       assert.equal(unpackConn(bad), undefined, `conn field ${i}`);
     }),
