@@ -86,8 +86,9 @@ function pump(): number {
   }
   const room = d.maxInFlight - inFlight;
   if (room <= 0) return 0;
-  const t0 = performance.now();
-  let last: Promise<unknown> | null = null;
+  // One latency sample per batch: its last command's round trip.
+  const batch = { t0: performance.now(), last: -1 };
+  let seq = 0;
   const n = ring.drain(
     (buf, off) => {
       let key: string;
@@ -115,21 +116,26 @@ function pump(): number {
       }
       inFlight++;
       sentTotal++;
-      last = client.sendCommand(['SET', key, value, 'EX', ttl]).then(
+      const mine = seq++;
+      const done = (): void => {
+        if (mine === batch.last && latencies.length < MAX_SAMPLES) latencies.push((performance.now() - batch.t0) / 1000);
+        settle();
+      };
+      client.sendCommand(['SET', key, value, 'EX', ttl]).then(
         () => {
           published++;
-          settle();
+          done();
         },
         (e: unknown) => {
           errors++;
           lastError = (e as Error)?.message?.split('\n')[0]?.slice(0, 200) ?? String(e);
-          settle();
+          done();
         },
       );
     },
     Math.min(room, d.batch),
   );
-  if (last && latencies.length < MAX_SAMPLES) (last as Promise<unknown>).then(() => latencies.push((performance.now() - t0) / 1000));
+  batch.last = seq - 1;
   return n;
 }
 
