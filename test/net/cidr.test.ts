@@ -60,7 +60,7 @@ describe('CIDR lists (--trusted-proxy)', () => {
       assert.equal(r.ok, false, t);
       if (!r.ok) {
         assert.match(r.error, re, t);
-        assert.ok(!r.error.includes('\n'));
+        assert.ok(!r.error.includes('\n'), '!r.error.includes(\'\n\')');
       }
     }
     assert.equal(parseCidrList('1.1.1.1,'.repeat(1025)).ok, false);
@@ -73,7 +73,7 @@ describe('CIDR lists (--trusted-proxy)', () => {
     assert.equal(addressBytes('fe80::1%eth0')?.ver, 6);
     assert.equal(addressBytes('1.2.3.04'), null);
     const r = parseCidr('2001:db8::/32');
-    assert.ok(typeof r !== 'string');
+    assert.ok(typeof r !== 'string', 'typeof r !== \'string\'');
   });
 
   it('agrees with node:net BlockList on random ranges and addresses', () => {

@@ -120,7 +120,7 @@ describe('store records', () => {
     const w = new RecordWriter();
     fc.assert(
       fc.property(conn, (v) => {
-        assert.ok(writeConn(w, v));
+        assert.ok(writeConn(w, v), 'writeConn(w, v)');
         const r = readRecord(w.buf, 0);
         assert.equal(r.kind, 'conn');
         if (r.kind === 'conn') assert.equal(JSON.stringify(connToJson(r.conn)), JSON.stringify(connToJson(v)));
@@ -133,7 +133,7 @@ describe('store records', () => {
     const w = new RecordWriter();
     fc.assert(
       fc.property(host, (h) => {
-        assert.ok(writeHost(w, h));
+        assert.ok(writeHost(w, h), 'writeHost(w, h)');
         const r = readRecord(w.buf, 0);
         assert.equal(r.kind, 'host');
         if (r.kind === 'host') assert.equal(JSON.stringify(hostToJson(r.host)), JSON.stringify(hostToJson(h)));
@@ -188,18 +188,18 @@ describe('store ring', () => {
             assert.ok(w.used + len + 8 > 4096 / 2, `refused with ${w.used} bytes used for ${len}`);
             r.drain((buf, off, n) => {
               const exp = want.shift()!;
-              assert.ok(n === exp.length && buf.subarray(off, off + n).equals(exp));
+              assert.ok(n === exp.length && buf.subarray(off, off + n).equals(exp), 'n === exp.length && buf.subarray(off, off + n).equals(exp)');
             });
             ok = w.push(rec, len);
             assert.ok(ok, 'an empty ring takes a record');
           }
           want.push(rec);
-          assert.ok(w.used <= 4096);
+          assert.ok(w.used <= 4096, 'w.used <= 4096');
           if (drain) {
             r.drain((buf, off, n) => {
               const exp = want.shift()!;
               assert.equal(n, exp.length);
-              assert.ok(buf.subarray(off, off + n).equals(exp));
+              assert.ok(buf.subarray(off, off + n).equals(exp), 'buf.subarray(off, off + n).equals(exp)');
             });
             assert.equal(want.length, 0);
             assert.equal(w.used, 0);
@@ -217,7 +217,7 @@ describe('store ring', () => {
     const w = new RingWriter(b);
     const r = new RingReader(b);
     for (let i = 0; i < 50; i++) {
-      assert.ok(w.push(Buffer.from([i, i, i]), 3));
+      assert.ok(w.push(Buffer.from([i, i, i]), 3), 'w.push(Buffer.from([i, i, i]), 3)');
       let got = -1;
       assert.equal(
         r.drain((buf, off) => (got = buf[off]!)),

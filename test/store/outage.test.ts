@@ -96,7 +96,7 @@ describe('store outages', { skip: skipRedis }, () => {
 
       await redis.start();
       await until(() => reader.unavailable() === null && pub.unavailable() === null, 10_000, 'both to reconnect by themselves');
-      assert.ok(reader.conn.reconnects >= 1);
+      assert.ok(reader.conn.reconnects >= 1, 'reader.conn.reconnects >= 1');
       const c = verdict(3001);
       pub.conn(c);
       await pub.flush();
@@ -123,7 +123,7 @@ describe('store outages', { skip: skipRedis }, () => {
       assert.equal(timeouts.length, 4, results.map((r) => r.message).join('\n'));
       assert.equal(busy.length, 6);
       for (const r of timeouts) assert.ok(r.ms >= timeoutMs - 5 && r.ms <= timeoutMs + SLACK_MS, `${r.ms}`);
-      assert.ok(timeouts.every((r) => r.message === `redis did not answer within ${timeoutMs} ms`));
+      assert.ok(timeouts.every((r) => r.message === `redis did not answer within ${timeoutMs} ms`), 'timeouts.every((r) => r.message === `redis did not answer wi');
 
       // The publisher keeps within its bounds and counts what it drops.
       for (let i = 0; i < 2000; i++) pub.conn(verdict(5000 + i));
@@ -131,8 +131,8 @@ describe('store outages', { skip: skipRedis }, () => {
       for (let i = 0; i < 2000; i++) pub.conn(verdict(7000 + i));
       const st = pub.stats;
       assert.ok(st.queued <= 50, `queued ${st.queued}`);
-      assert.ok(st.ringBytes <= 4096);
-      assert.ok(st.inFlight <= 10);
+      assert.ok(st.ringBytes <= 4096, 'st.ringBytes <= 4096');
+      assert.ok(st.inFlight <= 10, 'st.inFlight <= 10');
       assert.ok(st.dropped.full > 3000, JSON.stringify(st));
       assert.equal(st.updates, 4000);
 

@@ -190,7 +190,7 @@ describe('shared store: a password', { skip: skipRedis }, () => {
       await pub.flush();
       assert.deepEqual((await good.connection(v))?.conn, connToJson(v));
       await until(() => /WRONGPASS|invalid username-password/i.test(wrong.unavailable() ?? ''), 5000, 'the wrong password to be refused');
-      assert.ok(!wrong.unavailable()!.includes('nope'));
+      assert.ok(!wrong.unavailable()!.includes('nope'), '!wrong.unavailable()!.includes(\'nope\')');
       await assert.rejects(wrong.connection(v), (e: unknown) => isPofError(e) && e.code === 'E_STORE' && /WRONGPASS|invalid/i.test(e.message));
     } finally {
       await good.close();

@@ -251,9 +251,9 @@ describe('PROXY protocol: fuzzing', () => {
       fc.property(sigs, fc.uint8Array({ maxLength: 600 }), (sig, tail) => {
         const b = Buffer.concat([sig, tail]);
         const r = parseProxyHeader(b);
-        assert.ok(['header', 'incomplete', 'none', 'invalid'].includes(r.kind));
-        if (r.kind === 'header') assert.ok(r.header.length <= b.length && r.header.length >= 15);
-        if (r.kind === 'invalid') assert.ok(r.reason.length > 0 && !r.reason.includes('\n'));
+        assert.ok(['header', 'incomplete', 'none', 'invalid'].includes(r.kind), '[\'header\', \'incomplete\', \'none\', \'invalid\'].includes(r.kind)');
+        if (r.kind === 'header') assert.ok(r.header.length <= b.length && r.header.length >= 15, 'r.header.length <= b.length && r.header.length >= 15');
+        if (r.kind === 'invalid') assert.ok(r.reason.length > 0 && !r.reason.includes('\n'), 'r.reason.length > 0 && !r.reason.includes(\'\n\')');
       }),
       { numRuns: 3000 },
     );
@@ -290,7 +290,7 @@ describe('PROXY protocol: fuzzing', () => {
       fc.property(addr, fc.option(text, { nil: null }), fc.option(text, { nil: null }), fc.boolean(), (a, alpn, authority, crc) => {
         const tlvs = [...(alpn !== null ? [tlv(PP2_TYPE.ALPN, alpn)] : []), ...(authority !== null ? [tlv(PP2_TYPE.AUTHORITY, authority)] : [])];
         const h = header(parseProxyHeader(writeV2({ addr: a, tlvs, crc32c: crc })));
-        assert.ok(h.addr && h.addr.family !== 'unix');
+        assert.ok(h.addr && h.addr.family !== 'unix', 'h.addr && h.addr.family !== \'unix\'');
         assert.equal(h.addr.srcPort, a.srcPort);
         assert.equal(h.addr.dstPort, a.dstPort);
         // pof's text: IPv4 dotted, IPv6 uncompressed, IPv4-mapped as IPv4.
