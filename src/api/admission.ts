@@ -60,7 +60,7 @@ export class Admission<C extends Slot> {
   constructor(
     private readonly limits: Readonly<AdmissionLimits>,
     private readonly hooks: AdmissionHooks<C>,
-    private readonly stats: Pick<ApiServerStats, 'active' | 'pending' | 'refused' | 'evicted' | 'timedOut'>,
+    private readonly stats: Pick<ApiServerStats, 'active' | 'pending' | 'refused' | 'evicted' | 'pendingTimeouts'>,
   ) {}
 
   /** Connections waiting for a slot. */
@@ -81,7 +81,7 @@ export class Admission<C extends Slot> {
     this.queue.push(c);
     this.stats.pending = this.queue.length;
     c.pendingTimer = setTimeout(() => {
-      this.stats.timedOut++;
+      this.stats.pendingTimeouts++;
       this.hooks.drop(c);
     }, L.pendingTimeoutMs);
     this.evictIdle();

@@ -16,7 +16,7 @@ export function answerJsonQuery<C extends QueryClient>(c: C, buf: Buffer, off: n
   if (nl === -1 || nl >= Math.min(buf.length, off + ctx.maxJsonLine + 1)) {
     if (buf.length - off <= ctx.maxJsonLine) return NEED_MORE;
     ctx.stats.badQueries++;
-    ctx.stats.timedOut++;
+    ctx.stats.longLines++;
     c.answers.flush();
     ctx.finish(c, jsonError(`query longer than ${ctx.maxJsonLine} bytes`));
     return ENDED;

@@ -97,7 +97,17 @@ export interface ServerStatus {
   conns: number;
   fp_checksum: number;
   uptime_s: number;
-  clients: { active: number; pending: number; max: number };
+  clients: {
+    active: number;
+    pending: number;
+    max: number;
+    /**
+     * Connections pof closed, by why: the waiting queue was full, idle for a
+     * waiting one, waited too long for a slot, a query not completed in
+     * time, no traffic for the idle timeout, a JSON line too long.
+     */
+    closed: { refused: number; evicted: number; pending_timeout: number; query_timeout: number; idle_timeout: number; long_line: number };
+  };
   queries: { v3: number; v2: number; json: number };
   bad_queries: number;
   /** Clients watching ports now, events sent to them, events they missed (not reading). */

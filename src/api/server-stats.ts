@@ -8,8 +8,19 @@ export interface ApiServerStats {
   pending: number;
   /** Closed at once because the waiting queue was full. */
   refused: number;
-  /** Closed for a slow query, idle time, queue wait or an oversized line. */
-  timedOut: number;
+  /**
+   * Closed for one of the four reasons below: their sum (what this counted
+   * before they were told apart).
+   */
+  readonly timedOut: number;
+  /** Closed after waiting longer than pendingTimeoutMs for a slot. */
+  pendingTimeouts: number;
+  /** Closed for a query begun and not completed within queryTimeoutMs. */
+  queryTimeouts: number;
+  /** Closed after no traffic either way for idleTimeoutMs. */
+  idleTimeouts: number;
+  /** Closed after a JSON query line longer than maxJsonLine (answered "bad query"). */
+  longLines: number;
   /** Closed, idle, to give their slot to a waiting connection. */
   evicted: number;
   queries: { v3: number; v2: number; json: number };
@@ -27,7 +38,13 @@ export function newServerStats(): ApiServerStats {
     active: 0,
     pending: 0,
     refused: 0,
-    timedOut: 0,
+    get timedOut(): number {
+      return this.pendingTimeouts + this.queryTimeouts + this.idleTimeouts + this.longLines;
+    },
+    pendingTimeouts: 0,
+    queryTimeouts: 0,
+    idleTimeouts: 0,
+    longLines: 0,
     evicted: 0,
     queries: { v3: 0, v2: 0, json: 0 },
     badQueries: 0,
@@ -61,7 +78,19 @@ export function serverStatus(stats: ApiServerStats, ctx: StatusContext): ServerS
     conns: b.conns,
     fp_checksum: b.fpChecksum,
     uptime_s: Math.floor((Date.now() - ctx.startedMs) / 1000),
-    clients: { active: ctx.active, pending: ctx.pending, max: ctx.maxClients },
+    clients: {
+      active: ctx.active,
+      pending: ctx.pending,
+      max: ctx.maxClients,
+      closed: {
+        refused: stats.refused,
+        evicted: stats.evicted,
+        pending_timeout: stats.pendingTimeouts,
+        query_timeout: stats.queryTimeouts,
+        idle_timeout: stats.idleTimeouts,
+        long_line: stats.longLines,
+      },
+    },
     queries: { ...stats.queries },
     bad_queries: stats.badQueries,
     watch: { clients: ctx.watchers, events: stats.events, dropped: stats.eventsDropped },

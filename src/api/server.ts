@@ -231,7 +231,7 @@ export class PofApiServer {
     const s = c.sock;
     if (this.idleTimeoutMs) {
       s.setTimeout(this.idleTimeoutMs, () => {
-        this.stats.timedOut++;
+        this.stats.idleTimeouts++;
         this.drop(c);
       });
     }
@@ -302,7 +302,7 @@ export class PofApiServer {
     if (c.buf && !c.blocked && !c.queryTimer) {
       c.queryTimer = setTimeout(() => {
         c.queryTimer = null;
-        this.stats.timedOut++;
+        this.stats.queryTimeouts++;
         const last = tooSlowAnswer(c.buf?.[0]);
         if (last !== null) this.finish(c, last);
         else this.drop(c);

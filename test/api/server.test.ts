@@ -164,6 +164,7 @@ test('the waiting queue is bounded; extra connections are closed', async () => {
     const extra = await connect(path);
     assert.equal(await closedWithin(extra, 2000), true);
     assert.equal(s.stats.refused, 1);
+    assert.equal(s.status().clients.closed.refused, 1);
     for (const w of [held, ...waiting]) w.destroy();
   });
 });
@@ -188,10 +189,16 @@ test('garbage, oversized and slow clients do not affect others', async () => {
     assert.equal(b.closed, true);
     assert.match(b.buf.toString(), /"status":"bad query".*longer than 256/);
     assert.equal(await closedWithin(slow, 2000), true);
-    assert.ok(s.stats.timedOut >= 2);
+    // Each close counted by why: the long line, the slow query.
+    assert.equal(s.stats.longLines, 1);
+    assert.equal(s.stats.queryTimeouts, 1);
+    assert.equal(s.stats.timedOut, 2);
     // Incomplete JSON gets an error line before the close.
     const partial = await talk(path, '{"addr":"1.2.3.4"');
     assert.match(partial.buf.toString(), /not completed in time/);
+    assert.equal(s.stats.queryTimeouts, 2);
+    assert.deepEqual(s.status().clients.closed, { refused: 0, evicted: 0, pending_timeout: 0, query_timeout: 2, idle_timeout: 0, long_line: 1 });
+    assert.equal(s.stats.idleTimeouts + s.stats.pendingTimeouts, 0);
   });
 });
 
@@ -217,6 +224,7 @@ test('a client that never reads is paused, not buffered without bound', async ()
     assert.equal(status3(good.buf, 0), 'ok');
     // No progress for longer than the idle timeout: dropped by the server.
     for (let i = 0; i < 60 && srv.stats.timedOut === 0; i++) await sleep(50);
+    assert.equal(srv.stats.idleTimeouts, 1);
     assert.equal(srv.stats.timedOut, 1);
     // The slot is given back when the dropped socket's 'close' comes (a tick or so later).
     for (let i = 0; i < 20 && srv.stats.active !== 0; i++) await sleep(10);
@@ -315,6 +323,9 @@ test('with every slot busy, a newcomer waits and is closed after the pending tim
     await busy.stop();
     assert.equal(b.destroyed, false);
     assert.equal(srv.stats.evicted, 0);
+    assert.equal(srv.stats.pendingTimeouts, 1);
+    assert.equal(srv.stats.timedOut, 1);
+    assert.equal(srv.status().clients.closed.pending_timeout, 1);
     b.destroy();
   });
 });
