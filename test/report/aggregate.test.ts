@@ -230,3 +230,22 @@ describe('bounds', () => {
     assert.equal(t.pruned, true);
   });
 });
+
+test('a long capture: timeline buckets widen in readable steps and still add up', () => {
+  const s = new TrafficSummary({ timelineBuckets: 24 });
+  const syn = (ts: number): Observation => ({
+    ...obs('syn', ts, [['os', 'Linux'], ['dist', '0'], ['params', 'none'], ['raw_sig', 'x']]),
+    detail: { kind: 'tcp', match: { name: 'Linux', flavor: null, cls: 'unix', userland: false, generic: false, fuzzy: false, line: 1 }, dist: 0, quality: 0 },
+  });
+  const t0 = 1_700_000_000;
+  for (let t = 0; t < 3 * 86400; t += 97) s.add(syn(t0 + t));
+  const tl = s.snapshot().timeline;
+  assert.equal(tl.bucketS, 21600, 'six hours a bar for three days in 24 bars');
+  assert.ok(tl.series[0]!.counts.length <= 24);
+  assert.equal(tl.start % tl.bucketS, 0);
+  assert.equal(
+    tl.series[0]!.counts.reduce((a, b) => a + b, 0),
+    Math.ceil((3 * 86400) / 97),
+  );
+  assert.ok(tl.start <= t0 && tl.start + tl.bucketS * tl.series[0]!.counts.length > t0 + 3 * 86400 - 97);
+});

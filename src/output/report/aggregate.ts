@@ -118,9 +118,17 @@ class Slice {
   }
 }
 
-/** Whole-capture timeline: buckets that double in width when they run out. */
+/**
+ * Bucket widths of the whole-capture timeline (seconds): each divides the
+ * next, so that buckets merge whole, and each reads well on an axis. Past
+ * the last, widths double.
+ */
+const BUCKET_STEPS = [1, 2, 10, 20, 60, 120, 600, 1200, 3600, 7200, 21600, 86400, 604800];
+
+/** Whole-capture timeline: buckets that get wider (BUCKET_STEPS) when they run out. */
 class Timeline {
   bucketS = 1;
+  private step = 0;
   /** Bucket number (time / bucketS) of buckets[0]; NaN before the first SYN. */
   base = NaN;
   buckets: Float64Array[] = [];
@@ -144,17 +152,20 @@ class Timeline {
   }
 
   private coarsen(): void {
+    this.step++;
+    const width = BUCKET_STEPS[this.step] ?? this.bucketS * 2;
+    const k = width / this.bucketS;
+    const base = Math.floor(this.base / k);
     const nb: Float64Array[] = [];
-    const base = Math.floor(this.base / 2);
     this.buckets.forEach((arr, j) => {
-      const k = Math.floor((this.base + j) / 2) - base;
-      while (nb.length <= k) nb.push(new Float64Array(MAX_FAMILIES));
-      const t = nb[k]!;
+      const at = Math.floor((this.base + j) / k) - base;
+      while (nb.length <= at) nb.push(new Float64Array(MAX_FAMILIES));
+      const t = nb[at]!;
       for (let f = 0; f < MAX_FAMILIES; f++) t[f]! += arr[f]!;
     });
     this.buckets = nb;
     this.base = base;
-    this.bucketS *= 2;
+    this.bucketS = width;
   }
 }
 

@@ -193,7 +193,7 @@ export const PAGE_SCRIPT = String.raw`
     var n = series.length ? series[0].counts.length : 0;
     if (!n) { noChart(c, 'No client SYNs ' + where() + '.'); return; }
     shown(c);
-    var withDate = tl.bucketS >= 3600;
+    var withDate = tl.bucketS * n > 86400 || tl.bucketS >= 86400;
     var labels = [];
     for (var i = 0; i < n; i++) labels.push(utc(tl.start + i * tl.bucketS, withDate));
     bars(c, {
