@@ -11,8 +11,7 @@ export const PAGE_SCRIPT = String.raw`
 (function () {
   'use strict';
   var cfg = JSON.parse(document.getElementById('pof-config').textContent);
-  /* Okabe-Ito: a palette that stays distinct under the common colour-vision deficiencies. */
-  var OKABE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+  /* Okabe-Ito colours throughout: a palette that stays distinct under the common colour-vision deficiencies. */
   var FIXED = {
     'Linux': '#E69F00', 'Windows': '#0072B2', 'macOS': '#CC79A7', 'macOS or iOS': '#CC79A7', 'iOS': '#D55E00',
     'Android': '#009E73', 'Linux or Android': '#009E73', 'FreeBSD': '#56B4E9', 'Tools and scanners': '#000000',
@@ -20,10 +19,12 @@ export const PAGE_SCRIPT = String.raw`
   };
   var VERDICT = { consistent: '#009E73', mismatch: '#D55E00', unknown: '#999999' };
   var CLIENTS = '#0072B2', SERVERS = '#E69F00';
+  /* Other names take the colours the common families leave free first. */
+  var CYCLE = ['#F0E442', '#56B4E9', '#D55E00', '#009E73', '#0072B2', '#E69F00', '#CC79A7', '#000000'];
   var assigned = {}, nextColour = 0;
   function colour(name) {
     if (FIXED[name]) return FIXED[name];
-    if (!assigned[name]) { assigned[name] = OKABE[nextColour % OKABE.length]; nextColour++; }
+    if (!assigned[name]) { assigned[name] = CYCLE[nextColour % CYCLE.length]; nextColour++; }
     return assigned[name];
   }
 
@@ -85,6 +86,8 @@ export const PAGE_SCRIPT = String.raw`
     }
     c.canvas.setAttribute('aria-label', spec.aria);
     c.chartBox.hidden = false;
+    /* Horizontal bars get room for their labels: a line each. */
+    if (spec.horizontal) c.chartBox.style.height = Math.max(150, spec.labels.length * 24 + 80) + 'px';
     if (c.chart) {
       c.chart.data.labels = spec.labels;
       c.chart.data.datasets = spec.datasets;
