@@ -5,7 +5,7 @@ import net from 'node:net';
 import { after, test } from 'node:test';
 import { PofClient } from '../../src/api/client.js';
 import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
-import { answerJsonLine } from '../../src/api/json.js';
+import { answerJsonLine, connEventLine } from '../../src/api/json.js';
 import { PofApiServer } from '../../src/api/server.js';
 import { runQuery } from '../../src/cli/query.js';
 import { PofError } from '../../src/errors.js';
@@ -337,6 +337,34 @@ test('a malformed compact answer fails that question, clearly', async () => {
   const c = new PofClient({ path: srv.path, timeoutMs: 5000 });
   try {
     await assert.rejects(c.queryConnection(T), /malformed compact answer/);
+  } finally {
+    await c.close();
+    await srv.close();
+  }
+});
+
+test('answers and events are told apart by their keys, in any order, not by their first bytes', async () => {
+  // An event line as pof writes it, with its keys reordered, "event" last.
+  const event = JSON.parse(connEventLine(linux, conns.get(T.cli, T.cliPort, T.srv, T.srvPort)!)) as Record<string, unknown>;
+  const reordered = JSON.stringify({ host: event.host, conn: event.conn, event: event.event });
+  // Answers beginning {"e: a bad query with its error first, an ok one with "extra" first.
+  const srv = await lineServer('order', (line) => {
+    const q = JSON.parse(line) as Record<string, unknown>;
+    if (q.op === 'watch') return `{"status":"ok"}\n${reordered}\n`;
+    if ('addr' in q) return '{"error":"try again","status":"bad query"}\n';
+    return '{"extra":1,"status":"ok","server":{"version":"x"}}\n';
+  });
+  const c = new PofClient({ path: srv.path, timeoutMs: 5000 });
+  const got: unknown[] = [];
+  c.onConnEvent = (e) => got.push(e);
+  try {
+    await assert.rejects(c.queryHostJson('192.0.2.10'), (e: unknown) => e instanceof PofError && e.code === 'E_API_REFUSED' && /bad query: try again/.test(e.message));
+    assert.equal((await c.status()).version, 'x');
+    await c.watch(80);
+    for (let i = 0; i < 100 && !got.length; i++) await sleep(5);
+    assert.equal(got.length, 1, 'the event with "event" last was taken for one');
+    assert.equal(c.badEvents, 0);
+    assert.deepEqual((got[0] as { conn: unknown }).conn, JSON.parse(answerJsonLine(JSON.stringify({ cli: T.cli, cli_port: T.cliPort, srv: T.srv, srv_port: T.srvPort }), lookup, () => ({})).text).conn);
   } finally {
     await c.close();
     await srv.close();
