@@ -11,7 +11,8 @@
 import { MAX_FLOW_DATA } from '../config.js';
 import type { SignatureDb } from '../db/types.js';
 import type { AppModule, EngineContext } from '../engine.js';
-import { describeHttp, feedRequest, feedResponse, HttpFlowState, type HttpMessage } from '../fingerprint/http.js';
+import { describeHttp } from '../fingerprint/http-describe.js';
+import { feedRequest, feedResponse, HttpFlowState, type HttpMessage } from '../fingerprint/http-headers.js';
 import { buildHttpIndex, matchHttp, type HttpSigIndex } from '../fingerprint/http-sig.js';
 import type { ObservationField } from '../observation.js';
 import type { Flow } from './flows.js';

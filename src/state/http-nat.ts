@@ -23,7 +23,8 @@ import type { Label, SysEntry } from '../db/types.js';
 import type { Flow } from './flows.js';
 import type { Host } from './hosts.js';
 import { addNatScore, NatReason, verifyToolClass, type NatEvent } from './nat.js';
-import { HTTP_MAX_DATE_DIFF, type HttpMessage } from '../fingerprint/http.js';
+import { HTTP_MAX_DATE_DIFF } from '../fingerprint/http-date.js';
+import type { HttpMessage } from '../fingerprint/http-headers.js';
 import { uaOsOf, type CompiledHttpSig, type HttpMatch, type HttpSigIndex } from '../fingerprint/http-sig.js';
 
 /** What p0f keeps of an earlier HTTP signature of a host. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PacketRecord } from '../../src/capture/types.js';
-import { HttpFlowState } from '../../src/fingerprint/http.js';
+import { HttpFlowState } from '../../src/fingerprint/http-headers.js';
 import { hostMemo } from '../../src/state/http-nat.js';
 import { conversation, dbFrom, field, run, TCP_PART, type ConvSpec } from './conv.js';
 

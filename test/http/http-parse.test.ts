@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  feedRequest,
-  feedResponse,
-  HttpFlowState,
-  HTTP_MAX_HDRS,
-  HTTP_MAX_HDR_VAL,
-  parseHttpDate,
-  type HttpMessage,
-} from '../../src/fingerprint/http.js';
+import { parseHttpDate } from '../../src/fingerprint/http-date.js';
+import { feedRequest, feedResponse, HttpFlowState, HTTP_MAX_HDRS, HTTP_MAX_HDR_VAL, type HttpMessage } from '../../src/fingerprint/http-headers.js';
 
 const LIMIT = 8192;
 

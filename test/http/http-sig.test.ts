@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeHttp, dumpHttpSig, newHttpMessage, type HttpMessage } from '../../src/fingerprint/http.js';
+import { describeHttp, dumpHttpSig } from '../../src/fingerprint/http-describe.js';
+import { newHttpMessage, type HttpMessage } from '../../src/fingerprint/http-headers.js';
 import { buildHttpIndex, matchHttp, uaOsOf, type HttpSigIndex } from '../../src/fingerprint/http-sig.js';
 import { dbFrom } from './conv.js';
 
