@@ -77,7 +77,7 @@ describe('the demo capture', () => {
       syn.reduce((a, s) => a + s.count, 0),
       10,
     );
-    assert.ok(syn.some((s) => s.raw === '4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0' && s.label === 'Linux 4.19 or newer' && s.count === 3));
+    assert.ok(syn.some((s) => s.raw === '4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0' && s.label === 'Linux 4.19 or newer' && s.count === 3), 'the Linux SYN signature, 3 times');
   });
 
   test('no TLS and no verdicts in it', () => {
@@ -90,7 +90,7 @@ describe('the demo capture', () => {
   test('without typed details (a sink on a plain engine) the label text names the bucket', () => {
     const p = demo({}, false).snapshot();
     assert.equal(p.totals.syn, 10);
-    assert.ok(p.osFamilies.some((f) => f.name === 'Windows 10 or 11 (or Server 2016+)'));
+    assert.ok(p.osFamilies.some((f) => f.name === 'Windows 10 or 11 (or Server 2016+)'), 'the label text as the bucket');
     assert.deepEqual(p.links, d.links);
   });
 });
@@ -103,8 +103,8 @@ test('unknown signatures come first', () => {
   const d = summarise((e) => void readCaptureBuffer(cap, (r) => e.handle(r))).snapshot();
   assert.equal(d.signatures[0]!.label, null);
   assert.match(d.signatures[0]!.raw, /:1234,/);
-  assert.ok(d.signatures.slice(1).every((s) => s.label !== null));
-  assert.ok(d.osFamilies.some((f) => f.name === 'Unknown' && f.count === 1));
+  assert.ok(d.signatures.slice(1).every((s) => s.label !== null), 'the known ones after it');
+  assert.ok(d.osFamilies.some((f) => f.name === 'Unknown' && f.count === 1), 'one Unknown SYN');
 });
 
 describe('TLS and verdict observations (mod tls, mod verdict)', () => {
@@ -190,7 +190,7 @@ describe('the last-N-minutes window', () => {
     for (let t = 0; t < 10_000; t += 7) s.add(syn(5000 + t, `10.0.${t % 250}.1`, t % 2 ? 'Linux' : 'Windows'));
     s.add(syn(5000, '10.1.1.1', 'Solaris')); // long ago: counted now
     const d = s.snapshot(5000 + 9999);
-    assert.ok(d.osFamilies.some((f) => f.name === 'Solaris'));
+    assert.ok(d.osFamilies.some((f) => f.name === 'Solaris'), 'the late SYN is counted');
     const total = d.osFamilies.reduce((a, f) => a + f.count, 0);
     assert.ok(total <= 60 / 7 + 2 + 1, `only about a minute of SYNs (${total})`);
   });
@@ -218,7 +218,7 @@ describe('bounds', () => {
     assert.equal(d.totals.clientsCapped, true);
     assert.equal(d.signatures[0]!.raw, common[3]![1], 'the frequent signature is still on top');
     assert.ok(d.signatures[0]!.count >= 4000, `its count is nearly whole (${d.signatures[0]!.count} of 5000)`);
-    assert.ok(d.serverStacks.length <= 50);
+    assert.ok(d.serverStacks.length <= 50, `at most 50 stacks (${d.serverStacks.length})`);
   });
 
   test('Tally folds the rarer half away when full', () => {
@@ -241,11 +241,11 @@ test('a long capture: timeline buckets widen in readable steps and still add up'
   for (let t = 0; t < 3 * 86400; t += 97) s.add(syn(t0 + t));
   const tl = s.snapshot().timeline;
   assert.equal(tl.bucketS, 21600, 'six hours a bar for three days in 24 bars');
-  assert.ok(tl.series[0]!.counts.length <= 24);
+  assert.ok(tl.series[0]!.counts.length <= 24, 'at most 24 buckets');
   assert.equal(tl.start % tl.bucketS, 0);
   assert.equal(
     tl.series[0]!.counts.reduce((a, b) => a + b, 0),
     Math.ceil((3 * 86400) / 97),
   );
-  assert.ok(tl.start <= t0 && tl.start + tl.bucketS * tl.series[0]!.counts.length > t0 + 3 * 86400 - 97);
+  assert.ok(tl.start <= t0 && tl.start + tl.bucketS * tl.series[0]!.counts.length > t0 + 3 * 86400 - 97, 'the buckets cover the capture');
 });

@@ -1,26 +1,26 @@
 /**
- * The live dashboard (src/output/report/dashboard.ts) served on loopback:
- * by the --http endpoint (src/api/http-endpoint.ts) where it exists, else
- * by a plain node:http server calling its handle(). Its routes' answers
+ * The live dashboard (src/output/report/dashboard.ts) served on loopback
+ * by the --http endpoint (src/api/http-endpoint.ts), and by a plain
+ * node:http server calling its handle(). Its routes' answers
  * and headers; the page in headless Chromium, polling its data route and
  * updating by itself; and, with root and the capture addon, fed by a real
  * engine on a live capture of lo, naming this host's Linux after a
  * request on loopback.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { createHttpEndpoint } from '../../src/api/http-endpoint.js';
 import { addonAvailable, openLive, type LiveCapture } from '../../src/capture/live.js';
 import { readCaptureFile } from '../../src/capture/file.js';
 import { loadSignatures } from '../../src/db/load.js';
 import { Engine } from '../../src/engine.js';
 import type { Observation } from '../../src/observation.js';
 import { TrafficSummary } from '../../src/output/report/aggregate.js';
-import { createDashboard, type Dashboard, type RequestHandler } from '../../src/output/report/dashboard.js';
+import { createDashboard, type Dashboard } from '../../src/output/report/dashboard.js';
 import type { ReportData } from '../../src/output/report/data.js';
 import { HttpModule } from '../../src/state/http-module.js';
 import { browserSkip, drawnCharts, launch, screenshotPath, watchedPage } from './browser.js';
@@ -35,34 +35,41 @@ interface Served {
   close(): Promise<void>;
 }
 
-/** Serves the dashboard's routes on 127.0.0.1, port chosen by the OS. */
+/** Serves the dashboard's routes with the --http endpoint on 127.0.0.1, port chosen by the OS. */
 async function serve(dash: Dashboard): Promise<Served> {
-  const ep = path.join(root, 'src/api/http-endpoint.ts');
-  if (existsSync(ep)) {
-    type Endpoint = { listen(): Promise<{ port: number }>; close(): Promise<void> };
-    const mod = (await import(pathToFileURL(ep).href)) as { createHttpEndpoint(o: { port: number; routes: Record<string, RequestHandler> }): Endpoint };
-    const e = mod.createHttpEndpoint({ port: 0, routes: dash.routes });
-    const { port } = await e.listen();
-    return { base: `http://127.0.0.1:${port}`, port, close: () => e.close() };
-  }
+  const e = createHttpEndpoint({ port: 0, routes: dash.routes });
+  const { port } = await e.listen();
+  return { base: `http://127.0.0.1:${port}`, port, close: () => e.close() };
+}
+
+test('handle() answers its own paths on any node:http server, and leaves the rest', async () => {
+  const dash = createDashboard({ summary: new TrafficSummary({ windowS: 60 }), version: 'test' });
   const server = http.createServer((req, res) => {
     if (!dash.handle(req, res)) {
-      res.writeHead(404);
+      res.writeHead(418);
       res.end();
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
-}
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    assert.equal((await fetch(base + '/')).status, 200);
+    const d = (await (await fetch(base + '/dashboard.json')).json()) as ReportData;
+    assert.equal(d.totals.syn, 0);
+    assert.equal(d.first, null);
+    assert.equal((await fetch(base + '/other')).status, 418);
+    assert.equal((await fetch(base + '/dashboard.json', { method: 'DELETE' })).status, 405);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('options are checked once, with one clear message', () => {
+  const summary = new TrafficSummary({ windowS: 60 });
+  assert.throws(() => createDashboard({ summary, version: 'x', refreshMs: 10 }), /refreshMs must be an integer from 1000 to 60000/);
+  assert.throws(() => createDashboard({ summary: new TrafficSummary(), version: 'x' }), /needs a window/);
+});
 
 describe('the dashboard fed with the demo capture', () => {
   const summary = new TrafficSummary({ windowS: 600 });
@@ -119,7 +126,7 @@ describe('the dashboard fed with the demo capture', () => {
       await w.page.waitForSelector('body[data-renders]', { timeout: 30_000 });
       const os = await w.page.locator('#card-os').innerText();
       for (const name of ['Linux', 'Windows', 'macOS']) assert.match(os, new RegExp(`\\b${name}\\b`));
-      assert.ok((await drawnCharts(w.page)) >= 2);
+      assert.ok((await drawnCharts(w.page)) >= 2, 'at least two charts drawn');
       assert.match(await w.page.locator('#card-recent').innerText(), /No mismatches in the last 10 min\./);
       // A mismatch arrives: the page shows it at its next poll, unasked.
       const v: Observation = {

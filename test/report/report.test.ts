@@ -155,7 +155,7 @@ describe('progress on large files', () => {
     for (let i = 0; i < 24_000; i++) pkts.push({ data: i % 100 ? data : syn, tsSec: 1_700_000_000 + Math.floor(i / 100) });
     big = path.join(tmp, 'big.pcap');
     fs.writeFileSync(big, writePcap(pkts));
-    assert.ok(fs.statSync(big).size > 32 * 1024 * 1024);
+    assert.ok(fs.statSync(big).size > 32 * 1024 * 1024, 'the capture is above the threshold');
   });
 
   test('off a terminal: a line every 10%', () => {
@@ -221,7 +221,7 @@ describe('the command', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^pof: .*cut\.pcap: at byte \d+: /m);
     const d = JSON.parse(/id="pof-data">([^<]*)</.exec(fs.readFileSync(out, 'utf8'))![1]!) as { totals: { syn: number } };
-    assert.ok(d.totals.syn >= 9);
+    assert.ok(d.totals.syn >= 9, `the SYNs before the damage (${d.totals.syn})`);
   });
 
   test('--help', () => {
