@@ -8,7 +8,7 @@ import { formatHttpSig, formatTcpSig, isDiagnostic, parseHttpSigText, parseTcpSi
 import type { HttpSigBody } from '../../src/db/http-sig.js';
 import { parseSignatures } from '../../src/db/parse.js';
 import type { TcpSigBody } from '../../src/db/tcp-sig.js';
-import type { WinSpec } from '../../src/db/types.js';
+import type { SignatureDb, WinSpec } from '../../src/db/types.js';
 import { P0F_FP } from './helpers.js';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -35,8 +35,28 @@ const pieces = fc.constantFrom(':', ',', '*', '+', '-', '=', '[', ']', '?', '!',
 
 function mustNotThrow(text: string): void {
   const r = parseSignatures(text, 'fuzz.fp');
-  if (r.ok) assert.ok(r.db.sigCount >= 0);
-  else for (const d of r.diagnostics) assert.ok(d.line >= 1 && d.field && d.message && d.file === 'fuzz.fp');
+  if (r.ok) dbHolds(r.db, text);
+  else for (const d of r.diagnostics) assert.ok(d.line >= 1 && d.field && d.message && d.file === 'fuzz.fp', `diagnostic ${JSON.stringify(d)}`);
+}
+
+/**
+ * What a database the parser accepted must be: the count it reports is the
+ * signatures it holds, each from a line of the text, in the order of the
+ * text, under a label of the database.
+ */
+function dbHolds(db: SignatureDb, text: string): void {
+  const lists = [db.mtu, db.tcpRequest, db.tcpResponse, db.httpRequest, db.httpResponse];
+  assert.equal(db.sigCount, lists.reduce((n, l) => n + l.length, 0), 'sigCount is the signatures held');
+  const lines = text.split('\n').length;
+  const labels = new Set(db.labels);
+  for (const list of lists) {
+    let prev = 0;
+    for (const sig of list) {
+      assert.ok(sig.line > prev && sig.line <= lines, `signature line ${sig.line} after ${prev}, of ${lines}`);
+      prev = sig.line;
+      if ('label' in sig) assert.ok(labels.has(sig.label), `line ${sig.line}: its label is one of the database's`);
+    }
+  }
 }
 
 describe('parser robustness', () => {
