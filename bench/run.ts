@@ -18,6 +18,10 @@
  *            clients) and live packets per second on lo without loss, each
  *            against p0f 3.09b on the same machine (bench/api.ts)
  *
+ *   store    the shared store: lookups per second and p99 through Redis beside
+ *            the Unix socket (4 clients), and the publish rate the sensor's
+ *            publisher sustains, with drops (bench/store.ts)
+ *
  *   floodapi the daemon's query latency (p50/p99) and kernel drops during a
  *            20 s hping3 SYN flood on lo, in a network namespace, for pof and
  *            for p0f 3.09b (bench/floodapi.ts)
@@ -40,6 +44,7 @@ import { flood } from './flood.js';
 import { floodapi } from './floodapi.js';
 import { report } from './report.js';
 import { tls } from './tls.js';
+import { store } from './store.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.POF_SHARED ?? path.resolve(root, '../shared');
@@ -130,7 +135,7 @@ function offline(): void {
   }
 }
 
-const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi, tls, report: () => report(ensureCapture(), runs) };
+const benches: Record<string, () => void | Promise<void>> = { offline, flood, api, web, floodapi, tls, store, report: () => report(ensureCapture(), runs) };
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await fn();

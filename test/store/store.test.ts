@@ -147,12 +147,43 @@ describe('shared store on Redis', { skip: skipRedis }, () => {
     }
   });
 
+  it('spreads records over several threads, each key in order; hosts a few times a second', async () => {
+    const p3 = new StorePublisher({ url: redis.url, keyPrefix: 'three:', threads: 3, hostIntervalMs: 100 });
+    const r3 = new StoreReader({ url: redis.url, keyPrefix: 'three:', cacheTtlMs: 0 });
+    try {
+      await r3.ready();
+      await until(() => p3.unavailable() === null, 5000, 'three threads to connect');
+      const all = [...demo.conns.values()];
+      for (const v of all) p3.conn(v);
+      // One connection updated 50 times, each update encoded on its own turn.
+      const v = { ...all[0]!, cliPort: 60001 };
+      const h = demo.engine.hosts.get(v.cli)!;
+      for (let i = 1; i <= 50; i++) {
+        v.lastSeen = 1700000000 + i;
+        p3.conn(v);
+        p3.host(h);
+        await new Promise((r) => setImmediate(r));
+      }
+      await p3.flush();
+      for (const x of all) assert.deepEqual((await r3.connection(x))?.conn, connToJson(x), `${x.cli}/${x.cliPort}`);
+      assert.equal((await r3.connection(v))?.conn?.last_seen, 1700000050, 'the last update won');
+      const st = p3.stats;
+      assert.equal(st.encodedConns, all.length + 50);
+      assert.ok(st.encodedHosts <= 3, `the host was published ${st.encodedHosts} times in 50 turns`);
+      assert.deepEqual(await r3.host(v.cli), hostToJson(h));
+    } finally {
+      await p3.close();
+      await r3.close();
+    }
+  });
+
   it('checks its options once, with one line', () => {
     assert.throws(() => new StoreReader({ url: 'redis://x', timeoutMs: 0 }), /store: timeoutMs must be an integer in 1\.\.60000/);
     assert.throws(() => new StoreReader({ url: 'http://x' }), /store: http:\/\/ is not redis/);
     assert.throws(() => new StorePublisher({ url: redis.url, connTtlS: 0 }), /store: connTtlS/);
     assert.throws(() => new StorePublisher({ url: redis.url, keyPrefix: 'a b' }), /keyPrefix/);
     assert.throws(() => new StorePublisher({ url: redis.url, reconnectMinMs: 0 }), /reconnectMinMs/);
+    assert.throws(() => new StorePublisher({ url: redis.url, threads: 17 }), /store: threads must be an integer in 1\.\.16/);
   });
 });
 

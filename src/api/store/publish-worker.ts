@@ -60,22 +60,22 @@ let inFlight = 0;
 let lastError: string | null = null;
 const latencies: number[] = [];
 let closing = false;
-/** Flushes waiting for every command sent so far to be answered. */
-let flushes: Array<{ id: number; until: number }> = [];
-let sentTotal = 0;
-let doneTotal = 0;
+/** Flushes waiting for the ring to be empty and every command sent to be answered. */
+let flushes: number[] = [];
 
 const stats = (): FromWorker => ({ type: 'stats', published, errors, droppedDown, inFlight, latencies: latencies.splice(0), lastError });
 
+/** Acknowledges the flushes waiting, once all that was in the ring has been answered. */
+function checkFlushes(): void {
+  if (!flushes.length || inFlight > 0 || !ring.empty()) return;
+  post(stats());
+  for (const id of flushes) post({ type: 'flushed', id });
+  flushes = [];
+}
+
 const settle = (): void => {
   inFlight--;
-  doneTotal++;
-  if (flushes.length) {
-    const left = flushes.filter((f) => f.until > doneTotal);
-    if (left.length < flushes.length) post(stats());
-    for (const f of flushes) if (f.until <= doneTotal) post({ type: 'flushed', id: f.id });
-    flushes = left;
-  }
+  if (flushes.length && inFlight === 0) checkFlushes();
 };
 
 /** Sends the records of one drain: one batch, one latency sample. */
@@ -115,7 +115,6 @@ function pump(): number {
         return;
       }
       inFlight++;
-      sentTotal++;
       const mine = seq++;
       const done = (): void => {
         if (mine === batch.last && latencies.length < MAX_SAMPLES) latencies.push((performance.now() - batch.t0) / 1000);
@@ -146,6 +145,7 @@ async function loop(): Promise<void> {
   while (!closing) {
     const seq = ring.seq();
     const n = pump();
+    if (flushes.length) checkFlushes();
     if (n > 0) {
       // Let the replies of what was sent come in before the next batch.
       await new Promise((r) => setImmediate(r));
@@ -164,11 +164,9 @@ const report = setInterval(() => post(stats()), REPORT_MS);
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'flush') {
-    while (pump() > 0);
-    if (doneTotal >= sentTotal) {
-      post(stats());
-      post({ type: 'flushed', id: m.id });
-    } else flushes.push({ id: m.id, until: sentTotal });
+    flushes.push(m.id);
+    pump();
+    checkFlushes();
   } else if (m.type === 'close') {
     closing = true;
     clearInterval(report);

@@ -128,6 +128,11 @@ export class RingReader {
     return n;
   }
 
+  /** Nothing waits to be read. */
+  empty(): boolean {
+    return this.r === Atomics.load(this.ctl, CTL_WRITE) >>> 0;
+  }
+
   /** The writer's batch counter, for Atomics.waitAsync. */
   seq(): number {
     return Atomics.load(this.ctl, CTL_SEQ);
