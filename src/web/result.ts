@@ -53,7 +53,7 @@ export type PofVarName = (typeof POF_VAR_NAMES)[number];
 export type PofVars = Record<PofVarName, string>;
 
 /** Where the facts came from. */
-export type PofVia = 'saved-syn' | 'daemon' | 'engine';
+export type PofVia = 'saved-syn' | 'daemon' | 'engine' | 'store';
 
 export interface PofOs {
   name: string;
@@ -282,7 +282,7 @@ export function resultShape(r: PofResult): PofResult {
  *   pof_mtu         MTU from the SYN's MSS
  *   pof_first_seen, pof_last_seen  unix seconds
  *   pof_raw_sig     the SYN's signature in p0f syntax
- *   pof_via         where the facts came from: 'saved-syn', 'daemon', 'engine' (joined by '+')
+ *   pof_via         where the facts came from: 'saved-syn', 'daemon', 'engine', 'store' (joined by '+')
  */
 export const POF_EXTRA_NAMES = [
   'pof_os',
