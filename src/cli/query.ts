@@ -4,12 +4,14 @@
  *
  *   pof query ADDRESS [-s PATH] [--json] [--timeout MS]
  *   pof query ADDRESS --port N --srv ADDR --srv-port N [-s PATH] [--json]
+ *   pof query ... --store redis://HOST:PORT[/DB]    the shared store instead
  *
  * Exit codes: 0 found, 1 no match or error, 2 usage.
  */
 import { PofClient } from '../api/client.js';
 import type { JsonConn, JsonHost, JsonSide } from '../api/json-types.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { StoreReader } from '../api/store/reader.js';
 import { V3_MATCH_FUZZY, V3_MATCH_GENERIC, type V3HostInfo } from '../api/v3.js';
 import { isPofError, PofError } from '../errors.js';
 import { parseAddress } from '../net/addr.js';
@@ -24,15 +26,17 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'port', takesValue: true, valueName: 'N', help: "the client's port: query one connection" },
   { name: 'srv', takesValue: true, valueName: 'ADDR', help: "the server's address (with --port)" },
   { name: 'srv-port', takesValue: true, valueName: 'N', help: "the server's port (with --port)" },
+  { name: 'store', takesValue: true, valueName: 'URL', help: 'ask the shared store (redis://HOST:PORT[/DB] or rediss://...) instead of a daemon; a password in the URL or in $POF_STORE_PASSWORD' },
   { name: 'json', takesValue: false, help: "print pof's JSON answer" },
   { name: 'timeout', takesValue: true, valueName: 'MS', help: 'give up after this many ms (default 2000)' },
   { name: 'help', takesValue: false, help: 'show this help' },
   { name: 'h', takesValue: false, help: 'show this help' },
 ];
 
-const USAGE = `Usage: pof query ADDRESS [-s PATH] [--json]
-       pof query ADDRESS --port N --srv ADDRESS --srv-port N [-s PATH] [--json]
-Asks a running pof daemon what it knows about a host, or about one connection.
+const USAGE = `Usage: pof query ADDRESS [-s PATH | --store URL] [--json]
+       pof query ADDRESS --port N --srv ADDRESS --srv-port N [-s PATH | --store URL] [--json]
+Asks a running pof daemon (or, with --store, the shared store on Redis that
+sensors publish to) what it knows about a host, or about one connection.
 Exit status: 0 found, 1 no match or error, 2 usage.
 `;
 
@@ -156,8 +160,13 @@ export async function runQuery(argv: string[], stdout: Out, stderr: Out): Promis
       conn = { cli: addr, cliPort: portArg('port', flags.get('port')), srv, srvPort: portArg('srv-port', flags.get('srv-port')) };
     }
 
-    client = new PofClient({ path, timeoutMs, waitForServer: false });
     const json = flags.has('json');
+    const store = str('store');
+    if (store !== undefined) {
+      if (flags.has('s')) throw new PofError('E_USAGE', 'give -s or --store, not both');
+      return await queryStore(store, addr, conn, json, timeoutMs, stdout);
+    }
+    client = new PofClient({ path, timeoutMs, waitForServer: false });
     if (conn) {
       const a = await client.queryJson({ cli: conn.cli, cli_port: conn.cliPort, srv: conn.srv, srv_port: conn.srvPort });
       if (json) stdout.write(JSON.stringify(a) + '\n');
@@ -196,5 +205,39 @@ export async function runQuery(argv: string[], stdout: Out, stderr: Out): Promis
     return 1;
   } finally {
     await client?.close();
+  }
+}
+
+/**
+ * The same questions to the shared store: the daemon's JSON shapes, so the
+ * same blocks print. Redis not reached within the timeout is one line.
+ */
+async function queryStore(url: string, addr: string, conn: { cli: string; cliPort: number; srv: string; srvPort: number } | null, json: boolean, timeoutMs: number, stdout: Out): Promise<number> {
+  const password = process.env.POF_STORE_PASSWORD || undefined;
+  const reader = new StoreReader({ url, password, timeoutMs: Math.min(timeoutMs, 60_000), cacheTtlMs: 0, connectTimeoutMs: timeoutMs });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ready = await Promise.race([reader.ready().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    if (!ready) throw new PofError('E_STORE', reader.unavailable() ?? `redis did not answer within ${timeoutMs} ms`);
+    if (conn) {
+      const a = await reader.connection(conn);
+      if (json) stdout.write(JSON.stringify(a ? { status: 'ok', host: a.host, conn: a.conn } : { status: 'no match' }) + '\n');
+      if (!a) {
+        if (!json) stdout.write('No matching host or connection in the pof store.\n');
+        return 1;
+      }
+      if (!json) {
+        stdout.write(a.host ? formatJsonHost(a.host) : 'Host          = ???\n');
+        stdout.write(a.conn ? formatConn(a.conn) : 'Connection    = ???\n');
+      }
+      return 0;
+    }
+    const h = await reader.host(addr);
+    if (json) stdout.write(JSON.stringify(h ? { status: 'ok', host: h } : { status: 'no match' }) + '\n');
+    else stdout.write(h ? formatJsonHost(h) : 'No matching host in the pof store.\n');
+    return h ? 0 : 1;
+  } finally {
+    clearTimeout(timer);
+    await reader.close();
   }
 }
