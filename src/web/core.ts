@@ -331,10 +331,11 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     let done = false;
     // A watched port: the daemon tells of each connection it sees, so wait
     // for that (most of the time allowed) rather than ask and ask again.
-    if (source.awaitPush && source.watching?.(t.srvPort) && resolved.waitFor !== 'none') {
+    const tells = source.kind === 'engine' || (source.kind === 'daemon' && source.watching(t.srvPort)) ? source : null;
+    if (tells && resolved.waitFor !== 'none') {
       const until = performance.now() + resolved.timeoutMs * PUSH_SHARE;
       for (let left = until - performance.now(); left > 0 && !done; left = until - performance.now()) {
-        const a = await source.awaitPush(t, left);
+        const a = await tells.awaitPush(t, left);
         if (!a) break;
         if (!answered) stats.toldLate++;
         last = a;
@@ -460,10 +461,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       if (fp) enableSavedSyn(server);
       // Watch the server's port from the start, not from its first connection.
       const src = source;
-      if (src?.watchPort) {
+      if (src?.kind === 'daemon') {
         const watch = (): void => {
           const a = server.address();
-          if (a && typeof a === 'object') src.watchPort!(a.port);
+          if (a && typeof a === 'object') src.watchPort(a.port);
         };
         if (server.listening) watch();
         else server.once('listening', watch);
@@ -491,21 +492,21 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       if (!source) return cacheResult(e, e.syn ? synResult(t, e.syn) : errorResult(t, e.synErr ?? 'no saved SYN'));
       if (hosts && e.syn) return withHost(source, hosts, t, e);
       let told: PofAnswer | null = null;
-      if (source.take && !source.unavailable()) {
+      if (source.kind === 'daemon' && !source.unavailable()) {
         // Told already (a watched port)? Else start watching for the next ones.
-        source.watchPort!(t.srvPort);
+        source.watchPort(t.srvPort);
         told = source.take(t);
         if (told && satisfied(told, resolved.waitFor, e.syn)) {
           stats.told++;
           return cacheResult(e, answeredBy(source, t, e, told));
         }
       }
-      if (source.sync && !source.unavailable()) {
+      if ((source.kind === 'lookup' || source.kind === 'engine') && !source.unavailable()) {
         let a: PofAnswer | null = null;
         let ok = true;
         try {
           stats.asked++;
-          a = source.ask(t, resolved.timeoutMs) as PofAnswer | null;
+          a = source.ask(t, resolved.timeoutMs);
         } catch {
           ok = false;
         }

@@ -15,14 +15,14 @@ import { intOption } from '../options.js';
 import { canonicalAddress } from '../net/addr.js';
 import { compileLogFormat, type CompiledLogFormat } from './log-format.js';
 import { buildResult, errorResult, type ConnTuple, type PofAnswer, type PofResult } from './result.js';
-import type { PofSource } from './sources.js';
+import type { AskedSource } from './sources.js';
 
 export const DEFAULT_LOGPIPE_APPEND = ' "%{pof_genre}e" "%{pof_details}e" %{pof_distance}e "%{pof_link}e" "%{pof_err}e"';
 export const DEFAULT_LOGPIPE_TIMEOUT_MS = 100;
 export const DEFAULT_LOGPIPE_MAX_PENDING = 1000;
 
 export interface LogPipeOptions {
-  source: PofSource;
+  source: AskedSource;
   /** 1-based field positions ("..." and [...] count as one field). */
   addrField?: number;
   /** The client port's field; 0 = none (host lookups by address only). */

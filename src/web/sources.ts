@@ -1,8 +1,18 @@
 /**
- * Where the web side gets its answers: an engine in this process (through
- * the query server's lookup interface) or a pof daemon's socket (through
- * PofClient). Both answer in the JSON API's shapes, so the rest of the web
- * side has one code path.
+ * Where the web side gets its answers, in three kinds (PofSource):
+ *
+ *   'lookup'  any lookup in this process (the query server's interface):
+ *             asked, answers at once;
+ *   'engine'  an engine in this process with its connection verdicts:
+ *             answers at once, and tells a request waiting for a
+ *             connection when its verdict changes;
+ *   'remote'  any other source in another process that is only asked
+ *             (the shared store): answers later;
+ *   'daemon'  a pof daemon's socket (through PofClient): answers later,
+ *             and tells about the connections of the ports it watches.
+ *
+ * All answer in the JSON API's shapes, so the rest of the web side has one
+ * code path, and switches on `kind` for what only some can do.
  *
  * The daemon source never lets a dead daemon cost every request its
  * timeout: once connecting fails it answers "unavailable" at once, and a
@@ -18,34 +28,51 @@ import { isPofError, PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import type { ConnTuple, PofAnswer, PofVia } from './result.js';
 
-export interface PofSource {
+/** What every source does: it can be asked (what `pof logpipe` needs). */
+export interface AskedSource {
   readonly via: PofVia;
-  /** ask() and askHost() answer at once (never a promise). */
-  readonly sync: boolean;
   /** One question; null = nothing known. Rejects (or throws) when pof could not be asked. */
   ask(t: ConnTuple, timeoutMs: number): PofAnswer | null | Promise<PofAnswer | null>;
   /** What is known about an address alone (no connection). */
   askHost(addr: string, timeoutMs: number): PofAnswer | null | Promise<PofAnswer | null>;
   /** Set while the source is known to be unreachable: why. */
   unavailable(): string | null;
-  /**
-   * Sources that are told about connections (a daemon watched port by
-   * port) rather than only asked: starts watching `port` (once; call it
-   * for every connection), says whether it is watched, hands over (once)
-   * what was told about a connection, or waits up to `ms` to be told.
-   */
-  watchPort?(port: number): void;
-  watching?(port: number): boolean;
-  take?(t: ConnTuple): PofAnswer | null;
-  awaitPush?(t: ConnTuple, ms: number): Promise<PofAnswer | null>;
   close(): Promise<void>;
 }
 
-/** An in-process lookup (engineLookup(engine, conns), or any PofLookup). */
-export function lookupSource(lookup: PofLookup, via: PofVia = 'engine'): PofSource {
+/** A lookup in this process: asked, it answers at once. */
+export interface LookupPofSource extends AskedSource {
+  readonly kind: 'lookup';
+  ask(t: ConnTuple, timeoutMs: number): PofAnswer | null;
+  askHost(addr: string, timeoutMs: number): PofAnswer | null;
+}
+
+/**
+ * An engine in this process: answers at once, and, since it sees every
+ * connection it captures, tells a request that came before its SYN was
+ * processed when the connection's verdict changes.
+ */
+export interface EnginePofSource extends Omit<LookupPofSource, 'kind'> {
+  readonly kind: 'engine';
+  /** Waits up to `ms` for the connection's verdict to change; then what is known of it, or null. */
+  awaitPush(t: ConnTuple, ms: number): Promise<PofAnswer | null>;
+}
+
+/** A source in another process that is only asked: its answers come later. */
+export interface RemotePofSource extends AskedSource {
+  readonly kind: 'remote';
+  ask(t: ConnTuple, timeoutMs: number): Promise<PofAnswer | null>;
+  askHost(addr: string, timeoutMs: number): Promise<PofAnswer | null>;
+}
+
+/** The kinds of source (DaemonSource is the last: asked over a socket, told of watched ports). */
+export type PofSource = LookupPofSource | EnginePofSource | RemotePofSource | DaemonSource;
+
+/** A lookup in this process (engineLookup(engine, conns), or any PofLookup). */
+export function lookupSource(lookup: PofLookup, via: PofVia = 'engine'): LookupPofSource {
   return {
+    kind: 'lookup',
     via,
-    sync: true,
     ask(t) {
       const c = lookup.connection(t.cli, t.cliPort, t.srv, t.srvPort);
       const h = lookup.host(t.cli);
@@ -100,7 +127,7 @@ class Waiters<T> {
  * request that comes before its SYN was processed waits to be told of it
  * (woken by the observation) rather than asking again and again.
  */
-export function engineSource(engine: LookupSource, conns: ConnVerdicts): PofSource {
+export function engineSource(engine: LookupSource, conns: ConnVerdicts): EnginePofSource {
   const base = lookupSource(engineLookup(engine, conns), 'engine');
   const waiters = new Waiters<true>();
   let stop: (() => void) | null = null;
@@ -109,12 +136,12 @@ export function engineSource(engine: LookupSource, conns: ConnVerdicts): PofSour
   };
   return {
     ...base,
-    watching: () => true,
+    kind: 'engine',
     awaitPush(t, ms) {
       stop ??= conns.onUpdate(onUpdate);
       // Woken inside the engine's handling of a packet: the answer is read
       // once that batch is done (a SYN's MTU observation follows it).
-      return waiters.wait(connKey(t.cli, t.cliPort, t.srv, t.srvPort), ms).then((told) => (told ? (base.ask(t, 0) as PofAnswer | null) : null));
+      return waiters.wait(connKey(t.cli, t.cliPort, t.srv, t.srvPort), ms).then((told) => (told ? base.ask(t, 0) : null));
     },
     async close() {
       stop?.();
@@ -155,9 +182,13 @@ export const PUSHED_TTL_MS = 2000;
 /** Connect errors that mean "nobody is listening there". */
 const DOWN = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM', 'ECONNRESET', 'EPIPE']);
 
-export class DaemonSource implements PofSource {
+/**
+ * A pof daemon over its socket: asked (the answer comes later), and told,
+ * port by port as it agrees to watch them, about each connection it sees.
+ */
+export class DaemonSource implements AskedSource {
+  readonly kind = 'daemon' as const;
   readonly via = 'daemon' as const;
-  readonly sync = false;
   readonly client: PofClient;
   private readonly own: boolean;
   private down: string | null = null;
@@ -200,6 +231,7 @@ export class DaemonSource implements PofSource {
     if (this.pushable) this.client.onConnEvent = (e) => this.onEvent(e);
   }
 
+  /** Starts watching `port` (once; call it for every connection). */
   watchPort(port: number): void {
     if (!this.pushable || this.ports.has(port) || this.down || this.closed) return;
     this.ports.set(port, 'asking');
@@ -213,10 +245,12 @@ export class DaemonSource implements PofSource {
     );
   }
 
+  /** Whether the daemon tells about `port`'s connections now. */
   watching(port: number): boolean {
     return this.ports.get(port) === 'yes' && !this.down;
   }
 
+  /** What the daemon told about the connection, handed over once (null: nothing, or too old). */
   take(t: ConnTuple): PofAnswer | null {
     if (!this.pushed.size) return null;
     const k = connKey(t.cli, t.cliPort, t.srv, t.srvPort);
@@ -227,6 +261,7 @@ export class DaemonSource implements PofSource {
     return p.a;
   }
 
+  /** Waits up to `ms` to be told about the connection; null when nothing came. */
   awaitPush(t: ConnTuple, ms: number): Promise<PofAnswer | null> {
     return this.waiters.wait(connKey(t.cli, t.cliPort, t.srv, t.srvPort), ms);
   }

@@ -8,7 +8,7 @@ import { PofApiServer } from '../../src/api/server.js';
 import { PofError } from '../../src/errors.js';
 import { LogPipe, splitFields } from '../../src/web/logpipe.js';
 import type { ConnTuple, PofAnswer } from '../../src/web/result.js';
-import { lookupSource, type PofSource } from '../../src/web/sources.js';
+import { lookupSource, type AskedSource } from '../../src/web/sources.js';
 import { cannedLookup, makeEngine, tempDir } from './helpers.js';
 import { spawnFixture } from './net-helpers.js';
 
@@ -27,11 +27,10 @@ describe('splitFields', () => {
 });
 
 /** A source whose answers the test releases, in any order. */
-function manualSource(): PofSource & { calls: ConnTuple[]; hostCalls: string[]; release(i: number, a: PofAnswer | null | Error): void; down: string | null } {
+function manualSource(): AskedSource & { calls: ConnTuple[]; hostCalls: string[]; release(i: number, a: PofAnswer | null | Error): void; down: string | null } {
   const waiting: Array<(a: PofAnswer | null | Error) => void> = [];
   const s = {
     via: 'daemon' as const,
-    sync: false,
     calls: [] as ConnTuple[],
     hostCalls: [] as string[],
     down: null as string | null,
