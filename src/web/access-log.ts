@@ -15,7 +15,7 @@ import os from 'node:os';
 import type { Duplex } from 'node:stream';
 
 import { PofError } from '../errors.js';
-import { connTuple } from './core.js';
+import { connTuple } from './conn-tuple.js';
 import { LogFile, type LogSink } from './log-file.js';
 import type { ConnTuple } from './result.js';
 

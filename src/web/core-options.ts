@@ -1,0 +1,155 @@
+/**
+ * The web core's options (PofOptions): checked once, at construction, each
+ * problem a PofError('E_CONFIG') naming the option; what the core runs with
+ * (ResolvedOptions) and what follows from them (which source, which route).
+ */
+import type { PofClient } from '../api/client.js';
+import type { WatchUntil } from '../api/json-types.js';
+import type { LookupSource } from '../api/lookup.js';
+import type { PofLookup } from '../api/types.js';
+import type { SignatureDb } from '../db/types.js';
+import { PofError } from '../errors.js';
+import { intOption } from '../options.js';
+import type { ConnVerdicts } from '../state/conn-verdicts.js';
+import { DEFAULT_HOST_TTL_MS, MAX_HOST_TTL_MS } from './host-cache.js';
+import { POF_VAR_NAMES, type PofVarName } from './result.js';
+import { savedSynAvailable, savedSynUnavailableReason } from './saved-syn.js';
+
+export const DEFAULT_TIMEOUT_MS = 20;
+export const MAX_TIMEOUT_MS = 60_000;
+export const DEFAULT_RETRY_MS = 2;
+export const DEFAULT_RETRY_ERRORS_MS = 1000;
+
+/** What to wait for (up to timeoutMs) before answering. */
+export type WaitFor = 'none' | 'syn' | 'http';
+
+export interface PofOptions {
+  /** The pof daemon's API socket (`pof -s PATH`). */
+  socket?: string;
+  /** Or a PofClient of your own (not closed by close()). */
+  client?: PofClient;
+  /** Or an engine in this process with its connection verdicts. */
+  engine?: LookupSource;
+  conns?: ConnVerdicts;
+  /** Or any lookup (engineLookup(...), a test double). */
+  lookup?: PofLookup;
+  /**
+   * Fingerprint each connection's SYN as the kernel saved it (Linux
+   * TCP_SAVE_SYN; see saved-syn.ts). Works alone, or before a daemon /
+   * engine that adds what only traffic watching gives.
+   */
+  savedSyn?: boolean | { db?: SignatureDb; signatures?: string };
+  /** Longest a request waits for pof, ms (default 20). */
+  timeoutMs?: number;
+  /**
+   * 'syn' (default): wait (up to timeoutMs) until the connection's SYN
+   * verdict is known; 'http': also its HTTP verdict; 'none': take the first
+   * answer.
+   */
+  waitFor?: WaitFor;
+  /** Pause between two questions while waiting, ms (default 2). */
+  retryMs?: number;
+  /** A connection whose lookup failed is asked again after this, ms (default 1000). */
+  retryErrorsMs?: number;
+  /** Which mod_pof variables to expose (and forward, for the proxy); default all. */
+  fields?: readonly PofVarName[];
+  /**
+   * With a daemon: have it tell about each new connection to the server's
+   * ports as it sees the SYN, so that a request is answered without a
+   * question; false asks about each connection. Default true, except with
+   * savedSyn (and waitFor 'syn'), where the daemon is asked about client
+   * addresses instead (see hostTtlMs).
+   */
+  watch?: boolean;
+  /**
+   * With savedSyn and a daemon (waitFor 'syn'): each connection's TCP facts
+   * are its own saved SYN's, and the daemon is asked only what it knows of
+   * the client address (uptime, HTTP, language, NAT), an answer that is
+   * used for this long (ms, default 1000; 0 asks for every connection).
+   */
+  hostTtlMs?: number;
+  /**
+   * Told once, at start, when the daemon's socket cannot be reached (each
+   * request's pof_err says so too). Default: process.emitWarning (code
+   * POF_DAEMON_UNREACHABLE).
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** The options as the core runs with them (PofCore.options). */
+export interface ResolvedOptions {
+  timeoutMs: number;
+  waitFor: WaitFor;
+  retryMs: number;
+  retryErrorsMs: number;
+  fields: readonly PofVarName[];
+  savedSyn: boolean;
+  source: 'daemon' | 'engine' | 'lookup' | 'none';
+  /** Saved SYN + daemon: the daemon is asked about client addresses, kept this long (ms); null when not that route. */
+  hostTtlMs: number | null;
+}
+
+/** The checked options, and what follows from them. */
+export interface CoreSetup {
+  resolved: ResolvedOptions;
+  /** A daemon is the source (socket or client). */
+  daemon: boolean;
+  /** Saved SYN + daemon (waitFor 'syn'): TCP facts from the SYN itself, host facts asked by address. */
+  hostRoute: boolean;
+  hostTtlMs: number;
+  /** Watch the server's ports (with a daemon). */
+  watch: boolean;
+  /** Told of each connection until what a request waits for is known. */
+  until: WatchUntil;
+}
+
+const intOpt = (name: string, v: unknown, dflt: number, lo: number, hi: number): number => intOption(`pof middleware: ${name}`, v, dflt, lo, hi);
+
+/**
+ * Checks the options. Exactly one of socket, client, engine (+conns) or
+ * lookup may be given; savedSyn may be given with any of them or alone.
+ */
+export function resolveOptions(opts: PofOptions): CoreSetup {
+  if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof middleware: options must be an object');
+  const given = [opts.socket !== undefined, opts.client !== undefined, opts.engine !== undefined, opts.lookup !== undefined].filter(Boolean).length;
+  if (given > 1) throw new PofError('E_CONFIG', 'pof middleware: give one of socket, client, engine (with conns) or lookup');
+  if (opts.socket !== undefined && (typeof opts.socket !== 'string' || !opts.socket || opts.socket.includes('\0'))) {
+    throw new PofError('E_CONFIG', 'pof middleware: socket must be a socket file path');
+  }
+  if (opts.engine !== undefined && opts.conns === undefined) {
+    throw new PofError('E_CONFIG', 'pof middleware: engine needs conns (the ConnVerdicts its observations feed)');
+  }
+  if (opts.conns !== undefined && opts.engine === undefined) throw new PofError('E_CONFIG', 'pof middleware: conns given without engine');
+  const waitFor = opts.waitFor ?? 'syn';
+  if (waitFor !== 'none' && waitFor !== 'syn' && waitFor !== 'http') {
+    throw new PofError('E_CONFIG', `pof middleware: waitFor must be 'none', 'syn' or 'http' (got ${String(waitFor)})`);
+  }
+  const fields = opts.fields ?? POF_VAR_NAMES;
+  if (!Array.isArray(fields) || fields.some((f) => !(POF_VAR_NAMES as readonly string[]).includes(f))) {
+    throw new PofError('E_CONFIG', `pof middleware: fields must list names among ${POF_VAR_NAMES.join(', ')}`);
+  }
+  const savedSyn = opts.savedSyn !== undefined && opts.savedSyn !== false;
+  if (opts.savedSyn !== undefined && typeof opts.savedSyn !== 'boolean' && (typeof opts.savedSyn !== 'object' || opts.savedSyn === null)) {
+    throw new PofError('E_CONFIG', 'pof middleware: savedSyn must be true, false or { db | signatures }');
+  }
+  if (opts.watch !== undefined && typeof opts.watch !== 'boolean') throw new PofError('E_CONFIG', 'pof middleware: watch must be true or false');
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new PofError('E_CONFIG', 'pof middleware: onWarning must be a function');
+  const daemon = opts.socket !== undefined || opts.client !== undefined;
+  // Saved SYN + daemon: TCP facts from the SYN itself, host facts asked by address.
+  const hostRoute = savedSyn && daemon && waitFor === 'syn';
+  const hostTtlMs = intOpt('hostTtlMs', opts.hostTtlMs, DEFAULT_HOST_TTL_MS, 0, MAX_HOST_TTL_MS);
+  if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
+  if (!given && !savedSyn) throw new PofError('E_CONFIG', 'pof middleware: give socket, client, engine (with conns), lookup or savedSyn');
+
+  const resolved: ResolvedOptions = {
+    timeoutMs: intOpt('timeoutMs', opts.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
+    waitFor,
+    retryMs: intOpt('retryMs', opts.retryMs, DEFAULT_RETRY_MS, 1, 1000),
+    retryErrorsMs: intOpt('retryErrorsMs', opts.retryErrorsMs, DEFAULT_RETRY_ERRORS_MS, 0, 3_600_000),
+    fields: [...fields],
+    savedSyn,
+    source: daemon ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : 'none',
+    hostTtlMs: hostRoute ? hostTtlMs : null,
+  };
+  return { resolved, daemon, hostRoute, hostTtlMs, watch: opts.watch ?? !hostRoute, until: waitFor === 'http' ? 'http' : 'syn' };
+}
