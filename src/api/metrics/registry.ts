@@ -30,11 +30,18 @@
  *
  * plus prom-client's process and Node.js metrics (pof_process_*, pof_nodejs_*).
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { createRequire } from 'node:module';
+
+import type { Metric, Registry } from 'prom-client';
 
 import { LATENCY_BUCKETS, LatencyHistogram, ObservationCounters } from './counters.js';
 
 type Num = number;
+
+type PromClient = typeof import('prom-client');
+let prom: PromClient | null = null;
+/** prom-client, loaded by the first PofMetrics (not by importing pof). */
+const promClient = (): PromClient => (prom ??= createRequire(import.meta.url)('prom-client') as PromClient);
 
 /** What the metrics read; every member optional, each a function called at scrape time. */
 export interface MetricSources {
@@ -78,7 +85,7 @@ export interface PofMetricsOptions {
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 export class PofMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   /** Feed it the engine's observations (an ObservationSink). */
   readonly observations = new ObservationCounters();
   readonly prefix: string;
@@ -96,7 +103,9 @@ export class PofMetrics {
     if (typeof p !== 'string' || (p !== '' && !PREFIX.test(p))) throw new RangeError(`metrics prefix must match ${PREFIX} (got ${String(p)})`);
     this.prefix = p;
     this.sources = { ...(opts.sources ?? {}) };
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
+    const pc = promClient();
+    this.registry = new pc.Registry();
+    if (opts.processMetrics !== false) pc.collectDefaultMetrics({ register: this.registry, prefix: p });
     this.define();
   }
 
@@ -137,7 +146,7 @@ export class PofMetrics {
   }
 
   private counter(name: string, help: string, labelNames: string[], fill: (set: (labels: Record<string, string>, v: number) => void) => void): void {
-    const c = new Counter({
+    const c = new (promClient().Counter)({
       name: this.prefix + name,
       help,
       labelNames,
@@ -152,7 +161,7 @@ export class PofMetrics {
   }
 
   private gauge(name: string, help: string, labelNames: string[], fill: (set: (labels: Record<string, string>, v: number) => void) => void): void {
-    const g = new Gauge({
+    const g = new (promClient().Gauge)({
       name: this.prefix + name,
       help,
       labelNames,

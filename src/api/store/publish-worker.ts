@@ -48,7 +48,6 @@ if (d.conn.tls?.ca && !(typeof d.conn.tls.ca === 'string' || Array.isArray(d.con
 const post = (m: FromWorker): void => port.postMessage(m);
 const conn = new RedisConn(d.url, { ...d.conn, onState: (down) => post({ type: 'state', down }) });
 conn.open().catch(() => {});
-const client = conn.client;
 const ring = new RingReader(d.ring);
 const connTtl = String(d.connTtlS);
 const hostTtl = String(d.hostTtlS);
@@ -120,7 +119,7 @@ function pump(): number {
         if (mine === batch.last && latencies.length < MAX_SAMPLES) latencies.push((performance.now() - batch.t0) / 1000);
         settle();
       };
-      client.sendCommand(['SET', key, value, 'EX', ttl]).then(
+      conn.client!.sendCommand(['SET', key, value, 'EX', ttl]).then(
         () => {
           published++;
           done();

@@ -174,22 +174,24 @@ export class StoreReader {
       }
       this.inFlight++;
       const t0 = performance.now();
-      p = fetch().then(
-        (a) => {
-          this.inFlight--;
-          this.asking.delete(key);
-          this.onLookup?.((performance.now() - t0) / 1000, true);
-          if (this.cacheTtlMs && keep(a)) this.keep(key, a!);
-          return a;
-        },
-        (e: unknown) => {
-          this.inFlight--;
-          this.asking.delete(key);
-          this.onLookup?.((performance.now() - t0) / 1000, false);
-          this.stats.errors++;
-          throw e instanceof PofError ? e : new PofError('E_STORE', this.conn.down ?? `redis error: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}`);
-        },
-      );
+      p = Promise.resolve()
+        .then(fetch)
+        .then(
+          (a) => {
+            this.inFlight--;
+            this.asking.delete(key);
+            this.onLookup?.((performance.now() - t0) / 1000, true);
+            if (this.cacheTtlMs && keep(a)) this.keep(key, a!);
+            return a;
+          },
+          (e: unknown) => {
+            this.inFlight--;
+            this.asking.delete(key);
+            this.onLookup?.((performance.now() - t0) / 1000, false);
+            this.stats.errors++;
+            throw e instanceof PofError ? e : new PofError('E_STORE', this.conn.down ?? `redis error: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}`);
+          },
+        );
       this.asking.set(key, p);
     }
     return withTimeout(p, timeoutMs, () => {
@@ -211,14 +213,21 @@ export class StoreReader {
     }
   }
 
+  /** The client (up: ask() checked unavailable() first). */
+  private client(): NonNullable<RedisConn['client']> {
+    const c = this.conn.client;
+    if (!c) throw new PofError('E_STORE', this.conn.down ?? 'not connected');
+    return c;
+  }
+
   private getOne(key: string): Promise<unknown> {
     this.stats.redis++;
-    return this.conn.client.get(key).then((v) => this.parse(v, key));
+    return this.client().get(key).then((v) => this.parse(v, key));
   }
 
   private getTwo(connKey: string, hostKey: string): Promise<StoreAnswer | null> {
     this.stats.redis++;
-    const c = this.conn.client;
+    const c = this.client();
     return Promise.all([c.get(connKey), c.get(hostKey)]).then(([cv, hv]) => {
       const conn = this.parse(cv, connKey) as JsonConn | null;
       const host = this.parse(hv, hostKey) as JsonHost | null;

@@ -6,11 +6,14 @@
  *
  * While the connection is down, commands are refused at once by the
  * client (no offline queue): nothing piles up, callers fail fast and say so.
+ *
+ * node-redis is loaded by open(), not on import: whatever imports pof
+ * without using the store does not pay for loading it.
  */
 import net from 'node:net';
 import type tls from 'node:tls';
 
-import { createClient, type RedisClientType } from '@redis/client';
+import type { RedisClientType } from '@redis/client';
 
 import { PofError } from '../../errors.js';
 import { intOption } from '../../options.js';
@@ -36,9 +39,14 @@ export interface RedisConnOptions {
 
 export type StoreClient = RedisClientType;
 
+let loading: Promise<typeof import('@redis/client')> | null = null;
+const loadRedis = (): Promise<typeof import('@redis/client')> => (loading ??= import('@redis/client'));
+
 export class RedisConn {
-  readonly client: StoreClient;
+  /** The node-redis client, once open() has made it (until then the connection is down). */
+  client: StoreClient | null = null;
   readonly url: StoreUrl;
+  private readonly make: (m: typeof import('@redis/client')) => StoreClient;
   private downWhy: string | null;
   private started = false;
   private closed = false;
@@ -62,23 +70,26 @@ export class RedisConn {
     const socket = url.tls
       ? { tls: true as const, host: url.host, port: url.port, ...(net.isIP(url.host) ? {} : { servername: url.host }), connectTimeout, reconnectStrategy, ...(opts.tls ?? {}) }
       : { host: url.host, port: url.port, connectTimeout, reconnectStrategy };
-    this.client = createClient({
-      socket,
-      ...(url.username ? { username: url.username } : {}),
-      ...(password ? { password } : {}),
-      database: url.database,
-      disableOfflineQueue: true,
-      disableClientInfo: true,
-    }) as unknown as StoreClient;
-    this.client.on('error', (e: unknown) => this.setDown(describe(e, url)));
-    this.client.on('ready', () => {
-      if (this.downWhy !== null && this.started) this.reconnects++;
-      this.started = true;
-      this.setDown(null);
-    });
-    this.client.on('end', () => {
-      if (!this.closed) this.setDown(`connection to ${url.display} ended`);
-    });
+    this.make = (m) => {
+      const c = m.createClient({
+        socket,
+        ...(url.username ? { username: url.username } : {}),
+        ...(password ? { password } : {}),
+        database: url.database,
+        disableOfflineQueue: true,
+        disableClientInfo: true,
+      }) as unknown as StoreClient;
+      c.on('error', (e: unknown) => this.setDown(describe(e, url)));
+      c.on('ready', () => {
+        if (this.downWhy !== null && this.started) this.reconnects++;
+        this.started = true;
+        this.setDown(null);
+      });
+      c.on('end', () => {
+        if (!this.closed) this.setDown(`connection to ${url.display} ended`);
+      });
+      return c;
+    };
   }
 
   /** Why the connection is down, or null while it is up. */
@@ -105,12 +116,18 @@ export class RedisConn {
    * attempt fails; it keeps trying in the background either way.
    */
   open(): Promise<void> {
-    return this.client.connect().then(
-      () => undefined,
-      (e: unknown) => {
-        throw new PofError('E_STORE', describe(e, this.url));
-      },
-    );
+    return loadRedis()
+      .then((m) => {
+        if (this.closed) throw new PofError('E_STORE', 'store closed');
+        this.client ??= this.make(m);
+        return this.client.connect();
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          throw e instanceof PofError ? e : new PofError('E_STORE', describe(e, this.url));
+        },
+      );
   }
 
   /** Closes the connection; commands not yet answered are dropped. */
@@ -119,7 +136,7 @@ export class RedisConn {
     this.closed = true;
     this.downWhy = 'closed';
     try {
-      if (this.client.isOpen) this.client.destroy();
+      if (this.client?.isOpen) this.client.destroy();
     } catch {
       // already closed
     }
