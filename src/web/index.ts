@@ -19,3 +19,6 @@ export * from './morgan.js';
 export * from './pino.js';
 export * from './proxy.js';
 export * from './logpipe.js';
+export { parseProxyHeader, headerTuple, writeV2, type ProxyHeader, type ProxyAddress, type ProxyTlvs, type ProxySsl, type ProxyParseResult } from './proxy-protocol.js';
+export { ProxyProtocolReader, withProxyProtocol, proxyHeaderOf, proxyTupleOf, type ProxyProtocolOptions, type ProxyProtocolMode, type ProxyAccept, type ProxyRefusal, type RefuseReason } from './proxy-protocol-reader.js';
+export { CidrList, parseCidrList } from '../net/cidr.js';
