@@ -18,6 +18,7 @@ import { loadSignatures } from '../../src/db/load.js';
 import { Engine } from '../../src/engine.js';
 import { isPofError, PofError } from '../../src/errors.js';
 import { HttpModule } from '../../src/state/http-module.js';
+import { storeSource } from '../../src/web/store-source.js';
 import { RedisServer, skipRedis, skipRedisTls } from './redis-server.js';
 
 const DEMO = fileURLToPath(new URL('../../samples/demo.pcap', import.meta.url));
@@ -175,6 +176,24 @@ describe('shared store on Redis', { skip: skipRedis }, () => {
       await p3.close();
       await r3.close();
     }
+  });
+
+  it('is a source of the web side: asked by 4-tuple and by address, saying when Redis is down', async () => {
+    const src = storeSource(redis.url);
+    try {
+      await src.reader.ready();
+      assert.equal(src.kind, 'remote');
+      assert.equal(src.via, 'store');
+      const v = [...demo.conns.values()].find((x) => x.client.tcp)!;
+      const a = await src.ask({ ipVer: v.ipVer, cli: v.cli, cliPort: v.cliPort, srv: v.srv, srvPort: v.srvPort }, 100);
+      assert.deepEqual(a?.conn, connToJson(v));
+      assert.deepEqual((await src.askHost(v.cli, 100))?.host, hostToJson(demo.engine.hosts.get(v.cli)!));
+      assert.equal(src.unavailable(), null);
+    } finally {
+      await src.close();
+    }
+    assert.equal(src.unavailable(), 'store closed');
+    assert.throws(() => storeSource(42 as unknown as string), /store must be a redis:\/\/ URL/);
   });
 
   it('checks its options once, with one line', () => {
