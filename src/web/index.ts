@@ -19,6 +19,7 @@ export * from './morgan.js';
 export * from './pino.js';
 export * from './proxy.js';
 export * from './logpipe.js';
-export { parseProxyHeader, headerTuple, writeV2, type ProxyHeader, type ProxyAddress, type ProxyTlvs, type ProxySsl, type ProxyParseResult } from './proxy-protocol.js';
+export { parseProxyHeader, headerTuple, type ProxyHeader, type ProxyAddress, type ProxyTlvs, type ProxySsl, type ProxyParseResult } from './proxy-protocol.js';
+export { writeV2, type V2Spec } from './proxy-protocol-write.js';
 export { ProxyProtocolReader, withProxyProtocol, proxyHeaderOf, proxyTupleOf, type ProxyProtocolOptions, type ProxyProtocolMode, type ProxyAccept, type ProxyRefusal, type RefuseReason } from './proxy-protocol-reader.js';
 export { CidrList, parseCidrList } from '../net/cidr.js';

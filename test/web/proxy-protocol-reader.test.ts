@@ -16,7 +16,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 
 import { PofError } from '../../src/errors.js';
-import { writeV2 } from '../../src/web/proxy-protocol.js';
+import { writeV2 } from '../../src/web/proxy-protocol-write.js';
 import { ProxyProtocolReader, proxyHeaderOf, proxyTupleOf, withProxyProtocol, type ProxyAccept, type ProxyProtocolOptions } from '../../src/web/proxy-protocol-reader.js';
 
 const V2 = writeV2({ addr: { family: 'inet', transport: 'stream', src: '198.51.100.7', srcPort: 45012, dst: '203.0.113.80', dstPort: 443 } });

@@ -19,10 +19,10 @@ import {
   PP2_TYPE,
   V1_MAX_LENGTH,
   V2_SIGNATURE,
-  writeV2,
   type ProxyAddress,
   type ProxyParseResult,
 } from '../../src/web/proxy-protocol.js';
+import { writeV2 } from '../../src/web/proxy-protocol-write.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
