@@ -1,7 +1,7 @@
 /**
  * Link layers, decoded by their headers rather than p0f's fixed offsets.
  *
- * `out.encap` stays 0 where p0f 3.09b finds the IP header at the same
+ * `st.encap` stays 0 where p0f 3.09b finds the IP header at the same
  * place: Ethernet, NULL (either byte order), Linux SLL, PPP framed as
  * FF 03 + 2-byte protocol, PPP_ETHER, raw IP, and the link types p0f
  * auto-detects reliably (IPV4, IPV6, C_HDLC, SLL2, RFC 1201 ARCNET).
@@ -20,28 +20,12 @@ import {
   AF_INET6_FREEBSD,
   AF_INET6_LINUX,
   ArcnetProto,
-  EtherType,
   LinkType,
-  MAX_TUNNEL_DEPTH,
-  PppProto,
 } from './constants.js';
-import { decodeIp } from './ip.js';
-import type { DecodeOutcome, TcpPacket } from './types.js';
+import { byEtherType, byPppProto, enterTunnel } from './dispatch.js';
+import type { DecodeState, Next } from './state.js';
 
 // Local copies: V8 folds module-level constants, not imported object fields.
-const ARC_IPV4_1051 = ArcnetProto.IPV4_1051;
-const ARC_IPV4_1201 = ArcnetProto.IPV4_1201;
-const ARC_IPV6_1201 = ArcnetProto.IPV6_1201;
-const ET_IPV4 = EtherType.IPV4;
-const ET_IPV6 = EtherType.IPV6;
-const ET_MPLS = EtherType.MPLS;
-const ET_MPLS_MC = EtherType.MPLS_MC;
-const ET_PPPOE_SESS = EtherType.PPPOE_SESS;
-const ET_QINQ = EtherType.QINQ;
-const ET_QINQ_OLD = EtherType.QINQ_OLD;
-const ET_QINQ_OLD2 = EtherType.QINQ_OLD2;
-const ET_VLAN = EtherType.VLAN;
-const ET_VNTAG = EtherType.VNTAG;
 const LT_ARCNET_LINUX = LinkType.ARCNET_LINUX;
 const LT_C_HDLC = LinkType.C_HDLC;
 const LT_ETHERNET = LinkType.ETHERNET;
@@ -58,80 +42,107 @@ const LT_PPP_HDLC = LinkType.PPP_HDLC;
 const LT_RAW = LinkType.RAW;
 const LT_RAW_12 = LinkType.RAW_12;
 const LT_RAW_14 = LinkType.RAW_14;
-const PPP_IPV4 = PppProto.IPV4;
-const PPP_IPV6 = PppProto.IPV6;
-const L_MAX_TUNNEL_DEPTH = MAX_TUNNEL_DEPTH;
-const F_INET = AF_INET;
-const F_INET6_BSD = AF_INET6_BSD;
-const F_INET6_FREEBSD = AF_INET6_FREEBSD;
-const F_INET6_DARWIN = AF_INET6_DARWIN;
-const F_INET6_LINUX = AF_INET6_LINUX;
 
-/** Decode a captured frame of link type `linkType` held in [off, end). */
-export function decodeLink(
-  buf: Buffer,
-  off: number,
-  end: number,
-  linkType: number,
-  out: TcpPacket,
-): DecodeOutcome {
+/**
+ * The first layer of a frame of type `linkType`. Link types whose header
+ * is where p0f 3.09b finds it too leave `encap` at 0; LOOP, PPP_HDLC and
+ * NFLOG add one, and so does PPP framed other than as FF 03 + protocol.
+ */
+export function byLinkType(linkType: number): Next {
   switch (linkType) {
     case LT_ETHERNET:
-      return decodeEthernet(buf, off, end, out, 0);
+      return 'ethernet';
     case LT_RAW:
     case LT_RAW_12:
     case LT_RAW_14:
-      return decodeIp(buf, off, end, out, 0, 0);
+      return 'ip';
     case LT_IPV4:
-      return decodeIp(buf, off, end, out, 0, 4);
+      return 'ipv4';
     case LT_IPV6:
-      return decodeIp(buf, off, end, out, 0, 6);
+      return 'ipv6';
     case LT_LINUX_SLL:
-      if (end - off < 16) return 'truncated';
-      return decodeEtherType(buf, off + 16, end, (buf[off + 14] << 8) | buf[off + 15], out, 0);
+      return 'sll';
     case LT_LINUX_SLL2:
-      if (end - off < 20) return 'truncated';
-      return decodeEtherType(buf, off + 20, end, (buf[off] << 8) | buf[off + 1], out, 0);
+      return 'sll2';
     case LT_NULL:
-      return decodeNull(buf, off, end, out);
+      return 'null';
     case LT_LOOP:
-      out.encap++;
-      return decodeNull(buf, off, end, out);
+      return 'loop';
     case LT_PPP:
-      // p0f's filter and offset only fit FF 03 00 21 / 00 57 framing.
-      if (end - off < 4) return 'truncated';
-      if (buf[off] !== 0xff || buf[off + 1] !== 0x03 || (buf[off + 2] & 1) !== 0) out.encap++;
-      return decodePppOrHdlc(buf, off, end, out);
+      return 'ppp-link';
     case LT_PPP_HDLC:
-      out.encap++;
-      return decodePppOrHdlc(buf, off, end, out);
+      return 'ppp-hdlc';
     case LT_C_HDLC:
-      return decodeCiscoHdlc(buf, off, end, out);
+      return 'c-hdlc';
     case LT_PPP_ETHER:
-      return decodePppoe(buf, off, end, out, 0);
+      return 'pppoe';
     case LT_NFLOG:
-      out.encap++;
-      return decodeNflog(buf, off, end, out);
+      return 'nflog';
     case LT_ARCNET_LINUX:
-      return decodeArcnet(buf, off, end, out);
+      return 'arcnet';
     default:
       return 'unsupported-link';
   }
 }
 
-/** An Ethernet II frame (or 802.3 with LLC/SNAP) at `off`. */
-export function decodeEthernet(
-  buf: Buffer,
-  off: number,
-  end: number,
-  out: TcpPacket,
-  depth: number,
-): DecodeOutcome {
-  if (end - off < 14) return 'truncated';
+/** Linux cooked capture v1: 16 bytes, the protocol (an EtherType) last. */
+export function sllLayer(st: DecodeState): Next {
+  const off = st.off;
+  if (st.end - off < 16) return 'truncated';
+  st.off = off + 16;
+  return byEtherType(st, (st.buf[off + 14] << 8) | st.buf[off + 15]);
+}
+
+/** Linux cooked capture v2: 20 bytes, the protocol (an EtherType) first. */
+export function sll2Layer(st: DecodeState): Next {
+  const off = st.off;
+  if (st.end - off < 20) return 'truncated';
+  st.off = off + 20;
+  return byEtherType(st, (st.buf[off] << 8) | st.buf[off + 1]);
+}
+
+/** The PPP link type: p0f's filter and offset only fit FF 03 00 21 / 00 57 framing. */
+export function pppLinkLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const off = st.off;
+  if (st.end - off < 4) return 'truncated';
+  if (buf[off] !== 0xff || buf[off + 1] !== 0x03 || (buf[off + 2] & 1) !== 0) st.encap++;
+  return pppOrHdlc(st);
+}
+
+/** PPP_HDLC: p0f assumes 8 header bytes where there are 4. */
+export function pppHdlcLayer(st: DecodeState): Next {
+  st.encap++;
+  return pppOrHdlc(st);
+}
+
+/** PPP link types may carry Cisco HDLC framing instead (address 0x0F/0x8F). */
+function pppOrHdlc(st: DecodeState): Next {
+  const buf = st.buf;
+  const off = st.off;
+  if (st.end - off >= 2 && (buf[off] === 0x0f || buf[off] === 0x8f) && buf[off + 1] === 0x00) return 'c-hdlc';
+  return 'ppp';
+}
+
+/** LOOP: NULL's header, which p0f takes for 8 bytes. */
+export function loopLayer(st: DecodeState): Next {
+  st.encap++;
+  return 'null';
+}
+
+/** An Ethernet II frame (or 802.3 with LLC/SNAP). */
+export function ethernetLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const off = st.off;
+  const len = st.end - off;
+  if (len < 14) return 'truncated';
   const type = (buf[off + 12] << 8) | buf[off + 13];
-  if (type > 1500) return decodeEtherType(buf, off + 14, end, type, out, depth);
+  if (type > 1500) {
+    st.off = off + 14;
+    return byEtherType(st, type);
+  }
   // 802.3 length field: only SNAP with a zero OUI carries an EtherType.
-  if (end - off < 22) return 'truncated';
+  if (len < 22) return 'truncated';
   if (
     buf[off + 14] !== 0xaa ||
     buf[off + 15] !== 0xaa ||
@@ -140,126 +151,100 @@ export function decodeEthernet(
   ) {
     return 'not-ip';
   }
-  out.encap++;
-  return decodeEtherType(buf, off + 22, end, (buf[off + 20] << 8) | buf[off + 21], out, depth);
+  st.encap++;
+  st.off = off + 22;
+  return byEtherType(st, (buf[off + 20] << 8) | buf[off + 21]);
 }
 
-/**
- * What follows an EtherType `type` at `off`: IP, or a stack of VLAN tags,
- * MPLS labels or a PPPoE session on the way to it.
- */
-export function decodeEtherType(
-  buf: Buffer,
-  off: number,
-  end: number,
-  type: number,
-  out: TcpPacket,
-  depth: number,
-): DecodeOutcome {
-  for (;;) {
-    switch (type) {
-      case ET_IPV4:
-        return decodeIp(buf, off, end, out, depth, 4);
-      case ET_IPV6:
-        return decodeIp(buf, off, end, out, depth, 6);
-      case ET_VLAN:
-      case ET_QINQ:
-      case ET_QINQ_OLD:
-      case ET_QINQ_OLD2:
-        if (end - off < 4) return 'truncated';
-        type = (buf[off + 2] << 8) | buf[off + 3];
-        off += 4;
-        out.encap++;
-        break;
-      case ET_VNTAG:
-        if (end - off < 6) return 'truncated';
-        type = (buf[off + 4] << 8) | buf[off + 5];
-        off += 6;
-        out.encap++;
-        break;
-      case ET_MPLS:
-      case ET_MPLS_MC:
-        return decodeMpls(buf, off, end, out, depth);
-      case ET_PPPOE_SESS:
-        out.encap++;
-        return decodePppoe(buf, off, end, out, depth);
-      default:
-        return 'not-ip';
-    }
-  }
+/** One 802.1Q / 802.1ad tag: priority and VLAN id, then an EtherType. */
+export function vlanLayer(st: DecodeState): Next {
+  const off = st.off;
+  if (st.end - off < 4) return 'truncated';
+  st.encap++;
+  st.off = off + 4;
+  return byEtherType(st, (st.buf[off + 2] << 8) | st.buf[off + 3]);
 }
 
-/** An MPLS label stack, then IP (by version nibble) or a pseudowire. */
-function decodeMpls(buf: Buffer, off: number, end: number, out: TcpPacket, depth: number): DecodeOutcome {
+/** One VN-tag (6 bytes), then an EtherType. */
+export function vntagLayer(st: DecodeState): Next {
+  const off = st.off;
+  if (st.end - off < 6) return 'truncated';
+  st.encap++;
+  st.off = off + 6;
+  return byEtherType(st, (st.buf[off + 4] << 8) | st.buf[off + 5]);
+}
+
+/** An MPLS label stack, then IP (by version nibble) or an Ethernet pseudowire. */
+export function mplsLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const end = st.end;
+  let off = st.off;
   for (;;) {
     if (end - off < 4) return 'truncated';
     const bottom = (buf[off + 2] & 0x01) !== 0;
     off += 4;
-    out.encap++;
+    st.encap++;
     if (bottom) break;
   }
+  st.off = off;
   if (off >= end) return 'truncated';
   const nibble = buf[off] >> 4;
-  if (nibble === 4) return decodeIp(buf, off, end, out, depth, 4);
-  if (nibble === 6) return decodeIp(buf, off, end, out, depth, 6);
+  if (nibble === 4) return 'ipv4';
+  if (nibble === 6) return 'ipv6';
   if (nibble !== 0) return 'not-ip';
-  // Ethernet pseudowire behind a control word (first nibble 0).
-  if (depth >= L_MAX_TUNNEL_DEPTH) return 'tunnel-depth';
+  // Ethernet pseudowire behind a control word (first nibble 0): the
+  // control word and the inner Ethernet header are one layer each.
+  const next = enterTunnel(st, 'ethernet');
+  if (next !== 'ethernet') return next;
   if (end - off < 4) return 'truncated';
-  out.encap += 2;
-  return decodeEthernet(buf, off + 4, end, out, depth + 1);
+  st.encap++;
+  st.off = off + 4;
+  return next;
 }
 
 /** A PPPoE session header (6 bytes), then a 2-byte PPP protocol. */
-function decodePppoe(buf: Buffer, off: number, end: number, out: TcpPacket, depth: number): DecodeOutcome {
-  if (end - off < 8) return 'truncated';
+export function pppoeLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const off = st.off;
+  if (st.end - off < 8) return 'truncated';
   if (buf[off] !== 0x11 || buf[off + 1] !== 0x00) return 'not-ip';
-  return pppPayload(buf, off + 8, end, (buf[off + 6] << 8) | buf[off + 7], out, depth);
-}
-
-function pppPayload(
-  buf: Buffer,
-  off: number,
-  end: number,
-  proto: number,
-  out: TcpPacket,
-  depth: number,
-): DecodeOutcome {
-  if (proto === PPP_IPV4) return decodeIp(buf, off, end, out, depth, 4);
-  if (proto === PPP_IPV6) return decodeIp(buf, off, end, out, depth, 6);
-  return 'not-ip';
+  st.off = off + 8;
+  return byPppProto((buf[off + 6] << 8) | buf[off + 7]);
 }
 
 /**
  * A PPP frame: optional FF 03 address/control, then a 1-byte (compressed,
- * odd) or 2-byte protocol. Also used by PPTP's enhanced GRE.
+ * odd) or 2-byte protocol. Also what PPTP's enhanced GRE carries.
  */
-export function decodePpp(buf: Buffer, off: number, end: number, out: TcpPacket, depth: number): DecodeOutcome {
+export function pppLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const end = st.end;
+  let off = st.off;
   if (end - off < 2) return 'truncated';
   if (buf[off] === 0xff && buf[off + 1] === 0x03) off += 2;
   if (off >= end) return 'truncated';
-  if ((buf[off] & 1) !== 0) return pppPayload(buf, off + 1, end, buf[off], out, depth);
-  if (end - off < 2) return 'truncated';
-  return pppPayload(buf, off + 2, end, (buf[off] << 8) | buf[off + 1], out, depth);
-}
-
-/** PPP link types may carry Cisco HDLC framing instead (address 0x0F/0x8F). */
-function decodePppOrHdlc(buf: Buffer, off: number, end: number, out: TcpPacket): DecodeOutcome {
-  if (end - off >= 2 && (buf[off] === 0x0f || buf[off] === 0x8f) && buf[off + 1] === 0x00) {
-    return decodeCiscoHdlc(buf, off, end, out);
+  if ((buf[off] & 1) !== 0) {
+    st.off = off + 1;
+    return byPppProto(buf[off]);
   }
-  return decodePpp(buf, off, end, out, 0);
+  if (end - off < 2) return 'truncated';
+  st.off = off + 2;
+  return byPppProto((buf[off] << 8) | buf[off + 1]);
 }
 
 /** Cisco HDLC: address, control, EtherType. */
-function decodeCiscoHdlc(buf: Buffer, off: number, end: number, out: TcpPacket): DecodeOutcome {
-  if (end - off < 4) return 'truncated';
-  return decodeEtherType(buf, off + 4, end, (buf[off + 2] << 8) | buf[off + 3], out, 0);
+export function ciscoHdlcLayer(st: DecodeState): Next {
+  const off = st.off;
+  if (st.end - off < 4) return 'truncated';
+  st.off = off + 4;
+  return byEtherType(st, (st.buf[off + 2] << 8) | st.buf[off + 3]);
 }
 
 /** NULL/LOOP: a 4-byte address family, in either byte order. */
-function decodeNull(buf: Buffer, off: number, end: number, out: TcpPacket): DecodeOutcome {
-  if (end - off < 4) return 'truncated';
+export function nullLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const off = st.off;
+  if (st.end - off < 4) return 'truncated';
   const b0 = buf[off];
   const b3 = buf[off + 3];
   // The family is small, so it sits in the first byte (little-endian) or
@@ -269,10 +254,9 @@ function decodeNull(buf: Buffer, off: number, end: number, out: TcpPacket): Deco
   if (b3 === 0) family = b0;
   else if (b0 === 0) family = b3;
   else return 'not-ip';
-  if (family === F_INET) return decodeIp(buf, off + 4, end, out, 0, 4);
-  if (family === F_INET6_BSD || family === F_INET6_FREEBSD || family === F_INET6_DARWIN) {
-    return decodeIp(buf, off + 4, end, out, 0, 6);
-  }
+  st.off = off + 4;
+  if (family === AF_INET) return 'ipv4';
+  if (family === AF_INET6_BSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) return 'ipv6';
   return 'not-ip';
 }
 
@@ -284,7 +268,11 @@ const NFULA_PAYLOAD = 9;
  * capturing host's byte order, 4-byte aligned); the packet is in the
  * payload TLV.
  */
-function decodeNflog(buf: Buffer, off: number, end: number, out: TcpPacket): DecodeOutcome {
+export function nflogLayer(st: DecodeState): Next {
+  st.encap++;
+  const buf = st.buf;
+  const off = st.off;
+  const end = st.end;
   if (end - off < 4) return 'truncated';
   const family = buf[off];
   let p = off + 4;
@@ -296,9 +284,11 @@ function decodeNflog(buf: Buffer, off: number, end: number, out: TcpPacket): Dec
     const tlvType = bigEndian ? (buf[p + 2] << 8) | buf[p + 3] : buf[p + 2] | (buf[p + 3] << 8);
     if (tlvLen < 4) return 'not-ip';
     if (tlvType === NFULA_PAYLOAD) {
-      const stop = p + tlvLen < end ? p + tlvLen : end;
-      const want = family === F_INET ? 4 : family === F_INET6_LINUX ? 6 : 0;
-      return decodeIp(buf, p + 4, stop, out, 0, want);
+      st.off = p + 4;
+      if (p + tlvLen < end) st.end = p + tlvLen;
+      if (family === AF_INET) return 'ipv4';
+      if (family === AF_INET6_LINUX) return 'ipv6';
+      return 'ip';
     }
     p += (tlvLen + 3) & ~3;
   }
@@ -309,16 +299,20 @@ function decodeNflog(buf: Buffer, off: number, end: number, out: TcpPacket): Dec
  * Linux ARCNET: source, destination, 2 offset bytes, protocol id; RFC 1201
  * frames add a split flag and a 2-byte sequence number, RFC 1051 ones don't.
  */
-function decodeArcnet(buf: Buffer, off: number, end: number, out: TcpPacket): DecodeOutcome {
-  if (end - off < 5) return 'truncated';
+export function arcnetLayer(st: DecodeState): Next {
+  const buf = st.buf;
+  const off = st.off;
+  if (st.end - off < 5) return 'truncated';
   const proto = buf[off + 4];
-  if (proto === ARC_IPV4_1051) {
-    out.encap++;
-    return decodeIp(buf, off + 5, end, out, 0, 4);
+  if (proto === ArcnetProto.IPV4_1051) {
+    st.encap++;
+    st.off = off + 5;
+    return 'ipv4';
   }
-  if (proto !== ARC_IPV4_1201 && proto !== ARC_IPV6_1201) return 'not-ip';
-  if (end - off < 8) return 'truncated';
+  if (proto !== ArcnetProto.IPV4_1201 && proto !== ArcnetProto.IPV6_1201) return 'not-ip';
+  if (st.end - off < 8) return 'truncated';
   // A non-zero split flag marks a fragment of a larger packet.
   if (buf[off + 5] !== 0) return 'fragment';
-  return decodeIp(buf, off + 8, end, out, 0, proto === ARC_IPV4_1201 ? 4 : 6);
+  st.off = off + 8;
+  return proto === ArcnetProto.IPV4_1201 ? 'ipv4' : 'ipv6';
 }

@@ -4,7 +4,8 @@
  * its odd corners, which are called out where they happen.
  */
 import { MAX_TCP_OPT } from '../config.js';
-import { Quirk, TcpFlag, TcpOpt, type DecodeOutcome, type TcpPacket } from './types.js';
+import type { DecodeState } from './state.js';
+import { Quirk, TcpFlag, TcpOpt, type DropReason } from './types.js';
 
 // Local copies: V8 folds module-level constants, not imported object fields.
 const Q_ECN = Quirk.ECN;
@@ -40,22 +41,21 @@ const MAX_OPT = MAX_TCP_OPT;
 const NS_BIT = 0x01;
 
 /**
- * Decode the TCP segment at `tcpOff`, ending at `end` (the clamped packet
- * end). `ipHdrLen` is the length of the IP header(s) before it; `quirks`
- * holds what the IP layer found. Fills every TCP field of `out`.
+ * The TCP segment at [st.off, st.end) (the end as the IP header cut it),
+ * after an IP layer has filled the IP fields of `st.tcp` and the state's
+ * `ipHdrLen` and `quirks`. Fills the rest; a TCP payload is not decoded
+ * further.
  */
-export function decodeTcp(
-  buf: Buffer,
-  tcpOff: number,
-  end: number,
-  ipHdrLen: number,
-  quirks: number,
-  out: TcpPacket,
-): DecodeOutcome {
+export function tcpLayer(st: DecodeState): 'payload' | DropReason {
+  const buf = st.buf;
+  const tcpOff = st.off;
+  const end = st.end;
+  const out = st.tcp;
   const len = end - tcpOff;
   // The IP layer guarantees 20 bytes on every path p0f has; extension
   // headers can eat into them.
   if (len < 20) return 'truncated';
+  let quirks = st.quirks;
 
   const doffByte = buf[tcpOff + 12];
   const doff = (doffByte >> 4) << 2;
@@ -99,7 +99,7 @@ export function decodeTcp(
   out.seq = seq;
   out.ack = ack;
   out.win = (buf[tcpOff + 14] << 8) | buf[tcpOff + 15];
-  out.totHdr = ipHdrLen + doff;
+  out.totHdr = st.ipHdrLen + doff;
   out.payOff = tcpOff + doff;
   out.payLen = len - doff;
 
@@ -218,5 +218,6 @@ export function decodeTcp(
   out.wscale = wscale;
   out.ts1 = ts1;
   out.quirks = quirks;
-  return 'ok';
+  out.encap = st.encap;
+  return 'payload';
 }

@@ -77,7 +77,7 @@ export const TcpOpt = {
 export type DropReason =
   | 'unsupported-link' // link type pof does not decode
   | 'not-ip' // link payload is not IPv4/IPv6 (ARP, LLDP, ...)
-  | 'not-tcp' // IP payload is not TCP
+  | 'not-tcp' // IP payload is not TCP (nor UDP, for decodeFrame) or a tunnel carrying them
   | 'truncated' // fewer bytes than the headers need
   | 'bad-ip-header' // nonsensical IP header (hlen < 20, version mismatch, ...)
   | 'ip-length' // IP total length larger than the bytes captured
@@ -159,4 +159,28 @@ export function newTcpPacket(): TcpPacket {
     payLen: 0,
     encap: 0,
   };
+}
+
+/**
+ * A UDP datagram, viewed like TcpPacket: addresses at `srcOff`/`dstOff` in
+ * `addr` (the capture buffer), valid only until the next packet is decoded.
+ */
+export interface UdpPacket {
+  ipVer: 4 | 6;
+  addr: Buffer;
+  srcOff: number;
+  dstOff: number;
+  /** TTL / hop limit. */
+  ttl: number;
+  sport: number;
+  dport: number;
+  /** Payload: offset in `addr` and length (cut to the UDP length when that is shorter). */
+  payOff: number;
+  payLen: number;
+  /** Encapsulation layers removed to get here, as for TcpPacket. */
+  encap: number;
+}
+
+export function newUdpPacket(): UdpPacket {
+  return { ipVer: 4, addr: Buffer.alloc(0), srcOff: 0, dstOff: 0, ttl: 0, sport: 0, dport: 0, payOff: 0, payLen: 0, encap: 0 };
 }

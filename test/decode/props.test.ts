@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodePacket } from '../../src/decode/index.js';
+import { decodeFrame, decodePacket, newDecodeState, UdpPort, type DecodeState } from '../../src/decode/index.js';
 import { TcpFlag, newTcpPacket, type TcpPacket } from '../../src/decode/types.js';
 import * as B from '../helpers/packet-build.js';
 import { LinkType } from '../helpers/packet-build.js';
@@ -259,7 +259,7 @@ const synArb = fc.record({
 type SynSpec = typeof synArb extends fc.Arbitrary<infer T> ? T : never;
 
 /** Wrap an IP packet in one of several link layers / tunnels; gives frame, link type, encap. */
-function wrap(s: SynSpec, ip: Uint8Array): [Uint8Array, number, number] {
+function wrap(s: Pick<SynSpec, 'v6' | 'wrap' | 'tags'>, ip: Uint8Array): [Uint8Array, number, number] {
   const eth = (p: Uint8Array, tags = 0) => B.ethernet(p, { tags: new Array(tags).fill(9) });
   switch (s.wrap) {
     case 0:
@@ -369,6 +369,141 @@ describe('round trip', () => {
         );
         const srcHead = p.addr[p.srcOff];
         assert.equal(srcHead, s.v6 ? 0x20 : 192);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+// ----------------------------------------------------------------- UDP
+
+/** Both views after decodeFrame, with offsets relative to the record. */
+function frameSnapshot(outcome: string, st: DecodeState, base: number): unknown[] {
+  if (outcome === 'tcp') return snapshot('ok', st.tcp, base);
+  if (outcome !== 'udp') return [outcome];
+  const u = st.udp;
+  return [outcome, u.ipVer, u.srcOff - base, u.dstOff - base, u.ttl, u.sport, u.dport, u.payOff - base, u.payLen, u.encap];
+}
+
+const FRAME_OUTCOMES: ReadonlySet<string> = new Set<string>(['tcp', 'udp', ...[...VALID_OUTCOMES].filter((o) => o !== 'ok')]);
+
+/** decodeFenced for decodeFrame: junk around the record must change nothing; the UDP view stays inside it. */
+function frameFenced(frame: Uint8Array, linkType: number, caplen?: number, wirelen?: number): string {
+  const spec = { offset: 5, caplen, wirelen };
+  const a = B.record(frame, linkType, { ...spec, fill: 0x00 });
+  const b = B.record(frame, linkType, { ...spec, fill: 0xff });
+  const sa = newDecodeState();
+  const sb = newDecodeState();
+  const oa = decodeFrame(a, sa);
+  const ob = decodeFrame(b, sb);
+  assert.ok(FRAME_OUTCOMES.has(oa), `unknown outcome ${oa}`);
+  assert.deepEqual(frameSnapshot(ob, sb, b.offset), frameSnapshot(oa, sa, a.offset));
+  if (oa === 'udp') {
+    const u = sa.udp;
+    const stop = a.offset + Math.min(a.caplen, a.wirelen);
+    assert.ok(u.payLen >= 0 && u.payOff >= a.offset && u.payOff + u.payLen <= stop, 'payload inside the record');
+    assert.ok(u.srcOff >= a.offset && u.dstOff + (u.ipVer === 4 ? 4 : 16) <= stop, 'addresses inside the record');
+  }
+  return oa;
+}
+
+const TUNNEL_PORTS: ReadonlySet<number> = new Set(Object.values(UdpPort));
+const portArb = fc.integer({ min: 0, max: 65535 }).filter((p) => !TUNNEL_PORTS.has(p));
+
+function udpFrames(): Array<[string, number, Uint8Array]> {
+  const d4 = B.ipv4(B.udp(B.hex('c3 00 00 00 01 08 01 02 03'), { sport: 50000, dport: 443 }), { proto: 17 });
+  const d6 = B.ipv6(B.udp(B.hex('40 01 02 03'), { sport: 443, dport: 50000 }), { next: 17, ext: [{ type: 60 }] });
+  const eth = (p: Uint8Array) => B.ethernet(p);
+  return [
+    ['raw v4', LinkType.RAW, d4],
+    ['raw v6', LinkType.RAW, d6],
+    ['vlan', LinkType.ETHERNET, B.ethernet(d4, { tags: [1, 2] })],
+    ['sll', LinkType.LINUX_SLL, B.sll(d6)],
+    ['gre', LinkType.ETHERNET, eth(B.overIpv4(47, B.gre(d6, { key: 1 })))],
+    ['vxlan', LinkType.ETHERNET, eth(B.overIpv4(17, B.vxlan(eth(d4))))],
+    ['gtp-u', LinkType.ETHERNET, eth(B.overIpv4(17, B.gtpu(d4, { seq: 1, ext: true })))],
+    ['teredo', LinkType.ETHERNET, eth(B.overIpv4(17, B.teredo(B.ipv6(B.udp(B.hex('01')), { next: 17 }), { origin: true })))],
+  ];
+}
+
+describe('UDP, through decodeFrame', () => {
+  it('random bytes never throw, for every link type, and stay inside the record', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...LINK_TYPES),
+        fc.uint8Array({ minLength: 0, maxLength: 200 }),
+        fc.option(fc.integer({ min: 0, max: 250 })),
+        (lt, bytes, wire) => {
+          frameFenced(bytes, lt, bytes.length, wire ?? bytes.length);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('random bytes behind IPv4 and IPv6 headers that say UDP never throw', () => {
+    const heads = [
+      '45 00 00 40 00 00 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02',
+      '46 00 00 40 00 00 20 00 40 11 00 00 0a 00 00 01 0a 00 00 02 01 01 01 00',
+      '60 00 00 00 00 20 11 40 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02',
+      '60 00 00 00 00 20 2c 40 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02',
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(...heads), fc.uint8Array({ minLength: 0, maxLength: 80 }), fc.boolean(), (head, tail, eth) => {
+        const ip = Buffer.concat([B.hex(head), tail]);
+        frameFenced(eth ? B.ethernet(ip) : ip, eth ? LinkType.ETHERNET : LinkType.RAW);
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('every UDP sample decodes; every strict prefix of one is a drop; byte changes never throw', () => {
+    for (const [name, lt, frame] of udpFrames()) {
+      assert.equal(frameFenced(frame, lt), 'udp', name);
+      for (let n = 0; n < frame.length; n++) {
+        assert.notEqual(frameFenced(frame.subarray(0, n), lt, n, frame.length), 'udp', `${name} snap ${n}`);
+      }
+    }
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...udpFrames()),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        ([, lt, frame], edits) => {
+          const f = Buffer.from(frame);
+          for (const [at, v] of edits) f[at % f.length] = v;
+          frameFenced(f, lt);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a built datagram decodes back to what it was built with, however wrapped', () => {
+    const arb = fc.record({
+      v6: fc.boolean(),
+      ttl: fc.integer({ min: 1, max: 255 }),
+      sport: portArb,
+      dport: portArb,
+      payload: fc.uint8Array({ maxLength: 60 }),
+      wrap: fc.integer({ min: 0, max: 12 }),
+      tags: fc.integer({ min: 0, max: 3 }),
+    });
+    fc.assert(
+      fc.property(arb, (s) => {
+        const d = B.udp(s.payload, { sport: s.sport, dport: s.dport });
+        const ip = s.v6 ? B.ipv6(d, { next: 17, ttl: s.ttl }) : B.ipv4(d, { proto: 17, ttl: s.ttl });
+        const [frame, lt, encap] = wrap(s, ip);
+        const st = newDecodeState();
+        assert.equal(decodeFrame(B.record(frame, lt), st), 'udp');
+        const u = st.udp;
+        assert.equal(u.encap, encap);
+        assert.equal(u.ipVer, s.v6 ? 6 : 4);
+        assert.equal(u.ttl, s.ttl);
+        assert.equal(u.sport, s.sport);
+        assert.equal(u.dport, s.dport);
+        assert.deepEqual(Buffer.from(u.addr.subarray(u.payOff, u.payOff + u.payLen)), Buffer.from(s.payload));
+        assert.equal(u.addr[u.srcOff], s.v6 ? 0x20 : 192);
+        assert.equal(u.addr[u.dstOff + (s.v6 ? 15 : 3)], 2);
       }),
       { numRuns: 2000 },
     );
