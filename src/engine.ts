@@ -16,8 +16,8 @@ import {
   SPECIAL_WIN,
 } from './config.js';
 import type { SignatureDb, TcpSignature } from './db/types.js';
-import { decodePacket } from './decode/index.js';
-import { newTcpPacket, TcpFlag, type DecodeOutcome, type DropReason, type TcpPacket } from './decode/types.js';
+import { decodeFrame, IpProto, newDecodeState } from './decode/index.js';
+import { TcpFlag, type DropReason, type TcpPacket } from './decode/types.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from './fingerprint/mtu.js';
 import { buildTcpIndex, labelText, matchQuality, observeTcp, type TcpObservation, type TcpSigIndex } from './fingerprint/tcp.js';
 import { TcpVerdictCache } from './fingerprint/tcp-cache.js';
@@ -88,7 +88,8 @@ export class Engine implements EngineContext {
   private readonly connMaxAgeS: number;
   private readonly details: boolean;
   private readonly sink: ObservationSink;
-  private readonly pk: TcpPacket = newTcpPacket();
+  private readonly dec = newDecodeState();
+  private readonly pk: TcpPacket = this.dec.tcp;
   private readonly key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
   private readonly apps: AppModule[] = [];
   private counted = 0;
@@ -136,12 +137,14 @@ export class Engine implements EngineContext {
   handle(rec: PacketRecord): void {
     this.stats.packets++;
     const pk = this.pk;
-    const outcome: DecodeOutcome = decodePacket(rec, pk);
-    if (outcome !== 'ok') {
-      this.stats.drops[outcome] = (this.stats.drops[outcome] ?? 0) + 1;
+    const outcome = decodeFrame(rec, this.dec);
+    if (outcome !== 'tcp') {
+      // UDP (decoded into this.dec.udp) is not used yet: it counts as not TCP.
+      const reason = outcome === 'udp' ? 'not-tcp' : outcome;
+      this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
       // p0f's packet counter (which paces cache expiry) sees every packet its
-      // "tcp" filter lets through, including ones it then rejects.
-      if (COUNTED_DROPS.has(outcome)) this.tick(rec);
+      // "tcp" filter lets through, including ones it then rejects; never UDP.
+      if (COUNTED_DROPS.has(reason) && this.dec.proto !== IpProto.UDP) this.tick(rec);
       return;
     }
     this.tick(rec);
