@@ -54,6 +54,16 @@ export const DEFAULT_HOST_IDLE_MIN = 120;
 export const DEFAULT_API_CLIENTS = 20;
 export const MAX_API_CLIENTS = 100;
 
+/**
+ * The API socket every client looks for when not told (`pof query`,
+ * `pof proxy`, `pof logpipe`, the middleware) and the one the shipped
+ * systemd unit gives the daemon (`-s`; the daemon, as p0f, opens none
+ * unless asked). In a directory of its own: systemd's RuntimeDirectory=pof
+ * makes it, or the daemon makes it for its -u user, who can then remove
+ * the socket at exit after dropping root (in /run itself it could not).
+ */
+export const DEFAULT_API_SOCKET = '/run/pof/pof.sock';
+
 /** Capture file reading: bytes per read(2). */
 export const CAPTURE_CHUNK = 4 * 1024 * 1024;
 /** Largest single packet record a capture file may declare (bytes). */

@@ -33,8 +33,7 @@ import { WatchEvents } from './watch-events.js';
 
 export type { ApiServerStats, ServerStatus };
 
-/** Where `pof query` looks when -s is not given (the daemon's default too). */
-export const DEFAULT_API_SOCKET = '/run/pof.sock';
+export { DEFAULT_API_SOCKET } from '../config.js';
 export const DEFAULT_MAX_PENDING = 1000;
 export const MAX_PENDING_CAP = 100000;
 export const DEFAULT_PENDING_TIMEOUT_MS = 30_000;

@@ -3,14 +3,14 @@
  * input (see src/web/logpipe.ts). For Apache:
  *
  *   LogFormat "%a %{remote}p %A %p %h %l %u %t \"%r\" %>s %b" pofpipe
- *   CustomLog "|/usr/bin/pof logpipe -s /run/pof.sock --cut 4 -o /var/log/apache2/access.log" pofpipe
+ *   CustomLog "|/usr/bin/pof logpipe -s /run/pof/pof.sock --cut 4 -o /var/log/apache2/access.log" pofpipe
  *
  * Each line waits at most --timeout ms; a dead daemon costs nothing more
  * than its lines' pof_err. SIGHUP reopens -o FILE.
  */
 import type { Readable } from 'node:stream';
 
-import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { DEFAULT_API_SOCKET } from '../config.js';
 import { isPofError, PofError } from '../errors.js';
 import { LogFile } from '../web/log-file.js';
 import { DEFAULT_LOGPIPE_APPEND, DEFAULT_LOGPIPE_TIMEOUT_MS, LogPipe } from '../web/logpipe.js';

@@ -9,7 +9,7 @@
  *             [--max-connections N] [--max-per-client N]
  *             [--upstream-timeout MS]
  *
- * Verdicts come from a pof daemon (-s, default /run/pof.sock), from a
+ * Verdicts come from a pof daemon (-s, default /run/pof/pof.sock), from a
  * sensor of its own on an interface (-i, needs root), and/or from the SYNs
  * the kernel saved for the listening socket (Linux, no root). With a
  * daemon, saved SYNs are used where the kernel keeps them: each
@@ -22,9 +22,9 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 
 import { ConnVerdicts } from '../state/conn-verdicts.js';
-import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture } from '../capture/live.js';
 import { loadSignatures } from '../db/load.js';
+import { DEFAULT_API_SOCKET } from '../config.js';
 import { Engine } from '../engine.js';
 import { isPofError, PofError } from '../errors.js';
 import { HttpModule } from '../state/http-module.js';
@@ -156,7 +156,7 @@ function limitFlags(flags: Map<string, string | true>): ProxyLimitOptions {
 export interface RunningProxy {
   readonly address: net.AddressInfo;
   readonly url: string;
-  /** Where verdicts come from, e.g. 'saved SYNs + daemon /run/pof.sock'. */
+  /** Where verdicts come from, e.g. 'saved SYNs + daemon /run/pof/pof.sock'. */
   readonly route: string;
   close(): Promise<void>;
 }

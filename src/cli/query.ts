@@ -10,12 +10,12 @@
  */
 import { PofClient } from '../api/client.js';
 import type { JsonConn, JsonHost, JsonSide } from '../api/json-types.js';
-import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { StoreReader } from '../api/store/reader.js';
 import { V3_MATCH_FUZZY, V3_MATCH_GENERIC, type V3HostInfo } from '../api/v3.js';
+import { DEFAULT_API_SOCKET } from '../config.js';
 import { isPofError, PofError } from '../errors.js';
 import { parseAddress } from '../net/addr.js';
-import { parseArgs, stringFlag, type FlagSpec } from './args.js';
+import { helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
 
 interface Out {
   write(s: string): unknown;
@@ -38,6 +38,8 @@ const USAGE = `Usage: pof query ADDRESS [-s PATH | --store URL] [--json]
 Asks a running pof daemon (or, with --store, the shared store on Redis that
 sensors publish to) what it knows about a host, or about one connection.
 Exit status: 0 found, 1 no match or error, 2 usage.
+
+${helpText(FLAGS)}
 `;
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');

@@ -1,5 +1,6 @@
 /** The flags of the sensor command (`pof [options] [filter]`), p0f's spelling first. */
 import { MAX_LIVE_TIMEOUT_MS } from '../capture/live.js';
+import { DEFAULT_API_SOCKET } from '../config.js';
 import { PofError } from '../errors.js';
 import { stringFlag, type FlagSpec } from './args.js';
 
@@ -28,7 +29,7 @@ export const SENSOR_FLAGS: readonly FlagSpec[] = [
   { name: 'L', takesValue: false, help: 'list network interfaces and exit' },
   { name: 'p', takesValue: false, help: 'put the interface in promiscuous mode' },
   { name: 'o', takesValue: true, valueName: 'FILE', help: "append p0f-style log lines to FILE" },
-  { name: 's', takesValue: true, valueName: 'PATH', help: 'answer API queries on this Unix socket (p0f v3, v2 and JSON)' },
+  { name: 's', takesValue: true, valueName: 'PATH', help: `answer API queries on this Unix socket (p0f v3, v2 and JSON); pof's clients look for ${DEFAULT_API_SOCKET}` },
   { name: 'Q', takesValue: true, valueName: 'PATH', help: 'same as -s (p0f 2 spelling)' },
   { name: 'd', takesValue: false, help: 'run in the background (needs -o or -s)' },
   { name: 'u', takesValue: true, valueName: 'USER', help: 'drop privileges to USER (and its groups) after opening the capture and the socket' },

@@ -1,5 +1,5 @@
 /**
- * The Fastify 5 plugin: `await app.register(pofFastify, { socket: '/run/pof.sock' })`;
+ * The Fastify 5 plugin: `await app.register(pofFastify, { socket: '/run/pof/pof.sock' })`;
  * handlers read `request.pof`. The plugin applies to the whole instance
  * (it is not encapsulated) and closes its client with the instance.
  *

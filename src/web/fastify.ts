@@ -4,7 +4,7 @@
  * interfaces:
  *
  *   import { pofFastify } from 'pof/fastify';
- *   await app.register(pofFastify, { socket: '/run/pof.sock' });
+ *   await app.register(pofFastify, { socket: '/run/pof/pof.sock' });
  *
  * Only this entry imports Fastify's types (an app using it has Fastify);
  * pof/web exports the same plugin typed without them.

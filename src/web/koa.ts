@@ -1,5 +1,5 @@
 /**
- * Koa 3: `app.use(pofKoa({ socket: '/run/pof.sock' }))`; handlers read
+ * Koa 3: `app.use(pofKoa({ socket: '/run/pof/pof.sock' }))`; handlers read
  * `ctx.state.pof` (and `ctx.req.pof`). Also `import { pofKoa } from 'pof/koa'`.
  *
  * Typed with Node's types and the two fields used of Koa's context, not

@@ -3,7 +3,7 @@
  *
  *   import morgan from 'morgan';
  *   pofMorgan(morgan);
- *   app.use(pofExpress({ socket: '/run/pof.sock' }));
+ *   app.use(pofExpress({ socket: '/run/pof/pof.sock' }));
  *   app.use(morgan(':remote-addr ":pof[genre]" ":pof[details]" :pof[distance]'));
  *   app.use(morgan('pof-combined'));   // combined + pof's fields
  *
