@@ -26,6 +26,7 @@ import type { Observation, ObservationDetail, ObservationField, ObservationMod, 
 import { addrToString } from './net/addr.js';
 import { FlowTable, newFlow, type Flow, type TupleKey } from './state/flows.js';
 import { HostTable, hostKeyOf, type Host } from './state/hosts.js';
+import type { AppModule, EngineContext } from './state/module.js';
 import { scoreNat, verifyToolClass, type NatEvent } from './state/nat.js';
 
 const COUNTED_DROPS: ReadonlySet<DropReason> = new Set<DropReason>(['bad-tcp-flags', 'bad-tcp-header', 'fragment', 'ip-length']);
@@ -48,23 +49,7 @@ export interface EngineOptions {
   details?: boolean;
 }
 
-/**
- * An application-layer module (HTTP). Called with the flow after new
- * payload bytes were appended; returns true while it wants more data.
- */
-export interface AppModule {
-  onPayload(ctx: EngineContext, toSrv: boolean, f: Flow): boolean;
-  /** A signature database was (re)loaded. */
-  setDb(db: SignatureDb): void;
-}
-
-/** What modules may use from the engine. */
-export interface EngineContext {
-  /** Packet time, seconds. */
-  readonly now: number;
-  emit(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], detail?: ObservationDetail): void;
-  emitNat(ev: NatEvent | null, toSrv: boolean, f: Flow): void;
-}
+export type { AppModule, EngineContext, PacketModule } from './state/module.js';
 
 export interface EngineStats {
   packets: number;
@@ -86,7 +71,7 @@ export class Engine implements EngineContext {
   readonly flows: FlowTable;
   readonly hosts: HostTable;
   private readonly connMaxAgeS: number;
-  private readonly details: boolean;
+  readonly details: boolean;
   private readonly sink: ObservationSink;
   private readonly dec = newDecodeState();
   private readonly pk: TcpPacket = this.dec.tcp;
@@ -433,6 +418,13 @@ export class Engine implements EngineContext {
     };
     this.stats.observations++;
     if (f.encap) this.stats.encapObservations++;
+    this.sink(o);
+  }
+
+  emitObservation(o: Observation): void {
+    if (!this.details) o.detail = undefined;
+    this.stats.observations++;
+    if (o.encap) this.stats.encapObservations++;
     this.sink(o);
   }
 

@@ -10,7 +10,7 @@
  */
 import { MAX_FLOW_DATA } from '../config.js';
 import type { SignatureDb } from '../db/types.js';
-import type { AppModule, EngineContext } from '../engine.js';
+import type { AppModule, EngineContext } from './module.js';
 import { describeHttp } from '../fingerprint/http-describe.js';
 import { feedRequest, feedResponse, HttpFlowState, type HttpMessage } from '../fingerprint/http-headers.js';
 import { buildHttpIndex, matchHttp, type HttpSigIndex } from '../fingerprint/http-sig.js';
