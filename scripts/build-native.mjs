@@ -30,7 +30,7 @@ export const ADDONS = [
 const root = fileURLToPath(new URL('../', import.meta.url));
 const inApp = /[\\/]node_modules[\\/]/.test(root);
 
-/** True when the addon loads from a build or a prebuild (what src/native.ts tries). */
+/** True when the addon loads from a build or a prebuild (what src/capture/native.ts tries). */
 function loads(a) {
   const req = createRequire(import.meta.url);
   for (const f of [`${root}native/${a.dir}/build/Release/${a.name}.node`, `${root}prebuilds/${process.platform}-${process.arch}/${a.name}.node`]) {

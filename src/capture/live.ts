@@ -11,7 +11,7 @@
 
 import { SNAPLEN } from '../config.js';
 import { PofError } from '../errors.js';
-import { loadNativeAddon } from '../native.js';
+import { loadNativeAddon } from './native.js';
 import type { PacketHandler, PacketRecord } from './types.js';
 
 /** p0f's filter when none is given: TCP, plain or VLAN-tagged. */

@@ -11,7 +11,9 @@
  * ships (linux-x64, glibc), and a build from source, when there is one,
  * wins. Both are N-API (version 8): one file serves every Node version.
  * The two addons are built and loaded apart: the saved-SYN one needs
- * nothing but the C library, the libpcap one needs libpcap.
+ * nothing but the C library, the libpcap one needs libpcap. Their JS
+ * bindings sit beside this file: live.ts (libpcap) and saved-syn.ts
+ * (TCP_SAVE_SYN).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 /** The addons pof has, each with the folder under native/ that builds it. */
 const ADDON_DIRS: Readonly<Record<string, string>> = { pof_pcap: 'pcap', pof_saved_syn: 'saved-syn' };
 
-/** The package's own folder (this file is src/native.ts or dist/native.js). */
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The package's own folder (this file is src/capture/native.ts or dist/capture/native.js). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where this copy of pof lives: a dependency of an app, or a clone. */
 const IN_APP = /[\\/]node_modules[\\/]/.test(ROOT);

@@ -1,7 +1,7 @@
 /** The native addon loader: a missing addon is a reason, not an exception. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addonCandidates, buildHint, loadNativeAddon } from '../../src/native.js';
+import { addonCandidates, buildHint, loadNativeAddon } from '../../src/capture/native.js';
 
 test('a missing addon gives a one-line reason with a way to build it', () => {
   const r = loadNativeAddon('pof_no_such_addon');

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 import { PofApiServer } from '../../src/api/server.js';
-import { loadNativeAddon } from '../../src/native.js';
+import { loadNativeAddon } from '../../src/capture/native.js';
 import { canonicalAddress } from '../../src/net/addr.js';
 import { withPof } from '../../src/web/node-http.js';
 import type { PofResult } from '../../src/web/result.js';
