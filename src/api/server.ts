@@ -25,7 +25,7 @@ import { AnswerWriter } from './answers.js';
 import { v2Context } from './frame-v2.js';
 import type { QueryClient, QueryContext } from './framing.js';
 import type { ServerStatus } from './json-types.js';
-import { answerQueries, tooSlowAnswer } from './query-loop.js';
+import { answerQueries, tooSlowAnswer, type QueryTimer } from './query-loop.js';
 import { newServerStats, serverStatus, type ApiServerStats } from './server-stats.js';
 import { listenOnSocketFile, removeSocketFile, resolveGid, setSocketFileAccess } from './socket-file.js';
 import type { PofLookup, StatusInfo } from './types.js';
@@ -80,6 +80,8 @@ export interface ApiServerOptions {
   version?: string;
   /** Told about client-side problems (p0f's WARN lines); never about normal closes. */
   onWarning?: (message: string) => void;
+  /** Told of each answered query's protocol and latency in seconds (metrics: PofMetrics.apiQuery); without it, nothing is timed. */
+  onQuery?: QueryTimer;
 }
 
 interface Client extends Slot, QueryClient {
@@ -98,6 +100,7 @@ export class PofApiServer {
   private readonly group: string | number | undefined;
   private readonly version: string;
   private readonly warn: (m: string) => void;
+  private readonly onQuery: QueryTimer | undefined;
   private readonly server: net.Server;
   private readonly admission: Admission<Client>;
   /** What the framing modules answer from. */
@@ -127,6 +130,8 @@ export class PofApiServer {
     this.group = opts.group;
     this.version = opts.version ?? 'pof';
     this.warn = opts.onWarning ?? (() => undefined);
+    if (opts.onQuery !== undefined && typeof opts.onQuery !== 'function') throw new PofError('E_CONFIG', 'onQuery must be a function');
+    this.onQuery = opts.onQuery;
     this.admission = new Admission<Client>(
       { maxClients: this.maxClients, maxPending, pendingTimeoutMs, evictIdleMs, warnIntervalMs },
       { serve: (c) => this.serve(c), drop: (c) => this.drop(c), warn: (m) => this.warn(m) },
@@ -281,7 +286,7 @@ export class PofApiServer {
     // Answers to pipelined queries leave in one write.
     c.sock.cork();
     try {
-      const answered = answerQueries(c, this.queries);
+      const answered = answerQueries(c, this.queries, this.onQuery);
       if (!c.closing) this.timeQuery(c, answered);
     } catch (e) {
       // A bug must cost one client, not the daemon.

@@ -3,9 +3,13 @@
  * and small maps, bumped per observation or per query, and turned into
  * Prometheus metrics only when /metrics is read (registry.ts).
  *
- *   ObservationCounters  records by module; SYN and SYN+ACK verdicts by OS
- *                        family and match quality; HTTP bad_sw; truth
- *                        verdicts (when the verdict stage is wired)
+ *   ObservationCounters  records by module (any module, as it appears);
+ *                        SYN and SYN+ACK verdicts by OS family and match
+ *                        quality; HTTP bad_sw; truth verdicts (mod
+ *                        'verdict', by its `verdict` field) and TLS
+ *                        ClientHellos (mod 'tls', by detail.transport),
+ *                        read by name so that they count once those
+ *                        layers emit
  *   LatencyHistogram     fixed buckets, observe() is a short scan and two
  *                        additions; renders as a Prometheus histogram
  */
@@ -19,22 +23,43 @@ const QUALITY: readonly MatchQuality[] = ['exact', 'fuzzy', 'generic', 'generic_
 
 /** Distinct (family, quality) pairs kept per module; more fold into family "other". */
 export const MAX_VERDICT_SERIES = 256;
+/** Distinct modules, truth verdicts and TLS transports counted; more fold into "other". */
+export const MAX_NAMED_SERIES = 32;
+
+/** Adds one to `m[k]`, or to `m.other` once `m` holds MAX_NAMED_SERIES keys. */
+function bump<K extends string>(m: Map<K | 'other', number>, k: K): void {
+  const key = m.has(k) || m.size < MAX_NAMED_SERIES ? k : 'other';
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+function fieldOf(o: Observation, key: string): string | null {
+  for (const [k, v] of o.fields) if (k === key) return v;
+  return null;
+}
 
 export class ObservationCounters {
-  /** Observations by module. */
-  readonly records = new Map<ObservationMod, number>();
+  /** Observations by module (modules are read as names: 'tls' and 'verdict' count as they appear). */
+  readonly records = new Map<ObservationMod | string, number>();
   /** `mod|family|quality` -> count, for syn and syn+ack. */
   readonly verdicts = new Map<string, number>();
   /** HTTP requests and responses by bad_sw (0 fine, 1 OS mismatch, 2 fake). */
   readonly badSw = [0, 0, 0];
-  /** Truth verdicts by kind. */
+  /** Truth verdicts by kind ('consistent', 'mismatch', 'unknown'). */
   readonly truth = new Map<string, number>();
+  /** TLS ClientHellos fingerprinted, by transport ('tcp', 'quic'). */
+  readonly tlsHellos = new Map<string, number>();
   /** The family text of each label name+flavor seen (labels are few). */
   private readonly familyOf = new Map<string, string>();
 
   /** An ObservationSink: counts one observation. Never throws. */
   readonly observe = (o: Observation): void => {
-    this.records.set(o.mod, (this.records.get(o.mod) ?? 0) + 1);
+    const mod: string = o.mod;
+    bump(this.records, mod);
+    if (mod === 'verdict') return void this.countTruth(fieldOf(o, 'verdict') ?? 'unknown');
+    if (mod === 'tls') {
+      const t = (o.detail as unknown as { transport?: unknown } | undefined)?.transport;
+      return void bump(this.tlsHellos, t === 'quic' ? 'quic' : 'tcp');
+    }
     const d = o.detail;
     if (!d) return;
     if (d.kind === 'tcp' && (o.mod === 'syn' || o.mod === 'syn+ack')) {
@@ -66,7 +91,7 @@ export class ObservationCounters {
 
   /** Counts one truth verdict ('consistent', 'mismatch', 'unknown'). */
   countTruth(kind: string): void {
-    this.truth.set(kind, (this.truth.get(kind) ?? 0) + 1);
+    bump(this.truth, kind);
   }
 }
 

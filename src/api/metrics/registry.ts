@@ -18,11 +18,13 @@
  *   records_total{mod}                           observations by module
  *   verdicts_total{mod,family,match}             SYN / SYN+ACK: OS family, match quality
  *   http_bad_sw_total{bad_sw}                    HTTP: 0 fine, 1 OS mismatch, 2 fake
- *   truth_verdicts_total{verdict}                the truth verdict, when wired
- *   tls_hellos_total{transport}                  TLS / QUIC ClientHellos, when wired
+ *   truth_verdicts_total{verdict}                the truth verdict (mod=verdict observations)
+ *   tls_hellos_total{transport}                  TLS / QUIC ClientHellos (mod=tls observations)
+ *   tls_events_total{event}                      the engine's TLS counters, if it keeps any
  *   table_entries{table}, table_capacity{table}, table_evictions_total{table}
  *   api_clients{state}, api_queries_total{protocol}, api_bad_queries_total,
- *   api_closed_total{why}, api_query_duration_seconds{protocol} (histogram)
+ *   api_closed_total{why=refused|evicted|pending_timeout|query_timeout|idle_timeout|long_line},
+ *   api_query_duration_seconds{protocol} (histogram)
  *   store_up{side}, store_published_total, store_publish_dropped_total{reason},
  *   store_errors_total{side}, store_lookups_total{result},
  *   store_publish_duration_seconds, store_lookup_duration_seconds (histograms)
@@ -45,15 +47,25 @@ const promClient = (): PromClient => (prom ??= createRequire(import.meta.url)('p
 
 /** What the metrics read; every member optional, each a function called at scrape time. */
 export interface MetricSources {
-  engine?: () => { packets: Num; tcp: Num; observations: Num; drops: Partial<Record<string, Num>> };
+  /**
+   * The engine (Engine.stats). A `tls` member, when the engine has one, is
+   * read as counters by name (pof_tls_events_total{event}).
+   */
+  engine?: () => { packets: Num; tcp: Num; observations: Num; drops: Partial<Record<string, Num>>; tls?: object };
   capture?: () => { received: Num; droppedKernel: Num; droppedInterface: Num } | null;
   tables?: () => ReadonlyArray<{ table: string; entries: Num; capacity: Num; evicted: Num }>;
+  /** The query server (PofApiServer.stats). */
   api?: () => {
     active: Num;
     pending: Num;
     refused: Num;
+    /** The sum of the timeouts below; used alone (why="timeout") when they are not given. */
     timedOut: Num;
     evicted: Num;
+    pendingTimeouts?: Num;
+    queryTimeouts?: Num;
+    idleTimeouts?: Num;
+    longLines?: Num;
     queries: { v3: Num; v2: Num; json: Num };
     badQueries: Num;
   };
@@ -67,7 +79,7 @@ export interface MetricSources {
     up: boolean;
     stats: { redis: Num; cached: Num; joined: Num; timeouts: Num; down: Num; busy: Num; errors: Num; badValues: Num };
   };
-  /** ClientHellos fingerprinted, by transport ('tcp', 'quic'). */
+  /** ClientHellos fingerprinted, by transport ('tcp', 'quic'); without it, the mod=tls observations counted. */
   tlsHellos?: () => Partial<Record<string, Num>>;
   proxyProtocol?: () => { proxied: Num; local: Num; direct: Num; refused: Partial<Record<string, Num>> };
 }
@@ -83,6 +95,9 @@ export interface PofMetricsOptions {
 }
 
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** A counter's name as a label value: camelCase to snake_case. */
+const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 
 export class PofMetrics {
   readonly registry: Registry;
@@ -246,8 +261,12 @@ export class PofMetrics {
       for (const [verdict, n] of obs.truth) set({ verdict }, n);
     });
     this.counter('tls_hellos_total', 'TLS ClientHellos fingerprinted, by transport.', ['transport'], (set) => {
-      const t = this.read(s().tlsHellos);
+      const t = s().tlsHellos ? this.read(s().tlsHellos) : Object.fromEntries(obs.tlsHellos);
       if (t) for (const [transport, n] of Object.entries(t)) set({ transport }, n ?? 0);
+    });
+    this.counter('tls_events_total', "The engine's TLS counters by name (hellos gathered, dropped over budget, QUIC packets that failed to decrypt, ...), as it keeps them.", ['event'], (set) => {
+      const t = engine()?.tls;
+      if (t && typeof t === 'object') for (const [event, n] of Object.entries(t)) if (typeof n === 'number') set({ event: snake(event) }, n);
     });
     const tables = () => this.read(s().tables) ?? [];
     this.gauge('table_entries', 'Entries in each bounded table now.', ['table'], (set) => {
@@ -275,14 +294,22 @@ export class PofMetrics {
       const a = api();
       if (a) set({}, a.badQueries);
     });
-    this.counter('api_closed_total', 'API connections closed by pof: refused (queue full), timed out, evicted (idle, for a waiting one).', ['why'], (set) => {
-      const a = api();
-      if (a) {
+    this.counter(
+      'api_closed_total',
+      'API connections closed by pof: refused (queue full), evicted (idle, for a waiting one), pending_timeout (waited too long for a slot), query_timeout (a query not completed in time), idle_timeout, long_line (a JSON line too long).',
+      ['why'],
+      (set) => {
+        const a = api();
+        if (!a) return;
         set({ why: 'refused' }, a.refused);
-        set({ why: 'timeout' }, a.timedOut);
         set({ why: 'evicted' }, a.evicted);
-      }
-    });
+        if (a.pendingTimeouts === undefined) return set({ why: 'timeout' }, a.timedOut);
+        set({ why: 'pending_timeout' }, a.pendingTimeouts);
+        set({ why: 'query_timeout' }, a.queryTimeouts ?? 0);
+        set({ why: 'idle_timeout' }, a.idleTimeouts ?? 0);
+        set({ why: 'long_line' }, a.longLines ?? 0);
+      },
+    );
     this.histogram('api_query_duration_seconds', 'API query latency, from its bytes read to its answer written.', 'protocol', () =>
       (['v3', 'v2', 'json'] as const).map((p) => [p, this.apiLatency[p]] as [string, LatencyHistogram]),
     );
