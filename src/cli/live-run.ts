@@ -4,14 +4,16 @@
  *
  *   1. load the signatures, resolve -u's user, open the -o log, write the
  *      pid file
- *   2. bind the API socket (-s/-Q) and give it to the user / group
+ *   2. bind the API socket (-s/-Q) and give it to the user / group; bind
+ *      --http's port and start --store's publisher (sensor-net.ts)
  *   3. open the capture (p0f's filter unless one is given)
  *   4. drop to -u USER (groups, gid, uid)
  *   5. attach the engine to the capture, install signal handlers, say ready
  *
  * Steps 3 to 5 run in one go, so the first batch of packets is only
  * delivered after the drop. Then: packets -> Engine (+ HTTP) -> console /
- * JSON / p0f log and per-connection verdicts; the API answers from the
+ * JSON / p0f log and per-connection verdicts (published to Redis with
+ * --store), and to --http's metrics and dashboard; the API answers from the
  * engine's tables. SIGHUP reloads the signatures (hosts are kept) and
  * reopens the log; SIGTERM and SIGINT close everything and remove the
  * socket, at any point: during start-up too, whatever step is waiting
@@ -23,7 +25,7 @@ import { engineLookup } from '../api/lookup.js';
 import { PofApiServer } from '../api/server.js';
 import { DEFAULT_LIVE_TIMEOUT_MS, listInterfaces, openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture, type LiveStats } from '../capture/live.js';
 import type { SignatureDb } from '../db/types.js';
-import { DEFAULT_API_CLIENTS } from '../config.js';
+import { DEFAULT_API_CLIENTS, DEFAULT_MAX_HOSTS } from '../config.js';
 import { Engine } from '../engine.js';
 import { PofError } from '../errors.js';
 import type { Observation } from '../observation.js';
@@ -35,6 +37,8 @@ import { notifyFailure, notifyReady, removePidFile } from './daemon.js';
 import { loadSignatures } from '../db/load.js';
 import { defaultInterface } from './interfaces.js';
 import { checkTargetUser, dropPrivileges, lookupUser, planSocket, type UserInfo } from './privileges.js';
+import type { SensorNetFlags } from './sensor-flags.js';
+import { openSensorNet, type SensorNet } from './sensor-net.js';
 import { notReloadedLine } from './sighup.js';
 import { makeSocketDir, openLogAppend, releaseFifo, StartupStopped, unlessStopped, writePidFile, type StepAbort, type StopReason } from './startup.js';
 
@@ -73,6 +77,8 @@ export interface LiveRunOptions {
   /** e.g. "0.1.0". */
   version: string;
   dropReportIntervalMs?: number;
+  /** --store, --http, --dashboard-window. */
+  net?: SensorNetFlags;
 }
 
 /** A start-up step still waiting in the thread pool (open(2) of a FIFO) after a stop may keep the process this long at most. */
@@ -134,6 +140,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
   // Each start-up step that waits gives way to SIGTERM / SIGINT.
   const during = <T>(step: Promise<T>, abort?: StepAbort<T>): Promise<T> => unlessStopped(step, stopped, abort);
   let server: PofApiServer | null = null;
+  let net: SensorNet | null = null;
   let cap: LiveCapture | null = null;
   let pidWritten = false;
   let out: FdWriter | null = null;
@@ -165,6 +172,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     }
 
     const conns = new ConnVerdicts();
+    // --http's counters and dashboard (null without it).
+    let netObserve: ((ob: Observation) => void) | null = null;
     let dirty = false;
     let flushQueued = false;
     const flushAll = (): void => {
@@ -181,6 +190,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       const v = conns.observe(ob);
       // Clients watching the connection's server port hear of it (pof proxy, the middleware).
       server?.notify(v);
+      if (netObserve) netObserve(ob);
       printObservation(ob, out, log, o.json);
       if ((out || log) && !flushQueued) {
         dirty = flushQueued = true;
@@ -195,7 +205,12 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     const dbName = o.dbPath ? `'${o.dbPath}'` : 'the shipped database';
     info(`[+] Loaded ${sigCount(o.db)} signatures from ${dbName}.`);
 
-    // ---- 2: the API socket ----
+    // ---- 2: --http and --store, then the API socket ----
+    if (o.net && (o.net.store || o.net.http)) {
+      const deps = { engine, conns, maxHosts: o.maxHosts ?? DEFAULT_MAX_HOSTS, version: o.version, report, info };
+      net = await during(openSensorNet(o.net, deps), { late: (n) => void n.close() });
+      netObserve = net.observe;
+    }
     if (o.socket && sockPlan) {
       server = await during(
         PofApiServer.listen({
@@ -206,6 +221,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
           group: sockPlan.gid === -1 ? undefined : sockPlan.gid,
           version: `pof ${o.version}`,
           onWarning: (m) => report(`[!] ${m}`),
+          onQuery: net?.onQuery,
         }),
         { late: (s) => void s.close() },
       );
@@ -220,6 +236,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     // ---- 3..5: capture, drop, attach: one synchronous run ----
     const c = openFiltered(iface, o.filterExpr, o.promisc, o.batchMs ?? (o.socket ? WAITED_LIVE_TIMEOUT_MS : DEFAULT_LIVE_TIMEOUT_MS));
     cap = c;
+    const api = server;
+    net?.metrics?.setSources({ capture: () => c.stats(), ...(api ? { api: () => api.stats } : {}) });
     if (c.warning) report(`[!] ${c.warning}`);
     info(`[+] Intercepting traffic on interface '${iface}' (${c.linkName ?? `link type ${c.linkType}`})${o.filterExpr ? ` with filter '${o.filterExpr}'` : ''}.`);
     if (user) {
@@ -270,6 +288,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     const st = c.stats();
     c.close();
     flushAll();
+    // What the publisher still holds goes out (a bounded wait), then the threads stop.
+    await net?.close();
     if (server) {
       await server.close();
       if (await exists(o.socket!)) report(`[!] Could not remove the API socket ${o.socket} (its directory is not writable by this user); the next start replaces it.`);
@@ -279,6 +299,8 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
         `${count(engine.hosts.size, 'host')}; kernel dropped ${st.droppedKernel}, interface dropped ${st.droppedInterface} of ${st.received} received` +
         `${c.dedup ? `; ${count(st.duplicates, 'packet')} seen twice, counted once` : ''}.`,
     );
+    const storeLine = net?.storeLine();
+    if (storeLine) report(storeLine);
     if (o.pidFile && !removePidFile(o.pidFile)) report(`[!] Could not remove the pid file ${o.pidFile}.`);
     pidWritten = false;
     return r.code;
@@ -286,6 +308,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     if (o.readyFd !== null) notifyFailure(o.readyFd, (e as Error).message);
     cap?.close();
     await server?.close();
+    await net?.close();
     if (!(e instanceof StartupStopped)) throw e;
     report(`[+] ${e.reason.why} during start-up: stopped.`);
     setTimeout(() => process.exit(e.reason.code), STOPPED_EXIT_MS).unref();

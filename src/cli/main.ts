@@ -7,7 +7,7 @@ import { runCheck } from './check.js';
 import { loadSignatures } from '../db/load.js';
 import { runQuery } from './query.js';
 import { runRead } from './read.js';
-import { SENSOR_FLAGS } from './sensor-flags.js';
+import { refuseLiveOnlyFlags, SENSOR_FLAGS } from './sensor-flags.js';
 import { MAX_CONN_CAP, MAX_HOSTS_CAP } from '../config.js';
 
 const err = (s: string): void => void process.stderr.write(s);
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     return runSensor(flags, rest, { version: version(), maxConn, maxHosts, connMaxAgeS, hostIdleMin }, err);
   }
   if (flags.has('i')) throw new PofError('E_USAGE', '-r and -i cannot be used together');
-  if (flags.has('batch-ms')) throw new PofError('E_USAGE', '--batch-ms is for live capture, not -r');
+  refuseLiveOnlyFlags(flags);
   const db = loadSignatures(str('f'));
   const filterExpr = rest.join(' ').trim();
   let filter;

@@ -1,6 +1,8 @@
 /** The flags of the sensor command (`pof [options] [filter]`), p0f's spelling first. */
 import { MAX_LIVE_TIMEOUT_MS } from '../capture/live.js';
 import { DEFAULT_API_SOCKET } from '../config.js';
+import { parseHttpAddress } from '../api/http-endpoint.js';
+import { parseStoreUrl } from '../api/store/keys.js';
 import { PofError } from '../errors.js';
 import { stringFlag, type FlagSpec } from './args.js';
 
@@ -22,6 +24,76 @@ export function batchMsFlag(flags: Map<string, string | true>): number | undefin
   return Number(v);
 }
 
+/** The dashboard's window when --dashboard-window is not given (minutes), and the longest one. */
+export const DEFAULT_DASHBOARD_WINDOW_MIN = 15;
+export const MAX_DASHBOARD_WINDOW_MIN = 1440;
+
+/** Where the sensor's findings go beyond the console, the log and the socket: the shared store, and the HTTP endpoint. */
+export interface SensorNetFlags {
+  /** --store: the URL as given (checked); the password may be in it or in `storePassword`. */
+  store?: string;
+  /** $POF_STORE_PASSWORD, which keeps the password off the command line. */
+  storePassword?: string;
+  /** --http: where to serve /metrics and the dashboard. */
+  http?: { host: string; port: number };
+  /** --dashboard-window, in seconds. */
+  dashboardWindowS?: number;
+}
+
+/** Loopback addresses --http may bind without a warning. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:127\./i.test(host);
+}
+
+/** --store, --http and --dashboard-window, checked (one line naming the flag). */
+export function sensorNetFlags(flags: ReadonlyMap<string, string | true>, env: NodeJS.ProcessEnv = process.env): SensorNetFlags {
+  const out: SensorNetFlags = {};
+  const store = stringFlag(flags, 'store');
+  if (store !== undefined) {
+    parseStoreUrl(store, '--store');
+    out.store = store;
+    if (env.POF_STORE_PASSWORD) out.storePassword = env.POF_STORE_PASSWORD;
+  }
+  const http = stringFlag(flags, 'http');
+  if (http !== undefined) out.http = parseHttpAddress(http, '--http');
+  if (flags.has('dashboard-window')) {
+    const v = stringFlag(flags, 'dashboard-window') ?? '';
+    if (!out.http) throw new PofError('E_USAGE', '--dashboard-window makes sense only with --http');
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_DASHBOARD_WINDOW_MIN) {
+      throw new PofError('E_USAGE', `--dashboard-window wants minutes in 1..${MAX_DASHBOARD_WINDOW_MIN} (got '${v}')`);
+    }
+    out.dashboardWindowS = Number(v) * 60;
+  }
+  return out;
+}
+
+/** Flags of the live sensor that mean nothing with -r. */
+const LIVE_ONLY = ['batch-ms', 'store', 'http', 'dashboard-window'] as const;
+
+/** Refuses live-only flags given with -r (one line naming the first). */
+export function refuseLiveOnlyFlags(flags: ReadonlyMap<string, string | true>): void {
+  for (const k of LIVE_ONLY) if (flags.has(k)) throw new PofError('E_USAGE', `--${k} is for live capture, not -r`);
+}
+
+export const STORE_FLAG: FlagSpec = {
+  name: 'store',
+  takesValue: true,
+  valueName: 'URL',
+  help: 'publish verdicts to the shared store: redis://HOST[:PORT][/DB] or rediss://...; a password in the URL or $POF_STORE_PASSWORD',
+};
+export const HTTP_FLAG: FlagSpec = {
+  name: 'http',
+  takesValue: true,
+  valueName: 'ADDR:PORT',
+  help: 'serve Prometheus /metrics and the live dashboard at / (read only; address default 127.0.0.1)',
+};
+export const DASHBOARD_WINDOW_FLAG: FlagSpec = {
+  name: 'dashboard-window',
+  takesValue: true,
+  valueName: 'MIN',
+  help: `minutes of traffic the dashboard shows (default ${DEFAULT_DASHBOARD_WINDOW_MIN}, at most ${MAX_DASHBOARD_WINDOW_MIN})`,
+};
+
 export const SENSOR_FLAGS: readonly FlagSpec[] = [
   { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database in p0f.fp syntax (default: the one pof ships)' },
   { name: 'r', takesValue: true, valueName: 'FILE', help: "read a pcap/pcapng capture ('-' for stdin)" },
@@ -37,6 +109,9 @@ export const SENSOR_FLAGS: readonly FlagSpec[] = [
   { name: 'm', takesValue: true, valueName: 'C,H', help: 'most connections and hosts tracked (default 1000,10000)' },
   { name: 't', takesValue: true, valueName: 'C,H', help: 'connection timeout (s) and host idle time (min) (default 30,120)' },
   BATCH_MS_FLAG,
+  STORE_FLAG,
+  HTTP_FLAG,
+  DASHBOARD_WINDOW_FLAG,
   { name: 'json', takesValue: false, help: 'print one JSON object per observation instead of console blocks' },
   { name: 'pid-file', takesValue: true, valueName: 'FILE', help: 'write the process id to FILE (removed on exit)' },
   { name: 'socket-mode', takesValue: true, valueName: 'OCTAL', help: 'API socket file mode (default 0660 with -u, else 0600)' },

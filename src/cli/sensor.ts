@@ -15,7 +15,7 @@ import { formatInterfaces } from './interfaces.js';
 import { runLive } from './live-run.js';
 import { lookupGroup, lookupUser, parseMode } from './privileges.js';
 import { stringFlag } from './args.js';
-import { batchMsFlag } from './sensor-flags.js';
+import { batchMsFlag, sensorNetFlags } from './sensor-flags.js';
 
 export interface SensorCommon {
   version: string;
@@ -65,6 +65,7 @@ export async function runSensor(
   const iface = str('i');
   if (iface === '') throw new PofError('E_USAGE', '-i needs an interface name');
   const batchMs = batchMsFlag(flags);
+  const net = sensorNetFlags(flags);
 
   const readyFd = takeReadyFd();
   if (flags.has('d')) {
@@ -105,6 +106,7 @@ export async function runSensor(
       hostIdleMin: common.hostIdleMin,
       readyFd,
       version: common.version,
+      net,
     },
     err,
   );
