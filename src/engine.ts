@@ -19,8 +19,8 @@ import type { SignatureDb, TcpSignature } from './db/types.js';
 import { decodeFrame, IpProto, newDecodeState } from './decode/index.js';
 import { TcpFlag, type DropReason, type TcpPacket } from './decode/types.js';
 import { buildMtuIndex, mtuFromMss, type MtuIndex } from './fingerprint/mtu.js';
-import { buildTcpIndex, labelText, matchQuality, observeTcp, type TcpObservation, type TcpSigIndex } from './fingerprint/tcp.js';
-import { TcpVerdictCache } from './fingerprint/tcp-cache.js';
+import { TcpVerdictCache, type TcpVerdict } from './fingerprint/syn-verdict.js';
+import { buildTcpIndex, observeTcp, type TcpObservation, type TcpSigIndex } from './fingerprint/tcp.js';
 import { computeUptime, freqText, uptimeText } from './fingerprint/uptime.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod, ObservationSink } from './observation.js';
 import { addrToString } from './net/addr.js';
@@ -306,32 +306,18 @@ export class Engine implements EngineContext {
   private fingerprintTcp(toSrv: boolean, pk: TcpPacket, f: Flow): TcpObservation | null {
     const sig = observeTcp(pk, this.nowMs);
     if (pk.tcpType === TcpFlag.SYN && pk.win === SPECIAL_WIN && pk.mss === SPECIAL_MSS) f.sendsyn = true;
-    const v = (toSrv ? this.tcpCacheReq : this.tcpCacheResp).verdict(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, pk, f.synMss);
+    const e = (toSrv ? this.tcpCacheReq : this.tcpCacheResp).verdict(toSrv ? this.tcpIdx.request : this.tcpIdx.response, sig, pk, f.synMss);
+    const v = e.verdict;
     const m = sig.matched;
     const userland = m !== null && m.label.cls === null;
     if (!m || !m.badTtl) (toSrv ? f.client : f.server).distance = sig.dist;
-    // A verdict's fields follow from its cache entry alone (sendsyn flows,
-    // rare, name the label differently): one list, shared by every hit.
-    let fields: ObservationField[];
-    if (f.sendsyn) fields = tcpFields('app', m, sig.dist, v);
-    else fields = (v.memo as ObservationField[] | null) ?? (v.memo = tcpFields(userland ? 'app' : 'os', m, sig.dist, v));
+    // An observation's views of a verdict (its fields, its detail) follow
+    // from the verdict alone: made once, shared by every hit (sendsyn
+    // flows, rare, name the label differently).
+    const views = (e.memo as TcpViews | null) ?? (e.memo = tcpViews(v, e.sig, userland));
+    const fields = f.sendsyn ? tcpFields('app', v) : views.fields;
     const mod: ObservationMod = toSrv ? (f.sendsyn ? 'sendsyn probe' : 'syn') : f.sendsyn ? 'sendsyn response' : 'syn+ack';
-    this.emitOf(mod, toSrv, f, fields, !f.sendsyn, this.details ? {
-      kind: 'tcp',
-      match: m
-        ? {
-            name: m.label.name,
-            flavor: m.label.flavor,
-            cls: m.label.cls,
-            userland,
-            generic: m.label.generic,
-            fuzzy: sig.fuzzy,
-            line: m.line,
-          }
-        : null,
-      dist: sig.dist,
-      quality: matchQuality(sig),
-    } : undefined);
+    this.emitOf(mod, toSrv, f, fields, !f.sendsyn, views.detail, v);
     if (pk.tcpType === TcpFlag.SYN) f.synMss = pk.mss;
     if (m && userland) {
       this.emitNat(verifyToolClass(toSrv, f, m.label.sys, this.now), toSrv, f);
@@ -398,8 +384,11 @@ export class Engine implements EngineContext {
   }
 
   /** `shared`: the same `fields` list goes with many observations (and is never changed). */
-  private emitOf(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], shared: boolean, detail?: ObservationDetail): void {
-    if (!this.details) detail = undefined;
+  private emitOf(mod: ObservationMod, toSrv: boolean, f: Flow, fields: ObservationField[], shared: boolean, detail?: ObservationDetail, tcp?: TcpVerdict): void {
+    if (!this.details) {
+      detail = undefined;
+      tcp = undefined;
+    }
     const o: Observation = {
       mod,
       tsSec: this.now,
@@ -415,6 +404,7 @@ export class Engine implements EngineContext {
       sharedFields: shared,
       encap: f.encap,
       detail,
+      tcp,
     };
     this.stats.observations++;
     if (f.encap) this.stats.encapObservations++;
@@ -446,11 +436,24 @@ export class Engine implements EngineContext {
 /** Most shared mtu field lists kept (one per MTU seen). */
 const MTU_FIELD_LISTS = 4096;
 
+/** What syn / syn+ack observations make of one verdict: p0f's fields and the JSON detail. */
+interface TcpViews {
+  fields: ObservationField[];
+  detail: ObservationDetail;
+}
+
+function tcpViews(v: TcpVerdict, sig: TcpSignature | null, userland: boolean): TcpViews {
+  return {
+    fields: tcpFields(userland ? 'app' : 'os', v),
+    detail: { kind: 'tcp', match: v.match && sig ? { ...v.match, line: sig.line } : null, dist: v.dist, quality: v.quality },
+  };
+}
+
 /** A syn / syn+ack observation's fields, as p0f logs them. */
-function tcpFields(key: 'os' | 'app', m: TcpSignature | null, dist: number, v: { params: string; rawSig: string }): ObservationField[] {
+function tcpFields(key: 'os' | 'app', v: TcpVerdict): ObservationField[] {
   return [
-    [key, m ? labelText(m) : null],
-    ['dist', m && m.badTtl ? `<= ${dist}` : smallIntText(dist)],
+    [key, v.label],
+    ['dist', v.distUpperBound ? `<= ${v.dist}` : smallIntText(v.dist)],
     ['params', v.params],
     ['raw_sig', v.rawSig],
   ];

@@ -20,16 +20,42 @@ export type ObservationMod =
 /** A field value; null is printed as p0f's "???". */
 export type ObservationField = readonly [key: string, value: string | null];
 
-/** The signature a TCP verdict matched, as outputs and the API report it. */
-export interface TcpMatchInfo {
+/** The signature a TCP verdict matched: its label, and how it matched. */
+export interface TcpMatch {
   name: string;
   flavor: string | null;
   cls: string | null;
   userland: boolean;
   generic: boolean;
   fuzzy: boolean;
+}
+
+/** The signature a TCP verdict matched, as outputs and the API report it. */
+export interface TcpMatchInfo extends TcpMatch {
   /** Signature line in the database file. */
   line: number;
+}
+
+/**
+ * What p0f says of one SYN or SYN+ACK. Built by fingerprint/syn-verdict.ts
+ * once per distinct packet; the engine's observations (Observation.tcp),
+ * the per-connection verdict table and saved SYNs all carry this one
+ * object, shared: never to be changed. (A type every layer may name, so
+ * it is declared here.)
+ */
+export interface TcpVerdict {
+  /** Matched label, null when no signature matched. */
+  match: TcpMatch | null;
+  /** "Linux 3.11 and newer", or null. */
+  label: string | null;
+  /** Hop distance; an upper bound when distUpperBound (random-TTL tools). */
+  dist: number;
+  distUpperBound: boolean;
+  /** p0f's os_match_q: 1 fuzzy, 2 generic. */
+  quality: number;
+  /** p0f's params and raw_sig (null only where a source did not give them). */
+  params: string | null;
+  rawSig: string | null;
 }
 
 /** Typed details for JSON consumers, per module. */
@@ -80,6 +106,12 @@ export interface Observation {
   /** True when p0f 3.09b could not have seen this (VLAN, tunnel, ...). */
   encap: boolean;
   detail?: ObservationDetail;
+  /**
+   * The verdict itself on syn, syn+ack and sendsyn observations (with
+   * typed details): the same object for every packet alike, never to be
+   * changed. `fields` and `detail` are its p0f and JSON lines views.
+   */
+  tcp?: TcpVerdict;
 }
 
 export type ObservationSink = (o: Observation) => void;

@@ -5,7 +5,7 @@
  */
 import { canonicalAddress } from '../net/addr.js';
 import { ConnPos, packConn, packHost, type PackedSide } from './compact.js';
-import type { ConnVerdict, SideVerdict } from '../state/conn-verdicts.js';
+import type { ConnVerdict, SideVerdict, TcpVerdict } from '../state/conn-verdicts.js';
 import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type JsonSide, type WatchUntil, type WithId } from './json-types.js';
 import type { HostView, PofLookup } from './types.js';
 
@@ -132,30 +132,33 @@ export function hostToJson(h: HostView): JsonHost {
   };
 }
 
+/** A TCP verdict in the answers' shape (a connection side's "tcp"). */
+export function tcpToJson(t: TcpVerdict): NonNullable<JsonSide['tcp']> {
+  return {
+    label: t.label,
+    match: t.match
+      ? {
+          name: t.match.name,
+          flavor: t.match.flavor,
+          class: t.match.cls,
+          userland: t.match.userland,
+          generic: t.match.generic,
+          fuzzy: t.match.fuzzy,
+        }
+      : null,
+    dist: t.dist,
+    dist_upper_bound: t.distUpperBound,
+    quality: t.quality,
+    params: t.params,
+    raw_sig: t.rawSig,
+  };
+}
+
 function sideToJson(s: SideVerdict): JsonSide {
   const t = s.tcp;
   const w = s.http;
   return {
-    tcp: t
-      ? {
-          label: t.label,
-          match: t.match
-            ? {
-                name: t.match.name,
-                flavor: t.match.flavor,
-                class: t.match.cls,
-                userland: t.match.userland,
-                generic: t.match.generic,
-                fuzzy: t.match.fuzzy,
-              }
-            : null,
-          dist: t.dist,
-          dist_upper_bound: t.distUpperBound,
-          quality: t.quality,
-          params: t.params,
-          raw_sig: t.rawSig,
-        }
-      : null,
+    tcp: t ? tcpToJson(t) : null,
     mtu: s.mtu ? { mtu: s.mtu.mtu, link: s.mtu.link } : null,
     uptime: s.uptime ? { minutes: s.uptime.minutes, modulo_days: s.uptime.moduloDays, freq_hz: s.uptime.freqHz } : null,
     http: w

@@ -6,24 +6,13 @@
  * go first. A new SYN on a known 4-tuple starts a new entry (port reuse).
  */
 import { PofError } from '../errors.js';
-import type { Observation, ObservationMod, TcpMatchInfo } from '../observation.js';
+import type { Observation, ObservationMod, TcpVerdict } from '../observation.js';
 
 export const DEFAULT_CONN_VERDICTS = 10000;
 export const MAX_CONN_VERDICTS = 1_000_000;
 
-export interface TcpVerdict {
-  /** Matched label, null when no signature matched. */
-  match: Omit<TcpMatchInfo, 'line'> | null;
-  /** "Linux 3.11 and newer", or null. */
-  label: string | null;
-  /** Hop distance; an upper bound when distUpperBound (random-TTL tools). */
-  dist: number;
-  distUpperBound: boolean;
-  /** p0f's os_match_q: 1 fuzzy, 2 generic. */
-  quality: number;
-  params: string | null;
-  rawSig: string | null;
-}
+/** A side's TCP verdict: the engine's own object (fingerprint/syn-verdict.ts), kept as it is. */
+export type { TcpVerdict } from '../observation.js';
 
 export interface HttpVerdict {
   app: { name: string; flavor: string | null; generic: boolean } | null;
@@ -188,21 +177,11 @@ function apply(side: SideVerdict, o: Observation, counter: { matched: number }):
     case 'syn+ack':
     case 'sendsyn probe':
     case 'sendsyn response': {
-      if (!d || d.kind !== 'tcp') return;
-      const m = d.match;
-      if (m) counter.matched++;
-      const distText = field(o, 'dist');
-      side.tcp = {
-        match: m
-          ? { name: m.name, flavor: m.flavor, cls: m.cls, userland: m.userland, generic: m.generic, fuzzy: m.fuzzy }
-          : null,
-        label: m ? (m.flavor ? `${m.name} ${m.flavor}` : m.name) : null,
-        dist: d.dist,
-        distUpperBound: distText !== null && distText.startsWith('<='),
-        quality: d.quality,
-        params: field(o, 'params'),
-        rawSig: field(o, 'raw_sig'),
-      };
+      // The verdict itself (shared by every packet alike), not a copy.
+      const t = o.tcp;
+      if (!t) return;
+      if (t.match) counter.matched++;
+      side.tcp = t;
       return;
     }
     case 'mtu':

@@ -1,4 +1,5 @@
 /** How the web core makes results: from a source's answer, with the connection's saved SYN verdict when it has one. */
+import { tcpToJson } from '../api/json.js';
 import type { JsonConn } from '../api/json-types.js';
 import type { ConnEntry } from './conn-entry.js';
 import type { WaitFor } from './core-options.js';
@@ -32,7 +33,7 @@ export function withSyn(t: ConnTuple, a: PofAnswer | null, syn: SynVerdict): Pof
         client: emptySide(),
         server: emptySide(),
       };
-  conn.client.tcp = syn.tcp;
+  conn.client.tcp = tcpToJson(syn.tcp);
   if (syn.mtu) conn.client.mtu = syn.mtu;
   return { host: a?.host ?? null, conn };
 }

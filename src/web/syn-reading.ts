@@ -1,5 +1,6 @@
 /** The web core's saved SYNs: each connection's read once (Linux TCP_SAVE_SYN) and matched. */
 import type net from 'node:net';
+import { loadSignatures } from '../db/load.js';
 import type { ConnEntry } from './conn-entry.js';
 import type { PofOptions } from './core-options.js';
 import type { PofCoreStats } from './core-stats.js';
@@ -8,7 +9,7 @@ import { enableSavedSyn, readSavedSynView, savedSynEnabled, savedSynProblem, Syn
 /** The matcher for the savedSyn option: its db, or the signatures file it names (or pof's own). */
 export function synFingerprinter(savedSyn: NonNullable<PofOptions['savedSyn']>): SynFingerprinter {
   if (typeof savedSyn === 'object' && savedSyn.db) return new SynFingerprinter(savedSyn.db);
-  return SynFingerprinter.fromFile(typeof savedSyn === 'object' && savedSyn.signatures ? savedSyn.signatures : undefined);
+  return new SynFingerprinter(loadSignatures(typeof savedSyn === 'object' && savedSyn.signatures ? savedSyn.signatures : undefined));
 }
 
 /**

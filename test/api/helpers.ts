@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import type { HostView, PofLookup } from '../../src/api/types.js';
-import type { Observation, ObservationDetail, ObservationField, ObservationMod } from '../../src/observation.js';
+import type { Observation, ObservationDetail, ObservationField, ObservationMod, TcpVerdict } from '../../src/observation.js';
 
 export function makeHost(over: Partial<HostView> = {}): HostView {
   return {
@@ -50,42 +50,49 @@ export function obs(
   return { mod, tsSec, tsUsec: 0, ipVer: t.cli.includes(':') ? 6 : 4, ...t, subj, fields, encap: false, detail };
 }
 
+/** A syn / syn+ack observation carries its verdict (Observation.tcp), as the engine's do. */
+export const withVerdict = (o: Observation, tcp: TcpVerdict): Observation => ({ ...o, tcp });
+
+/** A verdict with no signature matched (and no params or raw_sig given). */
+export const NO_MATCH: TcpVerdict = { match: null, label: null, dist: 0, distUpperBound: false, quality: 0, params: null, rawSig: null };
+
+const LINUX = { name: 'Linux', flavor: '3.11 and newer', cls: 'unix', userland: false, generic: false, fuzzy: false };
+const LINUX_SIG = '4:56+8:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0';
+
 export const linuxSyn = (t: Tuple, tsSec = 1700000000, dist = 8): Observation =>
-  obs(
-    t,
-    'syn',
-    'cli',
-    {
-      kind: 'tcp',
-      match: { name: 'Linux', flavor: '3.11 and newer', cls: 'unix', userland: false, generic: false, fuzzy: false, line: 10 },
-      dist,
-      quality: 0,
-    },
-    [
-      ['os', 'Linux 3.11 and newer'],
-      ['dist', String(dist)],
-      ['params', 'none'],
-      ['raw_sig', '4:56+8:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0'],
-    ],
-    tsSec,
+  withVerdict(
+    obs(
+      t,
+      'syn',
+      'cli',
+      { kind: 'tcp', match: { ...LINUX, line: 10 }, dist, quality: 0 },
+      [
+        ['os', 'Linux 3.11 and newer'],
+        ['dist', String(dist)],
+        ['params', 'none'],
+        ['raw_sig', LINUX_SIG],
+      ],
+      tsSec,
+    ),
+    { match: LINUX, label: 'Linux 3.11 and newer', dist, distUpperBound: false, quality: 0, params: 'none', rawSig: LINUX_SIG },
   );
 
+const WINDOWS = { name: 'Windows', flavor: '7 or 8', cls: 'win', userland: false, generic: false, fuzzy: false };
+
 export const windowsSyn = (t: Tuple, tsSec = 1700000000): Observation =>
-  obs(
-    t,
-    'syn',
-    'cli',
-    {
-      kind: 'tcp',
-      match: { name: 'Windows', flavor: '7 or 8', cls: 'win', userland: false, generic: false, fuzzy: false, line: 20 },
-      dist: 11,
-      quality: 0,
-    },
-    [
-      ['os', 'Windows 7 or 8'],
-      ['dist', '11'],
-    ],
-    tsSec,
+  withVerdict(
+    obs(
+      t,
+      'syn',
+      'cli',
+      { kind: 'tcp', match: { ...WINDOWS, line: 20 }, dist: 11, quality: 0 },
+      [
+        ['os', 'Windows 7 or 8'],
+        ['dist', '11'],
+      ],
+      tsSec,
+    ),
+    { match: WINDOWS, label: 'Windows 7 or 8', dist: 11, distUpperBound: false, quality: 0, params: null, rawSig: null },
   );
 
 /** A lookup over plain maps plus a ConnVerdicts table. */

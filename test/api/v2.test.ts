@@ -20,7 +20,7 @@ import {
   type V2Info,
   type V2StatusInfo,
 } from '../../src/api/v2.js';
-import { hex, linuxSyn, obs } from './helpers.js';
+import { hex, linuxSyn, obs, withVerdict } from './helpers.js';
 
 const Z = (n: number): string => '00'.repeat(n);
 const ascii = (s: string, size: number): string => Buffer.from(s, 'latin1').toString('hex') + Z(size - s.length);
@@ -111,13 +111,17 @@ test('status answer: 56 bytes', () => {
 
 test('verdict mapping: userland tools are not "real", bounded distance is unknown, NAT flag', () => {
   const c = new ConnVerdicts(10);
+  const nmap = { name: 'NMap', flavor: 'SYN scan', cls: null, userland: true, generic: false, fuzzy: false };
   c.observe(
-    obs(T, 'syn', 'cli', {
-      kind: 'tcp',
-      match: { name: 'NMap', flavor: 'SYN scan', cls: null, userland: true, generic: false, fuzzy: false, line: 1 },
+    withVerdict(obs(T, 'syn', 'cli', { kind: 'tcp', match: { ...nmap, line: 1 }, dist: 12, quality: 0 }, [['dist', '<= 12']]), {
+      match: nmap,
+      label: 'NMap SYN scan',
       dist: 12,
+      distUpperBound: true,
       quality: 0,
-    }, [['dist', '<= 12']]),
+      params: null,
+      rawSig: null,
+    }),
   );
   c.observe(obs(T, 'ip sharing', 'cli', { kind: 'nat', reasons: ['tstamp'], rawHits: [1, 0, 0, 0] }));
   const i = verdictToV2(c.get(T.cli, T.cliPort, T.srv, T.srvPort)!);

@@ -5,7 +5,7 @@ import { PofClient, type ConnEvent } from '../../src/api/client.js';
 import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { answerJsonLine, MAX_WATCHED_PORTS } from '../../src/api/json.js';
 import { PofApiServer } from '../../src/api/server.js';
-import { linuxSyn, makeHost, makeLookup, obs, tempSocketDir, windowsSyn } from './helpers.js';
+import { linuxSyn, makeHost, makeLookup, NO_MATCH, obs, tempSocketDir, windowsSyn, withVerdict } from './helpers.js';
 import { sleep } from './net-helpers.js';
 
 const tmp = tempSocketDir();
@@ -91,7 +91,7 @@ test('"until" tells of each connection only until its client SYN (or HTTP reques
   const clients = names.map(() => new PofClient({ path }));
   const got = names.map(() => [] as ConnEvent[]);
   clients.forEach((c, i) => (c.onConnEvent = (e) => got[i]!.push(e)));
-  const synAck = obs(T, 'syn+ack', 'srv', { kind: 'tcp', match: null, dist: 0, quality: 0 });
+  const synAck = withVerdict(obs(T, 'syn+ack', 'srv', { kind: 'tcp', match: null, dist: 0, quality: 0 }), NO_MATCH);
   const request = obs(T, 'http request', 'cli', { kind: 'http', app: { name: 'Firefox', flavor: '10.x or newer', generic: false }, language: null, badSw: 0 });
   const response = obs(T, 'http response', 'srv', { kind: 'http', app: { name: 'nginx', flavor: '1.x', generic: false }, language: null, badSw: 0 });
   try {

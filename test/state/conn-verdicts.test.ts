@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnVerdicts } from '../../src/state/conn-verdicts.js';
 import { PofError } from '../../src/errors.js';
-import { linuxSyn, obs, windowsSyn } from '../api/helpers.js';
+import { linuxSyn, NO_MATCH, obs, windowsSyn, withVerdict } from '../api/helpers.js';
 
 const T = { cli: '192.0.2.10', cliPort: 51000, srv: '198.51.100.1', srvPort: 80 };
 
@@ -13,7 +13,7 @@ test('limits are validated', () => {
 test('collects every module per side', () => {
   const c = new ConnVerdicts(10);
   c.observe(linuxSyn(T, 100));
-  c.observe(obs(T, 'syn+ack', 'srv', { kind: 'tcp', match: null, dist: 0, quality: 0 }, [['dist', '0']], 100));
+  c.observe(withVerdict(obs(T, 'syn+ack', 'srv', { kind: 'tcp', match: null, dist: 0, quality: 0 }, [['dist', '0']], 100), NO_MATCH));
   c.observe(obs(T, 'mtu', 'cli', { kind: 'mtu', mtu: 1492, link: 'DSL' }, [], 100));
   c.observe(obs(T, 'uptime', 'srv', { kind: 'uptime', minutes: 60, moduloDays: 49, freqHz: 1000 }, [], 101));
   c.observe(obs(T, 'http response', 'srv', { kind: 'http', app: { name: 'nginx', flavor: '1.x', generic: false }, language: null, badSw: 0 }, [], 102));

@@ -35,7 +35,7 @@ describe('SynFingerprinter', () => {
       assert.equal(r.verdict.tcp.dist, want.dist);
       assert.equal(r.verdict.mtu?.mtu ?? null, want.mtu);
       if (want.link !== undefined) assert.equal(r.verdict.mtu?.link, want.link);
-      if (want.rawSig) assert.match(r.verdict.tcp.raw_sig!, want.rawSig);
+      if (want.rawSig) assert.match(r.verdict.tcp.rawSig!, want.rawSig);
     });
   }
   it('a SYN with data (TCP Fast Open: the saved headers claim more) still decodes, as a payload SYN', () => {
@@ -43,7 +43,7 @@ describe('SynFingerprinter', () => {
     b.writeUInt16BE(b.length + 100, 2);
     const r = fp.fingerprint(b);
     assert.ok(r.ok);
-    assert.match(r.verdict.tcp.raw_sig!, /:\+$/);
+    assert.match(r.verdict.tcp.rawSig!, /:\+$/);
     assert.equal(b.readUInt16BE(2), synBytes(T4).length + 100, 'the caller’s bytes are not changed');
   });
   it("a client's next SYN (other port) gets the same verdict object; another TTL or MSS a verdict of its own", () => {
