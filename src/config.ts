@@ -80,3 +80,18 @@ export const MAX_TLS_HELLO_BYTES = 16 * 1024;
 export const MAX_QUIC_CRYPTO_BYTES = 16 * 1024;
 /** Most separate CRYPTO byte ranges held per QUIC connection while out of order. */
 export const MAX_QUIC_CRYPTO_RANGES = 32;
+/**
+ * The engine's TLS gatherer (TCP): connections it watches at once for their
+ * first client and server bytes (its own table, apart from p0f's), the
+ * bytes all of them may hold together, and how far into a stream that
+ * starts in clear text (STARTTLS, HTTP CONNECT, PostgreSQL's and MySQL's
+ * SSL requests) a hello is looked for.
+ */
+export const MAX_TLS_CONNS = 8192;
+export const TLS_GATHER_BUDGET = 16 * 1024 * 1024;
+export const TLS_SCAN_BYTES = 1024;
+/** Separate byte ranges held per direction while segments are out of order. */
+export const MAX_TLS_SEGMENT_RANGES = 32;
+/** The QUIC gatherer: connections watched at once, and the CRYPTO bytes all of them may hold together. */
+export const MAX_QUIC_CONNS = 4096;
+export const QUIC_GATHER_BUDGET = 8 * 1024 * 1024;

@@ -15,7 +15,11 @@ export type ObservationMod =
   | 'host change'
   | 'ip sharing'
   | 'http request'
-  | 'http response';
+  | 'http response'
+  /** A TLS or QUIC ClientHello (one per hello; subj cli). */
+  | 'tls'
+  /** What the server's ServerHello chose (version, cipher, ALPN; subj srv). */
+  | 'tls server';
 
 /** A field value; null is printed as p0f's "???". */
 export type ObservationField = readonly [key: string, value: string | null];
@@ -58,6 +62,16 @@ export interface TcpVerdict {
   rawSig: string | null;
 }
 
+/** The TLS client label of a hello (signatures/tls.fp), as outputs and the API report it. */
+export interface TlsClientInfo {
+  /** The TLS family ('chromium', 'firefox', 'apple', ...: db/tls-types.ts). */
+  family: string;
+  /** What users see, e.g. 'Chrome 117 to 130 (Chromium-based)'. */
+  name: string;
+  /** Entry line in the TLS database file. */
+  line: number;
+}
+
 /** Typed details for JSON consumers, per module. */
 export type ObservationDetail =
   | {
@@ -78,6 +92,38 @@ export type ObservationDetail =
       language: string | null;
       /** p0f's bad_sw after this message: 0 fine, 1 OS differs from UA, 2 mismatch. */
       badSw: number;
+    }
+  | {
+      kind: 'tls';
+      transport: 'tcp' | 'quic';
+      /** The highest version offered, as JA4 reads it: 'TLS 1.3', 'TLS 1.2', ..., 'SSL 3.0', else '0x' and 4 hex digits. */
+      version: string;
+      /** The hello's own (legacy) version field, e.g. 0x0303. */
+      legacy_version: number;
+      /** server_name as sent (latin1, unescaped), or null. */
+      sni: string | null;
+      /** ALPN values in order as sent (latin1, unescaped), or null without the extension. */
+      alpn: string[] | null;
+      /** supported_versions in order (GREASE included), or null without the extension. */
+      supported_versions: number[] | null;
+      /** The client's second hello, after the server's HelloRetryRequest. */
+      after_retry: boolean;
+      /** JA3's string (its MD5 is fields.ja3). */
+      ja3_string: string;
+      /** The TLS client label, or null when signatures/tls.fp has no entry for the JA4 (or none is loaded). */
+      client: TlsClientInfo | null;
+    }
+  | {
+      kind: 'tls-server';
+      transport: 'tcp' | 'quic';
+      /** The version the server chose (supported_versions in TLS 1.3): 'TLS 1.3', ... */
+      version: string;
+      /** The cipher suite chosen, e.g. 0x1301. */
+      cipher: number;
+      /** The ALPN protocol chosen (latin1, unescaped), or null. */
+      alpn: string | null;
+      /** A HelloRetryRequest: the server asks the client for another hello. */
+      hello_retry_request: boolean;
     };
 
 export interface Observation {
@@ -98,6 +144,12 @@ export interface Observation {
    */
   conn?: string;
   fields: readonly ObservationField[];
+  /**
+   * When set, p0f's text formats (console blocks, the -o log) show only the
+   * first `textFields` fields; JSON shows them all (TLS: JA4_r, JA4_o and
+   * JA4_ro are JSON only).
+   */
+  textFields?: number;
   /**
    * True when the producer hands the same `fields` list (unchanged, never to
    * be changed) to many observations; outputs may remember what they made of it.

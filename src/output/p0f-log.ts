@@ -29,7 +29,9 @@ function connText(o: Observation): string {
 
 export function formatLogLine(o: Observation): string {
   let s = `[${logTime(o.tsSec)}] mod=${o.mod}|${connText(o)}|subj=${o.subj}`;
-  for (const [k, v] of o.fields) s += `|${k}=${v ?? '???'}`;
+  const fields = o.fields;
+  const n = o.textFields ?? fields.length;
+  for (let i = 0; i < n && i < fields.length; i++) s += `|${fields[i]![0]}=${fields[i]![1] ?? '???'}`;
   return s + '\n';
 }
 
@@ -51,9 +53,10 @@ const NL = Buffer.from('\n');
 
 /**
  * Keys whose values are new for almost every line (an uptime, a clock
- * rate): caching them would only crowd out the values that repeat.
+ * rate, a JA3 of a hello whose extension order is shuffled, a server
+ * name): caching them would only crowd out the values that repeat.
  */
-const UNCACHED_KEYS = new Set(['uptime', 'raw_freq']);
+const UNCACHED_KEYS = new Set(['uptime', 'raw_freq', 'ja3', 'sni']);
 const keyPrefixes = new Map<string, Uint8Array>();
 
 function keyPrefix(k: string): Uint8Array {
@@ -130,7 +133,8 @@ export function writeLogLine(w: FdWriter, o: Observation): void {
     return;
   }
   w.bytes(SUBJ[o.subj]);
-  for (let i = 0; i < fields.length; i++) {
+  const n = o.textFields ?? fields.length;
+  for (let i = 0; i < n && i < fields.length; i++) {
     const f = fields[i]!;
     if (UNCACHED_KEYS.has(f[0])) {
       w.bytes(keyPrefix(f[0]));

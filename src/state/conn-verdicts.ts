@@ -8,6 +8,8 @@
 import { PofError } from '../errors.js';
 import type { Observation, ObservationMod, TcpVerdict } from '../observation.js';
 
+import type { TlsClientInfo } from '../observation.js';
+
 export const DEFAULT_CONN_VERDICTS = 10000;
 export const MAX_CONN_VERDICTS = 1_000_000;
 
@@ -23,6 +25,40 @@ export interface HttpVerdict {
   rawSig: string | null;
 }
 
+/** The client's ClientHello (the last one: after a HelloRetryRequest, the second). */
+export interface TlsHelloVerdict {
+  transport: 'tcp' | 'quic';
+  /** The highest version offered ('TLS 1.3', ...). */
+  version: string;
+  ja4: string;
+  ja3: string;
+  /** As sent (latin1), or null. */
+  sni: string | null;
+  alpn: string[] | null;
+  /** The TLS client label (signatures/tls.fp), or null when unknown. */
+  client: TlsClientInfo | null;
+  afterRetry: boolean;
+}
+
+/** What the server's ServerHello chose. */
+export interface TlsServerVerdict {
+  transport: 'tcp' | 'quic';
+  version: string;
+  cipher: number;
+  alpn: string | null;
+  helloRetryRequest: boolean;
+}
+
+/** A host's last TLS client (its last ClientHello as a client). */
+export interface HostTlsVerdict {
+  ja4: string;
+  client: TlsClientInfo | null;
+  transport: 'tcp' | 'quic';
+  sni: string | null;
+  /** Packet time (s) of the hello. */
+  tsSec: number;
+}
+
 export interface SideVerdict {
   tcp: TcpVerdict | null;
   mtu: { mtu: number; link: string | null } | null;
@@ -30,6 +66,8 @@ export interface SideVerdict {
   http: HttpVerdict | null;
   /** Last NAT / host-change finding about this side. */
   nat: { kind: 'ip sharing' | 'host change'; reasons: string[]; tsSec: number } | null;
+  /** The client's side: its ClientHello; the server's: what its ServerHello chose (absent: none seen). */
+  tls?: TlsHelloVerdict | TlsServerVerdict | null;
 }
 
 export interface ConnVerdict {
@@ -53,7 +91,7 @@ export function connKey(cli: string, cliPort: number, srv: string, srvPort: numb
   return `${cli}/${cliPort}>${srv}/${srvPort}`;
 }
 
-const emptySide = (): SideVerdict => ({ tcp: null, mtu: null, uptime: null, http: null, nat: null });
+const emptySide = (): SideVerdict => ({ tcp: null, mtu: null, uptime: null, http: null, nat: null, tls: null });
 
 const NEW_CONN: ReadonlySet<ObservationMod> = new Set<ObservationMod>(['syn', 'sendsyn probe']);
 
@@ -67,6 +105,8 @@ export type ConnListener = (v: ConnVerdict) => void;
 
 export class ConnVerdicts {
   private readonly map = new Map<string, ConnVerdict>();
+  /** Each client address's last TLS client, bounded as the connections are. */
+  private readonly tlsHosts = new Map<string, HostTlsVerdict>();
   private listeners: ConnListener[] = [];
   readonly capacity: number;
   evicted = 0;
@@ -116,6 +156,7 @@ export class ConnVerdicts {
     if (o.encap) v.encap = true;
     if (o.mod === 'sendsyn probe' || o.mod === 'sendsyn response') v.sendsyn = true;
     apply(o.subj === 'cli' ? v.client : v.server, o, this);
+    if (o.mod === 'tls' && v.client.tls && 'ja4' in v.client.tls) this.rememberTls(o.cli, v.client.tls, o.tsSec);
     if (this.listeners.length) this.tell(v);
     return v;
   }
@@ -156,6 +197,23 @@ export class ConnVerdicts {
     }
   }
 
+  private rememberTls(addr: string, t: TlsHelloVerdict, tsSec: number): void {
+    const m = this.tlsHosts;
+    if (!m.delete(addr) && m.size >= this.capacity) {
+      let n = Math.max(1, Math.floor(this.capacity / 10));
+      for (const k of m.keys()) {
+        m.delete(k);
+        if (--n === 0) break;
+      }
+    }
+    m.set(addr, { ja4: t.ja4, client: t.client, transport: t.transport, sni: t.sni, tsSec });
+  }
+
+  /** The last TLS client seen from an address (pof's canonical text, as addrToString gives it). */
+  hostTls(addr: string): HostTlsVerdict | undefined {
+    return this.tlsHosts.get(addr);
+  }
+
   get(cli: string, cliPort: number, srv: string, srvPort: number): ConnVerdict | undefined {
     return this.map.get(connKey(cli, cliPort, srv, srvPort));
   }
@@ -167,6 +225,7 @@ export class ConnVerdicts {
 
   clear(): void {
     this.map.clear();
+    this.tlsHosts.clear();
   }
 }
 
@@ -207,6 +266,23 @@ function apply(side: SideVerdict, o: Observation, counter: { matched: number }):
     case 'ip sharing':
     case 'host change':
       side.nat = { kind: o.mod, reasons: d && d.kind === 'nat' ? [...d.reasons] : [], tsSec: o.tsSec };
+      return;
+    case 'tls':
+      if (!d || d.kind !== 'tls') return;
+      side.tls = {
+        transport: d.transport,
+        version: d.version,
+        ja4: field(o, 'ja4') ?? '',
+        ja3: field(o, 'ja3') ?? '',
+        sni: d.sni,
+        alpn: d.alpn,
+        client: d.client,
+        afterRetry: d.after_retry,
+      };
+      return;
+    case 'tls server':
+      if (!d || d.kind !== 'tls-server') return;
+      side.tls = { transport: d.transport, version: d.version, cipher: d.cipher, alpn: d.alpn, helloRetryRequest: d.hello_retry_request };
       return;
     default: {
       const never: never = o.mod;

@@ -2,6 +2,8 @@
  * Reassembly of a QUIC connection's CRYPTO stream at the Initial level
  * (RFC 9000 section 19.6): frames carry (offset, bytes), may come in any
  * order, split anywhere, repeated or overlapping, over several packets.
+ * (The engine's TCP gatherer uses it too, for a stream's first bytes by
+ * sequence number.)
  * Bytes are kept in one buffer that grows as needed up to a limit; the
  * ranges received are a short sorted list. Once the prefix from offset 0
  * holds a whole handshake message (the ClientHello), it is handed out.
@@ -30,6 +32,7 @@ export type CryptoMessage =
 
 const HANDSHAKE_HEADER_LEN = 4;
 const FIRST_ALLOC = 2048;
+const EMPTY = Buffer.alloc(0);
 
 export class CryptoAssembly {
   readonly limit: number;
@@ -52,6 +55,15 @@ export class CryptoAssembly {
   /** Bytes received without a gap from offset 0. */
   get contiguous(): number {
     return this.ranges.length > 0 && this.ranges[0] === 0 ? this.ranges[1] : 0;
+  }
+
+  /**
+   * The bytes received without a gap from offset 0, as a view into the
+   * assembly's buffer: valid until the next add(). Empty before any.
+   */
+  prefix(): Buffer {
+    const n = this.contiguous;
+    return this.buf === null || n === 0 ? EMPTY : this.buf.subarray(0, n);
   }
 
   /** Bytes of memory this assembly holds. */

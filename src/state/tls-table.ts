@@ -1,0 +1,171 @@
+/**
+ * The TLS gatherer's own connection table: TCP connections whose first
+ * client and server bytes are being read for their hellos. A hash table
+ * over the 4-tuple (either direction finds the entry) with a by-age list,
+ * bounded: when full, the oldest entry goes. It is not p0f's flow table
+ * (state/flows.ts), whose behaviour p0f compatibility fixes: entries here
+ * come from any SYN and from any segment that starts a ClientHello record,
+ * so that captures that begin mid-connection are read too.
+ */
+import type { CryptoAssembly } from '../decode/quic/crypto-assembly.js';
+import { tupleHash, type TupleKey } from './flows.js';
+
+/**
+ * What one direction is doing:
+ *  wait    the stream's start is known (from the SYN), no data yet;
+ *  scan    the stream starts in clear text: its first TLS_SCAN_BYTES are looked through for a record;
+ *  gather  bytes are kept by sequence number until the hello is whole;
+ *  after   a ClientHello was reported; more is read only if the server asks for another (HelloRetryRequest);
+ *  done    nothing more is wanted.
+ */
+export type DirMode = 'wait' | 'scan' | 'gather' | 'after' | 'done';
+
+export class TlsDir {
+  mode: DirMode = 'wait';
+  /** Sequence number of offset 0 (32 bits). */
+  base = 0;
+  /** Whether `base` is the stream's first byte (seen from the SYN), so clear text before TLS can be scanned. */
+  startKnown = false;
+  /** Offset of `base` from the stream's first byte, when known (the scan limit counts from there). */
+  streamOff = 0;
+  /** Where the next handshake message starts, from `base`. */
+  at = 0;
+  /** Other records (ChangeCipherSpec, ...) may come before the message looked for (a second hello). */
+  skipOthers = false;
+  asm: CryptoAssembly | null = null;
+}
+
+export interface TlsConn {
+  ipVer: 4 | 6;
+  /** Client and server addresses as 32-bit words (IPv4: c0/s0 only), as in flows.ts. */
+  c0: number;
+  c1: number;
+  c2: number;
+  c3: number;
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
+  cliPort: number;
+  srvPort: number;
+  /** Seen through encapsulation p0f does not see (VLAN, tunnels). */
+  encap: boolean;
+  /** Capture time (s) the entry was made. */
+  created: number;
+  /** Sequence number of the client's SYN, -1 without one (tells a retransmitted SYN from a reused 4-tuple). */
+  synSeq: number;
+  cli: TlsDir;
+  srv: TlsDir | null;
+  /** ClientHellos reported. */
+  hellos: number;
+  /** The server sent a HelloRetryRequest. */
+  retry: boolean;
+  bucket: number;
+  next: TlsConn | null;
+  prev: TlsConn | null;
+  older: TlsConn | null;
+  newer: TlsConn | null;
+}
+
+/** An entry for a connection whose client is the `a` side of k. */
+export function newTlsConn(k: TupleKey, now: number): TlsConn {
+  return {
+    ipVer: k.ipVer,
+    c0: k.a0,
+    c1: k.a1,
+    c2: k.a2,
+    c3: k.a3,
+    s0: k.b0,
+    s1: k.b1,
+    s2: k.b2,
+    s3: k.b3,
+    cliPort: k.aPort,
+    srvPort: k.bPort,
+    encap: k.encap,
+    created: now,
+    synSeq: -1,
+    cli: new TlsDir(),
+    srv: null,
+    hellos: 0,
+    retry: false,
+    bucket: 0,
+    next: null,
+    prev: null,
+    older: null,
+    newer: null,
+  };
+}
+
+export class TlsConnTable {
+  private readonly buckets: Array<TlsConn | null>;
+  private readonly mask: number;
+  oldest: TlsConn | null = null;
+  private newest: TlsConn | null = null;
+  size = 0;
+  readonly max: number;
+  /** Set by lookup: true when the packet goes client -> server. */
+  toSrv = false;
+
+  constructor(max: number) {
+    this.max = max;
+    let n = 256;
+    while (n < max * 2 && n < 1 << 22) n <<= 1;
+    this.buckets = new Array<TlsConn | null>(n).fill(null);
+    this.mask = n - 1;
+  }
+
+  /** The entry of k's connection in either direction (encapsulated or not: one connection). */
+  lookup(k: TupleKey): TlsConn | null {
+    let e = this.buckets[tupleHash(k) & this.mask] ?? null;
+    while (e !== null) {
+      if (e.ipVer === k.ipVer) {
+        if (e.cliPort === k.aPort && e.srvPort === k.bPort && e.c0 === k.a0 && e.s0 === k.b0 && e.c1 === k.a1 && e.c2 === k.a2 && e.c3 === k.a3 && e.s1 === k.b1 && e.s2 === k.b2 && e.s3 === k.b3) {
+          this.toSrv = true;
+          return e;
+        }
+        if (e.cliPort === k.bPort && e.srvPort === k.aPort && e.c0 === k.b0 && e.s0 === k.a0 && e.c1 === k.b1 && e.c2 === k.b2 && e.c3 === k.b3 && e.s1 === k.a1 && e.s2 === k.a2 && e.s3 === k.a3) {
+          this.toSrv = false;
+          return e;
+        }
+      }
+      e = e.next;
+    }
+    return null;
+  }
+
+  /** Inserts an entry made by newTlsConn(k); the caller makes room first (see full). */
+  insert(e: TlsConn, k: TupleKey): void {
+    const b = tupleHash(k) & this.mask;
+    e.bucket = b;
+    e.prev = null;
+    e.next = this.buckets[b] ?? null;
+    if (e.next !== null) e.next.prev = e;
+    this.buckets[b] = e;
+    e.newer = null;
+    e.older = this.newest;
+    if (this.newest !== null) this.newest.newer = e;
+    else this.oldest = e;
+    this.newest = e;
+    this.size++;
+  }
+
+  get full(): boolean {
+    return this.size >= this.max;
+  }
+
+  remove(e: TlsConn): void {
+    if (e.next !== null) e.next.prev = e.prev;
+    if (e.prev !== null) e.prev.next = e.next;
+    else this.buckets[e.bucket] = e.next;
+    if (e.newer !== null) e.newer.older = e.older;
+    else this.newest = e.older;
+    if (e.older !== null) e.older.newer = e.newer;
+    else this.oldest = e.newer;
+    e.next = e.prev = e.older = e.newer = null;
+    this.size--;
+  }
+
+  *all(): IterableIterator<TlsConn> {
+    for (let e = this.oldest; e !== null; e = e.newer) yield e;
+  }
+}
