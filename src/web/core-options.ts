@@ -7,6 +7,7 @@ import type { PofClient } from '../api/client.js';
 import type { WatchUntil } from '../api/json-types.js';
 import type { LookupSource } from '../api/lookup.js';
 import type { PofLookup } from '../api/types.js';
+import { DEFAULT_API_SOCKET } from '../config.js';
 import type { SignatureDb } from '../db/types.js';
 import { PofError } from '../errors.js';
 import { intOption } from '../options.js';
@@ -94,6 +95,8 @@ export interface CoreSetup {
   resolved: ResolvedOptions;
   /** A daemon is the source (socket or client). */
   daemon: boolean;
+  /** The daemon's socket: as given, or DEFAULT_API_SOCKET when no source at all is (undefined with a client). */
+  socket: string | undefined;
   /** Saved SYN + daemon (waitFor 'syn'): TCP facts from the SYN itself, host facts asked by address. */
   hostRoute: boolean;
   hostTtlMs: number;
@@ -108,6 +111,8 @@ const intOpt = (name: string, v: unknown, dflt: number, lo: number, hi: number):
 /**
  * Checks the options. Exactly one of socket, client, engine (+conns) or
  * lookup may be given; savedSyn may be given with any of them or alone.
+ * With none of them, the daemon on DEFAULT_API_SOCKET is asked, as by
+ * `pof query`, `pof proxy` and `pof logpipe`.
  */
 export function resolveOptions(opts: PofOptions): CoreSetup {
   if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof middleware: options must be an object');
@@ -134,12 +139,12 @@ export function resolveOptions(opts: PofOptions): CoreSetup {
   }
   if (opts.watch !== undefined && typeof opts.watch !== 'boolean') throw new PofError('E_CONFIG', 'pof middleware: watch must be true or false');
   if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new PofError('E_CONFIG', 'pof middleware: onWarning must be a function');
-  const daemon = opts.socket !== undefined || opts.client !== undefined;
+  const socket = opts.socket ?? (!given && !savedSyn ? DEFAULT_API_SOCKET : undefined);
+  const daemon = socket !== undefined || opts.client !== undefined;
   // Saved SYN + daemon: TCP facts from the SYN itself, host facts asked by address.
   const hostRoute = savedSyn && daemon && waitFor === 'syn';
   const hostTtlMs = intOpt('hostTtlMs', opts.hostTtlMs, DEFAULT_HOST_TTL_MS, 0, MAX_HOST_TTL_MS);
   if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
-  if (!given && !savedSyn) throw new PofError('E_CONFIG', 'pof middleware: give socket, client, engine (with conns), lookup or savedSyn');
 
   const resolved: ResolvedOptions = {
     timeoutMs: intOpt('timeoutMs', opts.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
@@ -151,5 +156,5 @@ export function resolveOptions(opts: PofOptions): CoreSetup {
     source: daemon ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : 'none',
     hostTtlMs: hostRoute ? hostTtlMs : null,
   };
-  return { resolved, daemon, hostRoute, hostTtlMs, watch: opts.watch ?? !hostRoute, until: waitFor === 'http' ? 'http' : 'syn' };
+  return { resolved, daemon, socket, hostRoute, hostTtlMs, watch: opts.watch ?? !hostRoute, until: waitFor === 'http' ? 'http' : 'syn' };
 }

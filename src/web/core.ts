@@ -59,7 +59,7 @@ export interface PofCore {
 export function createPofCore(opts: PofOptions = {}): PofCore {
   const setup = resolveOptions(opts);
   const resolved: ResolvedOptions = setup.resolved;
-  const daemonSource = setup.daemon ? new DaemonSource({ path: opts.socket, client: opts.client, watch: setup.watch, until: setup.until }) : null;
+  const daemonSource = setup.daemon ? new DaemonSource({ path: setup.socket, client: opts.client, watch: setup.watch, until: setup.until }) : null;
   const stopProbe = daemonSource ? probeDaemon(daemonSource.client.path, opts.onWarning ?? defaultWarning) : null;
   const source: PofSource | null = daemonSource ?? (opts.engine ? engineSource(opts.engine, opts.conns!) : opts.lookup ? lookupSource(opts.lookup, 'engine') : null);
   const fp: SynFingerprinter | null = resolved.savedSyn ? synFingerprinter(opts.savedSyn!) : null;

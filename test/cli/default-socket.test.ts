@@ -13,6 +13,9 @@ import { DEFAULT_API_SOCKET as FROM_API } from '../../src/api/server.js';
 import { runLogpipe } from '../../src/cli/logpipe.js';
 import { startProxy } from '../../src/cli/proxy.js';
 import { runQuery } from '../../src/cli/query.js';
+import { createPofCore } from '../../src/web/core.js';
+import { pofExpress } from '../../src/web/express.js';
+import { savedSynAvailable } from '../../src/web/saved-syn.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
@@ -60,6 +63,29 @@ describe('the default API socket', () => {
     } finally {
       await p.close();
     }
+  });
+
+  it('is the daemon the middleware asks when given no source', async () => {
+    const warnings: string[] = [];
+    const core = createPofCore({ onWarning: (m) => warnings.push(m) });
+    try {
+      assert.equal(core.options.source, 'daemon');
+      if (!defaultInUse) {
+        for (let i = 0; i < 200 && !warnings.length; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.match(warnings[0] ?? '', new RegExp(`^cannot reach the pof daemon at ${DEFAULT_API_SOCKET.replaceAll('/', '\\/')} \\(ENOENT\\)`));
+      }
+    } finally {
+      await core.close();
+    }
+    const mw = pofExpress({ onWarning: () => {} });
+    assert.equal(mw.core.options.source, 'daemon');
+    await mw.core.close();
+  });
+
+  it('is not asked with savedSyn alone (no daemon), as pof proxy --saved-syn', { skip: !savedSynAvailable() && 'saved-SYN addon not built' }, async () => {
+    const core = createPofCore({ savedSyn: true, onWarning: (m) => assert.fail(m) });
+    assert.equal(core.options.source, 'none');
+    await core.close();
   });
 
   it("is named in pof's --help for -s, and in query's, logpipe's and proxy's", async () => {

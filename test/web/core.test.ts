@@ -48,7 +48,6 @@ async function serve(opts: PofOptions | ReturnType<typeof createPofCore>, host =
 
 describe('options are checked at construction', () => {
   const bad: Array<[string, PofOptions, RegExp]> = [
-    ['nothing to ask', {}, /give socket, client, engine/],
     ['two sources', { socket: '/x', lookup: cannedLookup() }, /give one of/],
     ['empty socket path', { socket: '' }, /socket must be/],
     ['engine without conns', { engine: makeEngine().engine }, /engine needs conns/],
