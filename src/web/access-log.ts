@@ -2,7 +2,7 @@
  * Access logs in Apache's LogFormat language, pof variables included:
  *
  *   const log = new AccessLog({ format: 'pof_combined', file: '/var/log/app/access.log' });
- *   app.use(pofExpress({ socket: '/run/pof.sock' }));
+ *   app.use(pofExpress({ socket: '/run/pof/pof.sock' }));
  *   app.use(log.handler);
  *
  * A file is opened for appending and reopened on SIGHUP (logrotate's

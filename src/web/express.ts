@@ -1,5 +1,5 @@
 /**
- * Express 5 (and 4): `app.use(pofExpress({ socket: '/run/pof.sock' }))`;
+ * Express 5 (and 4): `app.use(pofExpress({ socket: '/run/pof/pof.sock' }))`;
  * handlers read `req.pof`, and `res.locals.pof` for templates. Also
  * `import { pofExpress } from 'pof/express'`.
  *

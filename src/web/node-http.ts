@@ -3,7 +3,7 @@
  *
  *   http.createServer(withPof((req, res) => {
  *     res.end(`your OS: ${req.pof?.vars.pof_genre}`);
- *   }, { socket: '/run/pof.sock' }));
+ *   }, { socket: '/run/pof/pof.sock' }));
  *
  * `req.pof` is set before the wrapped listener runs (within timeoutMs).
  */

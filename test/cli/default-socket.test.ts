@@ -1,6 +1,7 @@
 // One socket path everywhere (issue 20): what the shipped unit gives the
 // daemon is where `pof query`, `pof logpipe`, `pof proxy` and the middleware
-// look when not told, and the guides name no other path of pof's own.
+// look when not told, and the guides (and the sources' comments) name no
+// other path of pof's own.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -101,7 +102,8 @@ describe('the guides', () => {
   // p0f's own command lines, quoted as p0f 3 and the old PHP article give
   // them, keep their paths; pof's own examples use the default.
   const P0F_PATHS = new Set(['/var/run/p0f.sock', '/var/run/p0f/p0f.sock']);
-  const files = ['README.md', 'src/api/README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), ...readdirSync(path.join(ROOT, 'contrib')).map((f) => `contrib/${f}`)];
+  const sources = (readdirSync(path.join(ROOT, 'src'), { recursive: true }) as string[]).filter((f) => /\.(ts|md)$/.test(f)).map((f) => `src/${f}`);
+  const files = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), ...readdirSync(path.join(ROOT, 'contrib')).map((f) => `contrib/${f}`), ...sources];
   for (const f of files) {
     it(`${f} names no socket path of pof's but ${DEFAULT_API_SOCKET}`, () => {
       const bad: string[] = [];
