@@ -31,6 +31,7 @@ import type { ObservationSink } from '../observation.js';
 import { TrafficSummary } from '../output/report/aggregate.js';
 import { createDashboard } from '../output/report/dashboard.js';
 import type { ConnVerdicts } from '../state/conn-verdicts.js';
+import type { Host } from '../state/hosts.js';
 import { DEFAULT_DASHBOARD_WINDOW_MIN, isLoopbackHost, type SensorNetFlags } from './sensor-flags.js';
 
 /** How long the exit waits for the publisher to send what is left and stop (ms). */
@@ -139,10 +140,24 @@ function startPublisher(f: SensorNetFlags, d: SensorNetDeps, metrics: PofMetrics
       }
     },
   });
+  // The client's host record goes with each update of its connection. Its
+  // lookup parses the address text: the one before is remembered for the
+  // rest of this turn (a SYN's verdict and its MTU come one after the
+  // other), then forgotten, so that no stale record outlives a turn.
+  let lastCli: string | null = null;
+  let lastHost: Host | undefined;
+  const forget = (): void => {
+    lastCli = null;
+    lastHost = undefined;
+  };
   conns.onUpdate((v) => {
     pub.conn(v);
-    const h = engine.hosts.get(v.cli);
-    if (h) pub.host(h);
+    if (v.cli !== lastCli) {
+      if (lastCli === null) setImmediate(forget);
+      lastCli = v.cli;
+      lastHost = engine.hosts.get(v.cli);
+    }
+    if (lastHost) pub.host(lastHost);
   });
   metrics?.setSources({ publisher: () => ({ up: pub.unavailable() === null, ...pub.stats }) });
   return pub;
