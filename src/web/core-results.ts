@@ -1,10 +1,10 @@
 /** How the web core makes results: from a source's answer, with the connection's saved SYN verdict when it has one. */
 import { tcpToJson } from '../api/json.js';
-import type { JsonConn } from '../api/json-types.js';
+import type { JsonConn, JsonSide } from '../api/json-types.js';
 import type { ConnEntry } from './conn-entry.js';
 import type { WaitFor } from './core-options.js';
 import { buildResult, type ConnTuple, type PofAnswer, type PofResult, type PofVia } from './result.js';
-import type { SynVerdict } from './saved-syn.js';
+import type { SynVerdict, TcpVerdict } from './saved-syn.js';
 
 /** Whether an answer is what a request waits for (a saved SYN verdict is the SYN's). */
 export function satisfied(a: PofAnswer | null, waitFor: WaitFor, syn: SynVerdict | null): boolean {
@@ -16,6 +16,20 @@ export function satisfied(a: PofAnswer | null, waitFor: WaitFor, syn: SynVerdict
 
 function emptySide(): JsonConn['client'] {
   return { tcp: null, mtu: null, uptime: null, http: null, nat: null };
+}
+
+/**
+ * A saved SYN's TCP verdict in the answers' shape, made once per verdict:
+ * SYNs alike share one verdict, and their requests one answer part.
+ */
+const tcpJson = new WeakMap<TcpVerdict, NonNullable<JsonSide['tcp']>>();
+function synTcpJson(v: TcpVerdict): NonNullable<JsonSide['tcp']> {
+  let j = tcpJson.get(v);
+  if (j === undefined) {
+    j = tcpToJson(v);
+    tcpJson.set(v, j);
+  }
+  return j;
 }
 
 /** The source's answer with the saved SYN's verdict in place of (or as) the connection's TCP facts. */
@@ -33,7 +47,7 @@ export function withSyn(t: ConnTuple, a: PofAnswer | null, syn: SynVerdict): Pof
         client: emptySide(),
         server: emptySide(),
       };
-  conn.client.tcp = tcpToJson(syn.tcp);
+  conn.client.tcp = synTcpJson(syn.tcp);
   if (syn.mtu) conn.client.mtu = syn.mtu;
   return { host: a?.host ?? null, conn };
 }
