@@ -85,9 +85,12 @@ export interface ProxyProtocolStats {
 const kHeader = Symbol('pof proxy header');
 type WithHeader = net.Socket & { [kHeader]?: ProxyHeader };
 
-/** The PROXY header read from this socket, if any. */
+/**
+ * The PROXY header read from this socket, if any. A TLS socket's header
+ * is its raw socket's (the header comes before the TLS handshake).
+ */
 export function proxyHeaderOf(socket: net.Socket): ProxyHeader | undefined {
-  return (socket as WithHeader)[kHeader];
+  return (socket as WithHeader)[kHeader] ?? (socket as net.Socket & { _parent?: WithHeader | null })._parent?.[kHeader];
 }
 
 /**
@@ -225,6 +228,11 @@ export class ProxyProtocolReader {
 const noop = (): void => {};
 
 const kWrapped = Symbol('pof proxy protocol');
+
+/** The reader withProxyProtocol put on this server, if any. */
+export function proxyProtocolReaderOf(server: net.Server): ProxyProtocolReader | undefined {
+  return (server as net.Server & { [kWrapped]?: ProxyProtocolReader })[kWrapped];
+}
 
 /**
  * Makes a server read the PROXY header of each connection before it emits
