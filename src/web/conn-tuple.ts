@@ -1,6 +1,7 @@
 /** A request socket's connection: its 4-tuple, as pof names the ends. */
 import type net from 'node:net';
 import { canonicalAddress } from '../net/addr.js';
+import { proxyTupleOf } from './proxy-protocol-reader.js';
 import type { ConnTuple } from './result.js';
 import { kernelTuple } from './saved-syn.js';
 
@@ -21,4 +22,13 @@ export function connTuple(socket: net.Socket): ConnTuple | null {
   const s = canonicalAddress(la);
   if (!c || !s || c.ver !== s.ver) return null;
   return { ipVer: c.ver, cli: c.addr, cliPort: rp, srv: s.addr, srvPort: lp };
+}
+
+/**
+ * The client's connection: as a trusted proxy's PROXY header names it
+ * (withProxyProtocol), else the socket's own (a LOCAL or UNKNOWN header
+ * names none: the real endpoints apply).
+ */
+export function clientTuple(socket: net.Socket): ConnTuple | null {
+  return proxyTupleOf(socket) ?? connTuple(socket);
 }

@@ -13,8 +13,10 @@ import { PofError } from '../errors.js';
 import { intOption } from '../options.js';
 import type { ConnVerdicts } from '../state/conn-verdicts.js';
 import { DEFAULT_HOST_TTL_MS, MAX_HOST_TTL_MS } from './host-cache.js';
+import { ProxyProtocolReader, type ProxyProtocolMode, type ProxyProtocolOptions } from './proxy-protocol-reader.js';
 import { POF_VAR_NAMES, type PofVarName } from './result.js';
 import { savedSynAvailable, savedSynUnavailableReason } from './saved-syn.js';
+import type { StoreSetup } from './store-source.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
 export const MAX_TIMEOUT_MS = 60_000;
@@ -34,6 +36,21 @@ export interface PofOptions {
   conns?: ConnVerdicts;
   /** Or any lookup (engineLookup(...), a test double). */
   lookup?: PofLookup;
+  /**
+   * Or the shared store the sensor publishes to (Redis): a URL
+   * ('redis://10.0.0.5:6379', 'rediss://:secret@host:6380/2'), reader
+   * options, or a StoreReader of one's own (not closed by close()). For a
+   * web node with no daemon socket (see docs/cluster.md).
+   */
+  store?: StoreSetup;
+  /**
+   * Read a PROXY protocol header (v1 or v2) on each connection of the
+   * servers the core is attached to, from the trusted proxies only: the
+   * client it names is the one looked up (and logged, and forwarded).
+   * Options ({ trusted: '10.0.0.0/8', mode, headerTimeoutMs }) or a
+   * reader of one's own (its stats shared by the servers it reads for).
+   */
+  proxyProtocol?: ProxyProtocolOptions | ProxyProtocolReader;
   /**
    * Fingerprint each connection's SYN as the kernel saved it (Linux
    * TCP_SAVE_SYN; see saved-syn.ts). Works alone, or before a daemon /
@@ -85,7 +102,9 @@ export interface ResolvedOptions {
   retryErrorsMs: number;
   fields: readonly PofVarName[];
   savedSyn: boolean;
-  source: 'daemon' | 'engine' | 'lookup' | 'none';
+  source: 'daemon' | 'engine' | 'lookup' | 'store' | 'none';
+  /** PROXY headers are read, in this mode; null when not. */
+  proxyProtocol: ProxyProtocolMode | null;
   /** Saved SYN + daemon: the daemon is asked about client addresses, kept this long (ms); null when not that route. */
   hostTtlMs: number | null;
 }
@@ -104,20 +123,24 @@ export interface CoreSetup {
   watch: boolean;
   /** Told of each connection until what a request waits for is known. */
   until: WatchUntil;
+  /** Reads the PROXY headers (proxyProtocol), or null. */
+  proxyReader: ProxyProtocolReader | null;
 }
 
 const intOpt = (name: string, v: unknown, dflt: number, lo: number, hi: number): number => intOption(`pof middleware: ${name}`, v, dflt, lo, hi);
 
 /**
- * Checks the options. Exactly one of socket, client, engine (+conns) or
- * lookup may be given; savedSyn may be given with any of them or alone.
- * With none of them, the daemon on DEFAULT_API_SOCKET is asked, as by
- * `pof query`, `pof proxy` and `pof logpipe`.
+ * Checks the options. Exactly one of socket, client, engine (+conns),
+ * lookup or store may be given; savedSyn may be given with any of them or
+ * alone. With none of them, the daemon on DEFAULT_API_SOCKET is asked, as
+ * by `pof query`, `pof proxy` and `pof logpipe`. (The store's URL and
+ * options are checked as the core makes its reader: still before anything
+ * runs.)
  */
 export function resolveOptions(opts: PofOptions): CoreSetup {
   if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof middleware: options must be an object');
-  const given = [opts.socket !== undefined, opts.client !== undefined, opts.engine !== undefined, opts.lookup !== undefined].filter(Boolean).length;
-  if (given > 1) throw new PofError('E_CONFIG', 'pof middleware: give one of socket, client, engine (with conns) or lookup');
+  const given = [opts.socket !== undefined, opts.client !== undefined, opts.engine !== undefined, opts.lookup !== undefined, opts.store !== undefined].filter(Boolean).length;
+  if (given > 1) throw new PofError('E_CONFIG', 'pof middleware: give one of socket, client, engine (with conns), lookup or store');
   if (opts.socket !== undefined && (typeof opts.socket !== 'string' || !opts.socket || opts.socket.includes('\0'))) {
     throw new PofError('E_CONFIG', 'pof middleware: socket must be a socket file path');
   }
@@ -145,6 +168,7 @@ export function resolveOptions(opts: PofOptions): CoreSetup {
   const hostRoute = savedSyn && daemon && waitFor === 'syn';
   const hostTtlMs = intOpt('hostTtlMs', opts.hostTtlMs, DEFAULT_HOST_TTL_MS, 0, MAX_HOST_TTL_MS);
   if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
+  const proxyReader = proxyProtocolReader(opts.proxyProtocol);
 
   const resolved: ResolvedOptions = {
     timeoutMs: intOpt('timeoutMs', opts.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
@@ -153,8 +177,23 @@ export function resolveOptions(opts: PofOptions): CoreSetup {
     retryErrorsMs: intOpt('retryErrorsMs', opts.retryErrorsMs, DEFAULT_RETRY_ERRORS_MS, 0, 3_600_000),
     fields: [...fields],
     savedSyn,
-    source: daemon ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : 'none',
+    source: daemon ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : opts.store !== undefined ? 'store' : 'none',
+    proxyProtocol: proxyReader?.mode ?? null,
     hostTtlMs: hostRoute ? hostTtlMs : null,
   };
-  return { resolved, daemon, socket, hostRoute, hostTtlMs, watch: opts.watch ?? !hostRoute, until: waitFor === 'http' ? 'http' : 'syn' };
+  return { resolved, daemon, socket, hostRoute, hostTtlMs, watch: opts.watch ?? !hostRoute, until: waitFor === 'http' ? 'http' : 'syn', proxyReader };
+}
+
+/** The proxyProtocol option's reader (its options checked: one E_CONFIG line), or null. */
+function proxyProtocolReader(pp: PofOptions['proxyProtocol']): ProxyProtocolReader | null {
+  if (pp === undefined) return null;
+  if (pp instanceof ProxyProtocolReader) return pp;
+  if (pp === null || typeof pp !== 'object') {
+    throw new PofError('E_CONFIG', "pof middleware: proxyProtocol must be options ({ trusted: '10.0.0.0/8', mode, headerTimeoutMs }) or a ProxyProtocolReader");
+  }
+  try {
+    return new ProxyProtocolReader(pp);
+  } catch (e) {
+    throw e instanceof PofError ? new PofError('E_CONFIG', `pof middleware: ${e.message}`) : e;
+  }
 }

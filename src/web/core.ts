@@ -1,10 +1,13 @@
 /**
  * The core every web adapter shares: from a request's socket to a PofResult.
  *
- *   - finds the connection's 4-tuple (conn-tuple.ts),
+ *   - finds the connection's 4-tuple: the client's as a trusted proxy's
+ *     PROXY header names it (proxyProtocol: the servers attached read the
+ *     headers, proxy-protocol-reader.ts), else the socket's (conn-tuple.ts),
  *   - reads the saved SYN when asked to (Linux TCP_SAVE_SYN) and matches it
  *     (syn-reading.ts),
- *   - asks pof (an engine in this process or the daemon's socket: sources.ts),
+ *   - asks pof (an engine in this process, the daemon's socket or the
+ *     shared store: sources.ts, store-source.ts),
  *     waiting up to `timeoutMs` for the connection's verdict to appear
  *     (verdict-wait.ts), or, with saved SYNs and a daemon, only for what it
  *     knows of the client address (host-results.ts),
@@ -25,9 +28,12 @@ import { newCoreStats, type PofCoreStats } from './core-stats.js';
 import { defaultWarning, probeDaemon } from './daemon-probe.js';
 import { HostCache } from './host-cache.js';
 import { HostResults } from './host-results.js';
-import { errorResult, POF_VAR_NAMES, type PofAnswer, type PofResult } from './result.js';
+import { proxyProtocolReaderOf, proxyTupleOf, withProxyProtocol, type ProxyProtocolReader } from './proxy-protocol-reader.js';
+import { errorResult, POF_VAR_NAMES, type ConnTuple, type PofAnswer, type PofResult } from './result.js';
 import { enableSavedSyn, type SynFingerprinter } from './saved-syn.js';
 import { DaemonSource, engineSource, lookupSource, type PofSource } from './sources.js';
+import { storeSource } from './store-source.js';
+import type { StoreReader } from '../api/store/reader.js';
 import { readSavedSyn, synFingerprinter } from './syn-reading.js';
 import { waitForVerdict } from './verdict-wait.js';
 
@@ -38,6 +44,10 @@ export type { PofCoreStats } from './core-stats.js';
 export interface PofCore {
   readonly options: Readonly<ResolvedOptions>;
   readonly stats: PofCoreStats;
+  /** The PROXY header reader (proxyProtocol), shared by the servers attached; null without. */
+  readonly proxyProtocol: ProxyProtocolReader | null;
+  /** The shared store's reader (store), for its stats; null without. */
+  readonly store: StoreReader | null;
   /**
    * The result for a request's socket: a value when cached, else a promise
    * (never rejected; settles within timeoutMs plus a few ms).
@@ -48,8 +58,10 @@ export interface PofCore {
   /** Reads (and caches) the saved SYN of a new connection; call it on 'connection'. */
   onConnection(socket: net.Socket): void;
   /**
-   * Prepares for a server's connections: turns saved SYNs on (when savedSyn
-   * is set) and, with a daemon, starts watching its port once it listens.
+   * Prepares for a server's connections, before it listens: reads their
+   * PROXY headers (proxyProtocol), turns saved SYNs on (savedSyn) and, with
+   * a daemon, starts watching its port once it listens. Once per server is
+   * enough; again does nothing more.
    */
   attachServer(server: net.Server): void;
   close(): Promise<void>;
@@ -61,7 +73,10 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   const resolved: ResolvedOptions = setup.resolved;
   const daemonSource = setup.daemon ? new DaemonSource({ path: setup.socket, client: opts.client, watch: setup.watch, until: setup.until }) : null;
   const stopProbe = daemonSource ? probeDaemon(daemonSource.client.path, opts.onWarning ?? defaultWarning) : null;
-  const source: PofSource | null = daemonSource ?? (opts.engine ? engineSource(opts.engine, opts.conns!) : opts.lookup ? lookupSource(opts.lookup, 'engine') : null);
+  const fromStore = opts.store !== undefined ? storeSource(opts.store) : null;
+  const source: PofSource | null =
+    daemonSource ?? fromStore ?? (opts.engine ? engineSource(opts.engine, opts.conns!) : opts.lookup ? lookupSource(opts.lookup, 'engine') : null);
+  const pp = setup.proxyReader;
   const fp: SynFingerprinter | null = resolved.savedSyn ? synFingerprinter(opts.savedSyn!) : null;
   const stats = newCoreStats();
   const entries = new ConnEntries(
@@ -76,10 +91,15 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
   return {
     options: resolved,
     stats,
+    proxyProtocol: pp,
+    store: fromStore?.reader ?? null,
     onConnection(socket) {
-      if (fp) readSavedSyn(fp, socket, entries.of(socket), stats);
+      // A connection relayed by a balancer: its saved SYN is the balancer's.
+      if (fp && !(pp && proxyTupleOf(socket))) readSavedSyn(fp, socket, entries.of(socket), stats);
     },
     attachServer(server) {
+      // Headers first: a server's 'connection' comes once its header is read.
+      if (pp && !proxyProtocolReaderOf(server)) withProxyProtocol(server, pp);
       if (fp) enableSavedSyn(server);
       // Watch the server's port from the start, not from its first connection.
       const src = source;
@@ -106,8 +126,19 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         return e.pending;
       }
       stats.lookups++;
-      if (fp) readSavedSyn(fp, socket, e, stats);
-      const t = e.synTuple ?? connTuple(socket);
+      // The client's connection as a trusted balancer's PROXY header names
+      // it (null: a LOCAL or UNKNOWN header, the real endpoints apply).
+      let relayed: ConnTuple | null | undefined;
+      if (pp) {
+        relayed = proxyTupleOf(socket);
+        if (relayed === undefined && pp.mode === 'required') {
+          const why = unreadHeader(pp, socket);
+          if (why) return entries.keep(e, errorResult(connTuple(socket), why));
+        }
+      }
+      // Its saved SYN is then the balancer's, not the client's.
+      if (fp && !relayed) readSavedSyn(fp, socket, e, stats);
+      const t = relayed ?? e.synTuple ?? connTuple(socket);
       if (!t) return entries.keep(e, errorResult(null, 'connection has no address (closed?)'));
       // Fast path: a source in this process that knows the connection
       // already (the usual case) answers without a promise.
@@ -145,4 +176,22 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
       if (source) await source.close();
     },
   };
+}
+
+/**
+ * Required mode, a connection without a header: it came before its server
+ * read headers (the core was attached late, or not at all). The server
+ * reads them from its next connection on; this one's result says why it
+ * has no client. Null when the server reads headers (the socket is not
+ * the server's own, e.g. a test's): looked up as it is.
+ */
+function unreadHeader(pp: ProxyProtocolReader, socket: net.Socket): string | null {
+  const server = (socket as net.Socket & { server?: net.Server }).server;
+  if (!server || proxyProtocolReaderOf(server)) return null;
+  try {
+    withProxyProtocol(server, pp);
+  } catch {
+    // it reads them now, through another's reader
+  }
+  return 'no PROXY header read: the connection came before its server read them (attach(server) on the middleware, before listen)';
 }

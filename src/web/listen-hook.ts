@@ -11,12 +11,14 @@
  * Here, a handler of pof's claims the servers that serve it: an HTTP
  * server whose request listener is the handler, or an Express (4 or 5) or
  * connect app or router whose stack holds it, however deep. Such a server
- * is attached to the handler's core there and then (saved SYNs on; with a
- * daemon, its port watched). Other servers are left alone.
+ * is attached to the handler's core there and then (PROXY headers read,
+ * saved SYNs on; with a daemon, its port watched). Other servers are left
+ * alone.
  *
  * What it cannot see (a sub-app mounted with app.use(subApp), a Koa app's
  * callback, a Node without the channel, before 20.16): the core turns saved
- * SYNs on at the first connection, which then has no saved SYN;
+ * SYNs on (and PROXY header reading) at the first connection, which then
+ * has no saved SYN (nor header: in required mode its pof_err says so);
  * `attach(server)` on the middleware does it by hand, and takes effect at
  * the same moment (whenListening). The claims are weak: a handler that is
  * dropped is forgotten.

@@ -66,7 +66,7 @@ export function withPof<Req extends IncomingMessage = IncomingMessage, Res exten
   Object.defineProperty(pofRequestListener, 'core', { value: core });
   Object.defineProperty(pofRequestListener, 'attach', { value: (server: Server) => core.attachServer(server) });
   // The server it is given to gets saved SYNs as it starts listening (listen-hook.ts).
-  if (core.options.savedSyn) claimServers(pofRequestListener, core);
+  if (core.options.savedSyn || core.options.proxyProtocol) claimServers(pofRequestListener, core);
   return pofRequestListener;
 }
 
@@ -75,6 +75,6 @@ export function pofHandler(setup?: PofSetup): ((req: IncomingMessage, res: Serve
   const core = coreOf(setup);
   const pofHandler = (req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void => attachPof(core, req, () => next());
   const mw = Object.assign(pofHandler, { core });
-  if (core.options.savedSyn) claimServers(mw, core);
+  if (core.options.savedSyn || core.options.proxyProtocol) claimServers(mw, core);
   return mw;
 }
