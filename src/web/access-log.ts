@@ -15,7 +15,7 @@ import os from 'node:os';
 import type { Duplex } from 'node:stream';
 
 import { PofError } from '../errors.js';
-import { connTuple } from './conn-tuple.js';
+import { clientTuple } from './conn-tuple.js';
 import { LogFile, type LogSink } from './log-file.js';
 import type { ConnTuple } from './result.js';
 
@@ -198,7 +198,7 @@ export class AccessLog {
     const sock = req.socket as IncomingMessage['socket'] & Record<symbol, number | undefined>;
     const n = sock[this.kRequests] ?? 0;
     sock[this.kRequests] = n + 1;
-    return { tuple: req.pof?.conn ?? connTuple(sock), startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
+    return { tuple: req.pof?.conn ?? clientTuple(sock), startMs: Date.now(), startPerf: performance.now(), bytesOut: 0, keepAliveCount: n };
   }
 
   /** Connect / Express middleware: `app.use(log.handler)`. */

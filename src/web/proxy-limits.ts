@@ -70,9 +70,10 @@ export function serverTimeouts(l: ProxyLimits): http.ServerOptions & { handshake
  * Applies the connection limits to a server: the total through Node's
  * maxConnections, the per-address one by counting connections as they are
  * accepted and closed. `warn` hears of refusals, at most once every
- * LIMIT_WARNING_EVERY_MS.
+ * LIMIT_WARNING_EVERY_MS. `clientOf` names a connection's client when it
+ * is not the peer (behind a balancer: its PROXY header's).
  */
-export function limitConnections(server: net.Server, l: ProxyLimits, warn: (message: string) => void): void {
+export function limitConnections(server: net.Server, l: ProxyLimits, warn: (message: string) => void, clientOf?: (socket: net.Socket) => string | undefined): void {
   server.maxConnections = l.maxConnections;
   const open = new Map<string, number>();
   let refused = 0;
@@ -88,7 +89,7 @@ export function limitConnections(server: net.Server, l: ProxyLimits, warn: (mess
   // Before the server's own listener: a refused socket is closed before
   // anything is done with it.
   server.prependListener('connection', (socket: net.Socket) => {
-    const addr = socket.remoteAddress ?? '';
+    const addr = (clientOf ? clientOf(socket) : socket.remoteAddress) ?? '';
     const n = open.get(addr) ?? 0;
     if (n >= l.maxConnectionsPerClient) {
       socket.destroy();

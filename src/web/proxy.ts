@@ -14,6 +14,28 @@
  * passed through, upstream connections are kept alive, TLS can be
  * terminated here. Fingerprinting never fails a request: at worst it is
  * forwarded after timeoutMs with X-Pof-Err saying why.
+ *
+ * A connection goes through these layers, in this order:
+ *
+ *   1. accept: Node's maxConnections;
+ *   2. the PROXY header (pof: { proxyProtocol }), read by the core's
+ *      attachServer before the server listens (withProxyProtocol): the
+ *      server's 'connection' event, and so every layer below, comes only
+ *      once the header is read, with the bytes after it put back; refused
+ *      connections never get further. The client it names is the client
+ *      from here on: the per-client limit, the lookup, X-Forwarded-For and
+ *      the access log;
+ *   3. the per-client limit (limitConnections, the first 'connection'
+ *      listener);
+ *   4. TLS, when terminated here (https.Server's own 'connection'
+ *      listener): the handshake reads the bytes after the PROXY header;
+ *   5. HTTP: the request head within headerTimeoutMs, then the lookup
+ *      (attachPof) and the backend request.
+ *
+ * A layer that reads a connection's first bytes of its own (a TLS
+ * ClientHello reader, HTTP/2's preface) belongs between 2 and 4: after the
+ * PROXY header, which is the balancer's and comes before anything the
+ * client sent.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,6 +45,7 @@ import { PofError } from '../errors.js';
 import type { AccessLog, UpgradeLogEntry } from './access-log.js';
 import type { PofCore } from './core.js';
 import { attachPof, coreOf, type PofSetup } from './node-http.js';
+import { clientTuple } from './conn-tuple.js';
 import { connectionTokens, forwardedField, headerValue, HOP, isPofHeaderName, pofHeaderName, SPECIAL_FIRST } from './proxy-headers.js';
 import { limitConnections, proxyLimits, serverTimeouts, type ProxyLimitOptions } from './proxy-limits.js';
 import { isPofValueName, POF_EXTRA_NAMES, pofValue, resultShape, type PofResult, type PofValueName } from './result.js';
@@ -175,7 +198,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       out.push('Connection', 'Upgrade');
       if (req.headers.upgrade) out.push('Upgrade', req.headers.upgrade);
     }
-    const cli = r.conn?.cli ?? req.socket.remoteAddress ?? '';
+    const cli = r.conn?.cli ?? clientTuple(req.socket)?.cli ?? req.socket.remoteAddress ?? '';
     const xff = req.headers['x-forwarded-for'];
     out.push('X-Forwarded-For', xff ? `${xff}, ${cli}` : cli);
     out.push('X-Forwarded-Proto', secure ? 'https' : 'http');
@@ -331,7 +354,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
 
   const timeouts = serverTimeouts(limits);
   const server = secure ? https.createServer({ ...timeouts, cert: opts.tls!.cert, key: opts.tls!.key }) : http.createServer(timeouts);
-  limitConnections(server, limits, onWarning);
+  // Behind a balancer, a client is the one its PROXY header names (the
+  // balancer's own address is every connection's).
+  limitConnections(server, limits, onWarning, core.proxyProtocol ? (s) => clientTuple(s)?.cli : undefined);
   server.on('request', onRequest);
   // An upgraded socket is no longer the server's: close() ends it itself.
   const upgraded = new Set<net.Socket>();
