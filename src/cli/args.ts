@@ -13,6 +13,8 @@ export interface FlagSpec {
   help: string;
   /** Shown in --help as the value's name. */
   valueName?: string;
+  /** A long option without a value that may be given one after '=' (--flag or --flag=VALUE). */
+  inlineValue?: boolean;
 }
 
 export interface ParsedArgs {
@@ -49,8 +51,8 @@ export function parseArgs(argv: string[], specs: readonly FlagSpec[], command = 
         if (v === undefined) throw new PofError('E_USAGE', `option --${name} needs a value`);
         set(spec, v);
       } else {
-        if (eq !== -1) throw new PofError('E_USAGE', `option --${name} takes no value`);
-        set(spec, true);
+        if (eq !== -1 && !spec.inlineValue) throw new PofError('E_USAGE', `option --${name} takes no value`);
+        set(spec, eq === -1 ? true : a.slice(eq + 1));
       }
       i++;
       continue;
@@ -100,7 +102,7 @@ function dash(name: string): string {
 export function helpText(specs: readonly FlagSpec[]): string {
   return specs
     .map((s) => {
-      const left = `  ${dash(s.name)}${s.takesValue ? ' ' + (s.valueName ?? 'VALUE') : ''}`;
+      const left = `  ${dash(s.name)}${s.takesValue ? ' ' + (s.valueName ?? 'VALUE') : s.inlineValue ? `[=${s.valueName ?? 'VALUE'}]` : ''}`;
       return left.padEnd(24) + s.help;
     })
     .join('\n');

@@ -7,7 +7,9 @@
  *             [--access-log FILE] [--log-format FMT]
  *             [--tls-cert F --tls-key F] [--header-timeout MS]
  *             [--max-connections N] [--max-per-client N]
- *             [--upstream-timeout MS]
+ *             [--upstream-timeout MS] [--store URL] [--http ADDR:PORT]
+ *             [--proxy-protocol[=MODE] --trusted-proxy CIDR,...
+ *              [--proxy-header-timeout MS]]
  *
  * Verdicts come from a pof daemon (-s, default /run/pof/pof.sock), from a
  * sensor of its own on an interface (-i, needs root), and/or from the SYNs
@@ -15,11 +17,24 @@
  * daemon, saved SYNs are used where the kernel keeps them: each
  * connection's TCP facts are its own SYN's, at once, and the daemon is
  * asked only about client addresses (--no-saved-syn: the daemon tells of
- * each connection instead). --saved-syn alone uses no daemon.
+ * each connection instead). --saved-syn alone uses no daemon. --store asks
+ * the shared store (Redis) the sensor publishes to, in place of a daemon.
+ *
+ * Behind a load balancer, --proxy-protocol reads the PROXY header (v1 or
+ * v2) the trusted balancers (--trusted-proxy) put first on each
+ * connection: the client it names is the one looked up, limited, logged
+ * and forwarded. --http serves Prometheus metrics at /metrics.
  * Runs until SIGINT or SIGTERM; SIGHUP reopens the access log.
  */
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
+
+import { createHttpEndpoint, parseHttpAddress, type HttpEndpoint } from '../api/http-endpoint.js';
+import { PofMetrics, type MetricSources } from '../api/metrics/registry.js';
+import { parseStoreUrl } from '../api/store/keys.js';
+import { StoreReader } from '../api/store/reader.js';
+import { DEFAULT_MAX_CONN, DEFAULT_MAX_HOSTS } from '../config.js';
+import { parseCidrList } from '../net/cidr.js';
 
 import { ConnVerdicts } from '../state/conn-verdicts.js';
 import { openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture } from '../capture/live.js';
@@ -39,9 +54,15 @@ import {
   MAX_CONNECTIONS,
   MAX_HEADER_TIMEOUT_MS,
   MAX_UPSTREAM_TIMEOUT_MS,
+  LIMIT_WARNING_EVERY_MS,
   type ProxyLimitOptions,
 } from '../web/proxy-limits.js';
 import { isPofValueName, POF_EXTRA_NAMES, POF_VAR_NAMES, type PofValueName } from '../web/result.js';
+import {
+  DEFAULT_HEADER_TIMEOUT_MS as DEFAULT_PROXY_HEADER_TIMEOUT_MS,
+  MAX_HEADER_TIMEOUT_MS as MAX_PROXY_HEADER_TIMEOUT_MS,
+  type ProxyProtocolOptions,
+} from '../web/proxy-protocol-reader.js';
 import { savedSynAvailable } from '../web/saved-syn.js';
 import { asksHelp, helpText, parseArgs, stringFlag, type FlagSpec } from './args.js';
 import { BATCH_MS_FLAG, batchMsFlag } from './sensor-flags.js';
@@ -55,8 +76,13 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'upstream', takesValue: true, valueName: 'URL', help: 'the backend, e.g. http://127.0.0.1:8080' },
   { name: 's', takesValue: true, valueName: 'PATH', help: `ask the pof daemon on this socket (default ${DEFAULT_API_SOCKET})` },
   { name: 'i', takesValue: true, valueName: 'IFACE', help: 'run a sensor of its own on this interface (root)' },
+  { name: 'store', takesValue: true, valueName: 'URL', help: 'ask the shared store (redis://HOST:PORT[/DB] or rediss://...) instead of a daemon; a password in the URL or in $POF_STORE_PASSWORD' },
   { name: 'saved-syn', takesValue: false, help: 'fingerprint the SYNs the kernel saved (Linux TCP_SAVE_SYN; no root); alone: no daemon' },
-  { name: 'no-saved-syn', takesValue: false, help: 'with a daemon: take each connection\'s TCP facts from the daemon, not its saved SYN' },
+  { name: 'no-saved-syn', takesValue: false, help: 'with a daemon or the store: take each connection\'s TCP facts from it, not its saved SYN' },
+  { name: 'proxy-protocol', takesValue: false, inlineValue: true, valueName: 'MODE', help: "read PROXY headers (v1, v2) from --trusted-proxy peers: 'required' (default) or 'optional'" },
+  { name: 'trusted-proxy', takesValue: true, valueName: 'CIDR,...', help: 'the balancers allowed to send PROXY headers, e.g. 127.0.0.1/32,10.0.0.0/8' },
+  { name: 'proxy-header-timeout', takesValue: true, valueName: 'MS', help: `a PROXY header must be whole within this, else the connection is closed (default ${DEFAULT_PROXY_HEADER_TIMEOUT_MS})` },
+  { name: 'http', takesValue: true, valueName: 'ADDR:PORT', help: 'serve Prometheus metrics at /metrics there (address default 127.0.0.1)' },
   { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database for -i / saved SYNs' },
   { name: 'access-log', takesValue: true, valueName: 'FILE', help: "write an access log ('-' = stdout); SIGHUP reopens it" },
   { name: 'log-format', takesValue: true, valueName: 'FMT', help: 'Apache LogFormat string or nickname (default pof_combined)' },
@@ -74,9 +100,10 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'h', takesValue: false, help: 'show this help' },
 ];
 
-const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE]
+const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i IFACE | --store URL]
                  [--saved-syn | --no-saved-syn] [--headers LIST]
                  [--access-log FILE] [--log-format FMT] [--tls-cert FILE --tls-key FILE]
+                 [--proxy-protocol[=MODE] --trusted-proxy CIDR,...] [--http ADDR:PORT]
 A reverse proxy that fingerprints each client connection and forwards
 X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed,
 however spelled).
@@ -153,9 +180,52 @@ function limitFlags(flags: Map<string, string | true>): ProxyLimitOptions {
   };
 }
 
+/**
+ * --proxy-protocol[=MODE], --trusted-proxy, --proxy-header-timeout: the
+ * reader's options, checked (undefined without --proxy-protocol). Refused
+ * connections are told of on `warn`, at most every LIMIT_WARNING_EVERY_MS.
+ */
+function proxyProtocolFlags(flags: Map<string, string | true>, warn: (m: string) => void): ProxyProtocolOptions | undefined {
+  const v = flags.get('proxy-protocol');
+  if (v === undefined) {
+    for (const f of ['trusted-proxy', 'proxy-header-timeout']) if (flags.has(f)) throw new PofError('E_USAGE', `--${f} goes with --proxy-protocol`);
+    return undefined;
+  }
+  const mode = v === true ? 'required' : v;
+  if (mode !== 'required' && mode !== 'optional') throw new PofError('E_USAGE', `--proxy-protocol wants 'required' (the default) or 'optional', as --proxy-protocol=optional (got '${mode}')`);
+  const trustedText = stringFlag(flags, 'trusted-proxy');
+  if (!trustedText) throw new PofError('E_USAGE', '--proxy-protocol needs --trusted-proxy CIDR,... (the balancers allowed to send PROXY headers)');
+  const trusted = parseCidrList(trustedText);
+  if (!trusted.ok) throw new PofError('E_USAGE', `--trusted-proxy: ${trusted.error}`);
+  let headerTimeoutMs: number | undefined;
+  if (flags.has('proxy-header-timeout')) {
+    const t = stringFlag(flags, 'proxy-header-timeout') ?? '';
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > MAX_PROXY_HEADER_TIMEOUT_MS) {
+      throw new PofError('E_USAGE', `--proxy-header-timeout wants milliseconds in 1..${MAX_PROXY_HEADER_TIMEOUT_MS} (got '${t}')`);
+    }
+    headerTimeoutMs = Number(t);
+  }
+  let refused = 0;
+  let lastWarned = -Infinity;
+  return {
+    trusted: trusted.list,
+    mode,
+    headerTimeoutMs,
+    onRefused: (r) => {
+      refused++;
+      const now = performance.now();
+      if (now - lastWarned < LIMIT_WARNING_EVERY_MS) return;
+      lastWarned = now;
+      warn(`PROXY protocol: ${r.detail}: connection closed (${refused} refused so far)`);
+    },
+  };
+}
+
 export interface RunningProxy {
   readonly address: net.AddressInfo;
   readonly url: string;
+  /** Where --http serves /metrics, or null. */
+  readonly http: { host: string; port: number } | null;
   /** Where verdicts come from, e.g. 'saved SYNs + daemon /run/pof/pof.sock'. */
   readonly route: string;
   close(): Promise<void>;
@@ -184,6 +254,17 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   const listen = parseListen(listenText);
   const headers = flags.has('headers') ? parseHeaders(str('headers')!) : undefined;
   if (flags.has('s') && flags.has('i')) throw new PofError('E_USAGE', '-s and -i cannot be used together');
+  const storeText = str('store');
+  if (storeText !== undefined && (flags.has('s') || flags.has('i'))) throw new PofError('E_USAGE', '--store cannot be used with -s or -i');
+  if (storeText !== undefined) {
+    try {
+      parseStoreUrl(storeText, '--store');
+    } catch (e) {
+      throw isPofError(e) ? new PofError('E_USAGE', e.message) : e;
+    }
+  }
+  const proxyProtocol = proxyProtocolFlags(flags, (m) => stderr.write(`pof proxy: ${m}\n`));
+  const httpAt = flags.has('http') ? parseHttpAddress(str('http')!, '--http') : null;
   const certFile = str('tls-cert');
   const keyFile = str('tls-key');
   if (!!certFile !== !!keyFile) throw new PofError('E_USAGE', '--tls-cert and --tls-key go together');
@@ -198,73 +279,121 @@ export async function startProxy(argv: string[], stderr: Out): Promise<RunningPr
   if (wait !== undefined && wait !== 'syn' && wait !== 'http' && wait !== 'none') throw new PofError('E_USAGE', "--wait wants 'syn', 'http' or 'none'");
   const iface = str('i');
   if (flags.has('saved-syn') && flags.has('no-saved-syn')) throw new PofError('E_USAGE', '--saved-syn and --no-saved-syn cannot be used together');
-  // With a daemon, saved SYNs are used where the kernel keeps them.
+  // With a daemon (or the store), saved SYNs are used where the kernel keeps them.
   const savedSyn = flags.has('saved-syn') || (!iface && !flags.has('no-saved-syn') && savedSynAvailable());
   const dbFile = str('f');
   const batchMs = batchMsFlag(flags);
   if (batchMs !== undefined && !iface) throw new PofError('E_USAGE', '--batch-ms is for -i (a sensor of its own)');
   if (dbFile !== undefined && !iface && !savedSyn) throw new PofError('E_USAGE', '-f is for -i or saved SYNs (the daemon has its own database)');
+  const accessLogFile = str('access-log');
+  if (!accessLogFile && flags.has('log-format')) throw new PofError('E_USAGE', '--log-format goes with --access-log');
 
+  // Everything is checked: from here on things are opened (and closed again on failure).
+  const metrics = httpAt ? new PofMetrics() : null;
   // A daemon that cannot be reached is told once, at start (requests carry X-Pof-Err).
-  const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined, onWarning: (m) => stderr.write(`pof proxy: ${m}\n`) };
+  const pofOpts: PofOptions = { timeoutMs, waitFor: wait as WaitFor | undefined, onWarning: (m) => stderr.write(`pof proxy: ${m}\n`), proxyProtocol };
+  const sources: MetricSources = {};
   let capture: LiveCapture | null = null;
   let startSensor: ((port: number) => void) | null = null;
   const db = iface || (savedSyn && dbFile) ? loadSignatures(dbFile) : null;
   if (savedSyn) pofOpts.savedSyn = db ? { db } : true;
   if (iface) {
     const conns = new ConnVerdicts();
-    const engine = new Engine({ db: db! }, (o) => conns.observe(o));
+    const counts = metrics?.observations;
+    const engine = new Engine({ db: db! }, counts ? (o) => (conns.observe(o), counts.observe(o)) : (o) => conns.observe(o));
     engine.addModule(new HttpModule());
     pofOpts.engine = engine;
     pofOpts.conns = conns;
+    sources.engine = () => engine.stats;
+    sources.capture = () => (capture as LiveCapture | null)?.stats() ?? null;
+    sources.tables = () => [
+      { table: 'hosts', entries: engine.hosts.size, capacity: DEFAULT_MAX_HOSTS, evicted: engine.hosts.evicted },
+      { table: 'flows', entries: engine.flows.size, capacity: DEFAULT_MAX_CONN, evicted: engine.flows.evicted },
+      { table: 'conns', entries: conns.size, capacity: conns.capacity, evicted: conns.evicted },
+    ];
     startSensor = (port) => {
       capture = openLive({ iface, filter: sensorFilter(port), timeoutMs: batchMs ?? WAITED_LIVE_TIMEOUT_MS });
       capture.onPackets((rec) => engine.handle(rec));
       capture.onError((e) => stderr.write(`pof proxy: ${e.message}\n`));
       if (capture.warning) stderr.write(`pof proxy: ${capture.warning}\n`);
     };
+  } else if (storeText !== undefined) {
+    const reader = new StoreReader({ url: storeText, password: process.env.POF_STORE_PASSWORD || undefined, onLookup: metrics?.storeLookup });
+    pofOpts.store = reader;
+    sources.reader = () => ({ up: reader.unavailable() === null, stats: reader.stats });
+    // Told once, as a daemon that cannot be reached is (requests carry X-Pof-Err until it answers).
+    reader.ready().catch((e: unknown) => {
+      if (reader.unavailable() !== 'store closed') stderr.write(`pof proxy: ${(e as Error).message} (requests carry X-Pof-Err until it answers)\n`);
+    });
   } else if (flags.has('s') || !flags.has('saved-syn')) {
     pofOpts.socket = str('s') ?? DEFAULT_API_SOCKET;
   }
+  const store = pofOpts.store instanceof StoreReader ? pofOpts.store : null;
 
-  const accessLogFile = str('access-log');
-  const accessLog = accessLogFile ? new AccessLog({ file: accessLogFile, format: str('log-format') ?? 'pof_combined' }) : undefined;
-  if (!accessLogFile && flags.has('log-format')) throw new PofError('E_USAGE', '--log-format goes with --access-log');
-
-  const proxy = createPofProxy({
-    upstream,
-    pof: pofOpts,
-    accessLog,
-    headers,
-    tls: certFile ? { cert: readPem('tls-cert', certFile), key: readPem('tls-key', keyFile!) } : undefined,
-    ...limits,
-    onError: (e) => stderr.write(`pof proxy: upstream: ${e.message}\n`),
-    onWarning: (m) => stderr.write(`pof proxy: ${m}\n`),
-  });
+  let accessLog: AccessLog | undefined;
+  let proxy: ReturnType<typeof createPofProxy>;
+  try {
+    accessLog = accessLogFile ? new AccessLog({ file: accessLogFile, format: str('log-format') ?? 'pof_combined' }) : undefined;
+    proxy = createPofProxy({
+      upstream,
+      pof: pofOpts,
+      accessLog,
+      headers,
+      tls: certFile ? { cert: readPem('tls-cert', certFile), key: readPem('tls-key', keyFile!) } : undefined,
+      ...limits,
+      onError: (e) => stderr.write(`pof proxy: upstream: ${e.message}\n`),
+      onWarning: (m) => stderr.write(`pof proxy: ${m}\n`),
+    });
+  } catch (e) {
+    await store?.close();
+    await accessLog?.close();
+    throw e;
+  }
+  const pp = proxy.core.proxyProtocol;
+  if (pp) sources.proxyProtocol = () => pp.stats;
+  metrics?.setSources(sources);
+  const endpoint: HttpEndpoint | null = httpAt && metrics ? createHttpEndpoint({ ...httpAt, metrics, onError: (m) => stderr.write(`pof proxy: ${m}\n`) }) : null;
+  const closeAll = async (): Promise<void> => {
+    (capture as LiveCapture | null)?.close();
+    await endpoint?.close();
+    await proxy.close();
+    await store?.close();
+    await accessLog?.close();
+  };
   // With a fixed port the sensor starts first, so that no SYN is missed.
   if (startSensor && listen.port) startSensor(listen.port);
   let address: net.AddressInfo;
   try {
     address = await proxy.listen(listen.port, listen.host);
   } catch (e) {
-    (capture as LiveCapture | null)?.close();
-    await proxy.close();
-    await accessLog?.close();
+    await closeAll();
     throw new PofError('E_IO', `cannot listen on ${listenText}: ${(e as Error).message}`);
   }
   if (startSensor && !listen.port) startSensor(address.port);
+  let http: { host: string; port: number } | null = null;
+  if (endpoint) {
+    try {
+      http = await endpoint.listen();
+    } catch (e) {
+      await closeAll();
+      throw e;
+    }
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${certFile ? 'https' : 'http'}://${host}:${address.port}`;
-  const parts = [iface ? `own sensor on ${iface}` : null, savedSyn ? 'saved SYNs' : null, pofOpts.socket ? `daemon ${pofOpts.socket}` : null];
+  const parts = [
+    pp ? `PROXY headers ${pp.mode === 'optional' ? 'optional' : 'required'} from ${str('trusted-proxy')}` : null,
+    iface ? `own sensor on ${iface}` : null,
+    savedSyn ? 'saved SYNs' : null,
+    pofOpts.socket ? `daemon ${pofOpts.socket}` : null,
+    store ? `store ${store.conn.url.display}` : null,
+  ];
   return {
     address,
     url,
+    http,
     route: parts.filter(Boolean).join(' + '),
-    async close() {
-      (capture as LiveCapture | null)?.close();
-      await proxy.close();
-      await accessLog?.close();
-    },
+    close: closeAll,
   };
 }
 
@@ -284,7 +413,9 @@ export async function runProxy(argv: string[], stdout: Out, stderr: Out): Promis
     }
     throw e;
   }
-  stdout.write(`pof proxy: listening on ${running.url} (${running.route})\n`);
+  const h = running.http;
+  const metricsAt = h ? `; metrics at http://${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}/metrics` : '';
+  stdout.write(`pof proxy: listening on ${running.url} (${running.route})${metricsAt}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
