@@ -159,15 +159,15 @@ export class Engine implements EngineContext {
     k.encap = pk.encap > 0;
     k.aPort = pk.sport;
     k.bPort = pk.dport;
-    k.a0 = word(b, s);
-    k.b0 = word(b, d);
+    k.a0 = int32BE(b, s);
+    k.b0 = int32BE(b, d);
     if (pk.ipVer === 6) {
-      k.a1 = word(b, s + 4);
-      k.a2 = word(b, s + 8);
-      k.a3 = word(b, s + 12);
-      k.b1 = word(b, d + 4);
-      k.b2 = word(b, d + 8);
-      k.b3 = word(b, d + 12);
+      k.a1 = int32BE(b, s + 4);
+      k.a2 = int32BE(b, s + 8);
+      k.a3 = int32BE(b, s + 12);
+      k.b1 = int32BE(b, d + 4);
+      k.b2 = int32BE(b, d + 8);
+      k.b3 = int32BE(b, d + 12);
     } else {
       k.a1 = k.a2 = k.a3 = k.b1 = k.b2 = k.b3 = 0;
     }
@@ -473,10 +473,12 @@ function smallIntText(n: number): string {
 }
 
 /**
- * Four address bytes, big-endian, as a signed 32-bit integer (it stays a
- * small integer in V8). The decoder has checked the bounds.
+ * The four bytes at `o`, big-endian, as a signed 32-bit integer: how
+ * fillKey packs an address into the tuple key, a quarter of an IPv6
+ * address at a time (an int32 stays unboxed in V8). Unchecked, as
+ * Buffer's readInt32BE is not: the decoder has checked the bounds.
  */
-function word(b: Buffer, o: number): number {
+function int32BE(b: Buffer, o: number): number {
   return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
 }
 
