@@ -435,7 +435,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-function buildSender(): string | null {
+export function buildSender(): string | null {
   const src = path.join(dir, 'rawsend.c');
   const bin = path.join(dir, 'rawsend');
   fs.writeFileSync(src, SENDER_C);
@@ -463,7 +463,7 @@ interface PpsRun {
   cpuUsPerPacket: number;
 }
 
-interface Traffic {
+export interface Traffic {
   label: string;
   /** One SYN every this many packets, the rest ACKs of unknown flows. */
   synEvery: number;
@@ -474,13 +474,13 @@ interface Traffic {
 const CLK_TCK = 100;
 
 /** utime + stime of a process, seconds. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
-function runSender(sender: string, rate: number, seconds: number, t: Traffic): { sent: number; seconds: number; syns: number } {
+export function runSender(sender: string, rate: number, seconds: number, t: Traffic): { sent: number; seconds: number; syns: number } {
   const out = execFileSync(sender, [String(rate), String(seconds), String(t.synEvery), String(t.sources)], { encoding: 'utf8' }).trim().split(' ');
   const sent = Number(out[0]);
   return { sent, seconds: Number(out[2]), syns: Math.ceil(sent / t.synEvery) };

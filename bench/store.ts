@@ -20,9 +20,14 @@
  *    a dry run's with the same feeding loop), the publishing threads' CPU
  *    per SYN, and the event-loop delay p99: what capture would feel.
  *
+ * 3. The sensor: the real daemon, `pof -i lo --store ...`, fed paced SYNs
+ *    on lo (bench/store-sensor.ts; root): what it publishes per second,
+ *    what it drops, and what capture feels, beside the daemon alone.
+ *
  * Needs redis-server. Env: STORE_BENCH_CONNS (default 20000),
  * STORE_BENCH_SECONDS (3), STORE_BENCH_DEPTH (8), PUBLISH_SECONDS (3),
- * PUBLISH_MAX (912000).
+ * PUBLISH_MAX (912000), STORE_BENCH_PARTS (lookups,publish,sensor), and
+ * store-sensor.ts's own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,6 +41,7 @@ import { PofClient } from '../src/api/client.js';
 import { StorePublisher } from '../src/api/store/publisher.js';
 import { StoreReader } from '../src/api/store/reader.js';
 import { clientAddr, makeHost, makeVerdict, SRV } from './store-data.js';
+import { storeSensor } from './store-sensor.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONNS = Number(process.env.STORE_BENCH_CONNS ?? 20_000);
@@ -301,9 +307,10 @@ export async function store(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-bench-store-'));
   const redis = await startRedis(dir);
   try {
-    const which = process.env.STORE_BENCH_PARTS ?? 'lookups,publish';
+    const which = process.env.STORE_BENCH_PARTS ?? 'lookups,publish,sensor';
     if (which.includes('lookups')) await lookups(dir, redis.url);
     if (which.includes('publish')) await publishing(redis.url);
+    if (which.includes('sensor')) await storeSensor(redis.url);
   } finally {
     redis.proc.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -135,7 +135,7 @@ function startPublisher(f: SensorNetFlags, d: SensorNetDeps, metrics: PofMetrics
         (wasDown ? d.report : d.info)(`[+] Store: ${wasDown ? 'Redis is back, ' : ''}publishing verdicts to ${pub.url.display}.`);
         wasDown = false;
       } else if (!/^not connected yet/.test(down)) {
-        d.report(`[!] Store: ${down}; verdicts are dropped (counted) until Redis is back, capture goes on.`);
+        d.report(`[!] Store: ${down}; verdicts are dropped (counted) until publishing resumes, capture goes on.`);
         wasDown = true;
       }
     },

@@ -12,6 +12,7 @@
  * the capture addon and redis-server (chromium for the page).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -165,6 +166,31 @@ describe('the sensor with --store and --http', { skip }, () => {
     assert.equal(r.code, 0, pof.stderr());
     assert.match(pof.stderr(), /^\[\+\] Store: \d+ records? published to redis:\/\/127\.0\.0\.1:\d+; [1-9]\d* dropped \(queue full 0, Redis down [1-9]\d*, too large 0\)\.$/m);
     assert.doesNotMatch(pof.stderr(), /internal error|Error:|    at /);
+  });
+});
+
+describe('the sensor in the background (-d) with --store', { skip }, () => {
+  it('publishes from the detached process too (its publishing thread starts after it left its directory)', { timeout: 60_000 }, async () => {
+    const redis = await new RedisServer().start();
+    const tmp = publicTempDir();
+    const web = await webServer();
+    const pidFile = path.join(tmp.dir, 'pof.pid');
+    try {
+      const r = await runPof(['-d', '-i', 'lo', '-s', path.join(tmp.dir, 'pof.sock'), '-o', path.join(tmp.dir, 'pof.log'), '--pid-file', pidFile, '--store', redis.url, '--http', '127.0.0.1:0', `port ${web.port}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const log = (): string => fs.readFileSync(path.join(tmp.dir, 'pof.log'), 'utf8');
+      await waitFor('the publisher to connect', () => /\[\+\] Store: publishing verdicts to redis:/.test(log()), 15000, 50);
+      const { localPort } = await curl(`http://127.0.0.1:${web.port}/`);
+      await waitFor('the verdict in Redis', () => redis.cli('EXISTS', `pof:conn:127.0.0.1/${localPort}>127.0.0.1/${web.port}`) === '1', 10000, 100);
+      assert.doesNotMatch(log(), /\[!\] Store/);
+    } finally {
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      process.kill(pid, 'SIGTERM');
+      await waitFor('the daemon to exit', () => !fs.existsSync(pidFile), 15000, 50);
+      await web.close();
+      await redis.stop();
+      tmp.cleanup();
+    }
   });
 });
 

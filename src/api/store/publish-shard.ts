@@ -19,7 +19,9 @@ function startWorker(data: PublishWorkerData): Worker {
   const js = new URL('./publish-worker.js', here);
   if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
   const ts = new URL('./publish-worker.ts', here).href;
-  const boot = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(ts)}); })`;
+  // Resolved here: an eval'd worker resolves bare names from the working directory, which a -d daemon leaves.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(ts)}); })`;
   return new Worker(boot, { eval: true, workerData: data });
 }
 
