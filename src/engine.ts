@@ -27,6 +27,9 @@ import { addrToString } from './net/addr.js';
 import { FlowTable, newFlow, type Flow, type TupleKey } from './state/flows.js';
 import { HostTable, hostKeyOf, type Host } from './state/hosts.js';
 import type { AppModule, EngineContext } from './state/module.js';
+import { TlsModule } from './state/tls-module.js';
+import { newTlsStats } from './state/tls-report.js';
+import type { TlsDb } from './db/tls-types.js';
 import { scoreNat, verifyToolClass, type NatEvent } from './state/nat.js';
 
 const COUNTED_DROPS: ReadonlySet<DropReason> = new Set<DropReason>(['bad-tcp-flags', 'bad-tcp-header', 'fragment', 'ip-length']);
@@ -47,6 +50,13 @@ export interface EngineOptions {
    * formats are written. Default true.
    */
   details?: boolean;
+  /**
+   * TLS and QUIC ClientHellos (and the ServerHello's choices), read in
+   * tables of their own: on unless false. `tlsDb` labels the hellos: the
+   * shipped signatures/tls.fp unless given, null for no labels.
+   */
+  tls?: boolean;
+  tlsDb?: TlsDb | null;
 }
 
 export type { AppModule, EngineContext, PacketModule } from './state/module.js';
@@ -58,6 +68,8 @@ export interface EngineStats {
   drops: Partial<Record<DropReason, number>>;
   observations: number;
   encapObservations: number;
+  /** ClientHellos, ServerHellos and what was dropped on the way (zeros with TLS off). */
+  tls: TlsModule['stats'];
 }
 
 export class Engine implements EngineContext {
@@ -82,7 +94,9 @@ export class Engine implements EngineContext {
   now = 0;
   private nowUsec = 0;
   private nowMs = 0;
-  readonly stats: EngineStats = { packets: 0, tcp: 0, encap: 0, drops: {}, observations: 0, encapObservations: 0 };
+  readonly stats: EngineStats;
+  /** The TLS module, null with `tls: false`. */
+  readonly tls: TlsModule | null;
 
   constructor(opts: EngineOptions, sink: ObservationSink) {
     this.db = opts.db;
@@ -96,6 +110,8 @@ export class Engine implements EngineContext {
     this.connMaxAgeS = opts.connMaxAgeS ?? DEFAULT_CONN_MAX_AGE_S;
     this.details = opts.details ?? true;
     this.sink = sink;
+    this.tls = opts.tls === false ? null : new TlsModule({ db: opts.tlsDb, maxAgeS: this.connMaxAgeS });
+    this.stats = { packets: 0, tcp: 0, encap: 0, drops: {}, observations: 0, encapObservations: 0, tls: this.tls?.stats ?? newTlsStats() };
   }
 
   addModule(m: AppModule): void {
@@ -124,7 +140,8 @@ export class Engine implements EngineContext {
     const pk = this.pk;
     const outcome = decodeFrame(rec, this.dec);
     if (outcome !== 'tcp') {
-      // UDP (decoded into this.dec.udp) is not used yet: it counts as not TCP.
+      // UDP (decoded into this.dec.udp) is QUIC's, if anything's: to p0f's side it is not TCP.
+      if (outcome === 'udp' && this.tls !== null) this.tls.onUdp(this, this.dec.udp, rec);
       const reason = outcome === 'udp' ? 'not-tcp' : outcome;
       this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
       // p0f's packet counter (which paces cache expiry) sees every packet its
@@ -136,6 +153,7 @@ export class Engine implements EngineContext {
     this.stats.tcp++;
     if (pk.encap) this.stats.encap++;
     this.dispatch(pk);
+    if (this.tls !== null) this.tls.onTcp(this, pk, rec);
   }
 
   /** Advances packet time and runs cache expiry every few packets (p0f's rhythm). */

@@ -7,33 +7,10 @@
  * come from any SYN and from any segment that starts a ClientHello record,
  * so that captures that begin mid-connection are read too.
  */
-import type { CryptoAssembly } from '../decode/quic/crypto-assembly.js';
+import type { TcpPacket } from '../decode/types.js';
 import { tupleHash, type TupleKey } from './flows.js';
+import { TlsDir } from './tls-dir.js';
 
-/**
- * What one direction is doing:
- *  wait    the stream's start is known (from the SYN), no data yet;
- *  scan    the stream starts in clear text: its first TLS_SCAN_BYTES are looked through for a record;
- *  gather  bytes are kept by sequence number until the hello is whole;
- *  after   a ClientHello was reported; more is read only if the server asks for another (HelloRetryRequest);
- *  done    nothing more is wanted.
- */
-export type DirMode = 'wait' | 'scan' | 'gather' | 'after' | 'done';
-
-export class TlsDir {
-  mode: DirMode = 'wait';
-  /** Sequence number of offset 0 (32 bits). */
-  base = 0;
-  /** Whether `base` is the stream's first byte (seen from the SYN), so clear text before TLS can be scanned. */
-  startKnown = false;
-  /** Offset of `base` from the stream's first byte, when known (the scan limit counts from there). */
-  streamOff = 0;
-  /** Where the next handshake message starts, from `base`. */
-  at = 0;
-  /** Other records (ChangeCipherSpec, ...) may come before the message looked for (a second hello). */
-  skipOthers = false;
-  asm: CryptoAssembly | null = null;
-}
 
 export interface TlsConn {
   ipVer: 4 | 6;
@@ -168,4 +145,29 @@ export class TlsConnTable {
   *all(): IterableIterator<TlsConn> {
     for (let e = this.oldest; e !== null; e = e.newer) yield e;
   }
+}
+
+function word(b: Buffer, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
+/** The packet's 4-tuple, sender as the `a` side. */
+export function fillTupleKey(k: TupleKey, pk: TcpPacket): void {
+  const b = pk.addr;
+  const s = pk.srcOff;
+  const d = pk.dstOff;
+  k.ipVer = pk.ipVer;
+  k.encap = pk.encap > 0;
+  k.aPort = pk.sport;
+  k.bPort = pk.dport;
+  k.a0 = word(b, s);
+  k.b0 = word(b, d);
+  if (pk.ipVer === 6) {
+    k.a1 = word(b, s + 4);
+    k.a2 = word(b, s + 8);
+    k.a3 = word(b, s + 12);
+    k.b1 = word(b, d + 4);
+    k.b2 = word(b, d + 8);
+    k.b3 = word(b, d + 12);
+  } else k.a1 = k.a2 = k.a3 = k.b1 = k.b2 = k.b3 = 0;
 }
