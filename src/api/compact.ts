@@ -13,7 +13,7 @@
  * types label each element. Any record may be null where the keyed form
  * has null.
  */
-import type { JsonConn, JsonHost, JsonSide } from './json-types.js';
+import type { JsonConn, JsonHost, JsonHostTls, JsonSide, JsonTlsClient, JsonTlsHello, JsonTlsServer } from './json-types.js';
 
 // ------------------------------------------------------------- the layout
 
@@ -35,6 +35,7 @@ export const HostPos = {
   uptime: 13,
   last_nat: 14,
   last_chg: 15,
+  tls: 16,
 } as const;
 /** The host's os [name, flavor, class, fuzzy, generic] (its label is name + flavor). */
 export const HostOsPos = { name: 0, flavor: 1, class: 2, fuzzy: 3, generic: 4 } as const;
@@ -42,6 +43,10 @@ export const HostOsPos = { name: 0, flavor: 1, class: 2, fuzzy: 3, generic: 4 } 
 export const HostHttpPos = { name: 0, flavor: 1 } as const;
 /** The host's uptime [minutes, modulo_days]. */
 export const HostUptimePos = { minutes: 0, modulo_days: 1 } as const;
+/** The host's last TLS client [ja4, client, transport, sni, time]. */
+export const HostTlsPos = { ja4: 0, client: 1, transport: 2, sni: 3, time: 4 } as const;
+/** A TLS client label [family, name]. */
+export const TlsClientPos = { family: 0, name: 1 } as const;
 
 /** A packed conn record: the 4-tuple flattened, then the two sides. */
 export const ConnPos = {
@@ -57,8 +62,8 @@ export const ConnPos = {
   client: 9,
   server: 10,
 } as const;
-/** One side of a connection: [tcp, mtu, uptime, http, nat]. */
-export const SidePos = { tcp: 0, mtu: 1, uptime: 2, http: 3, nat: 4 } as const;
+/** One side of a connection: [tcp, mtu, uptime, http, nat, tls]. */
+export const SidePos = { tcp: 0, mtu: 1, uptime: 2, http: 3, nat: 4, tls: 5 } as const;
 export const TcpPos = { label: 0, match: 1, dist: 2, dist_upper_bound: 3, quality: 4, params: 5, raw_sig: 6 } as const;
 export const TcpMatchPos = { name: 0, flavor: 1, class: 2, userland: 3, generic: 4, fuzzy: 5 } as const;
 export const MtuPos = { mtu: 0, link: 1 } as const;
@@ -66,6 +71,9 @@ export const SideUptimePos = { minutes: 0, modulo_days: 1, freq_hz: 2 } as const
 export const HttpPos = { label: 0, app: 1, language: 2, bad_sw: 3, params: 4, raw_sig: 5 } as const;
 export const HttpAppPos = { name: 0, flavor: 1, generic: 2 } as const;
 export const NatPos = { kind: 0, reasons: 1, time: 2 } as const;
+/** The client side's tls (its ClientHello), eight values; the server side's (its ServerHello's choices), five. */
+export const TlsHelloPos = { transport: 0, version: 1, ja4: 2, ja3: 3, sni: 4, alpn: 5, client: 6, after_retry: 7 } as const;
+export const TlsServerPos = { transport: 0, version: 1, cipher: 2, alpn: 3, hello_retry_request: 4 } as const;
 
 type Tcp = NonNullable<JsonSide['tcp']>;
 type Http = NonNullable<JsonSide['http']>;
@@ -88,7 +96,22 @@ export type PackedHost = [
   uptime: [minutes: number, modulo_days: number] | null,
   last_nat: number | null,
   last_chg: number | null,
+  tls: PackedHostTls | null,
 ];
+
+type PackedTlsClient = [family: string, name: string];
+export type PackedHostTls = [ja4: string, client: PackedTlsClient | null, transport: 'tcp' | 'quic', sni: string | null, time: number];
+export type PackedTlsHello = [
+  transport: 'tcp' | 'quic',
+  version: string,
+  ja4: string,
+  ja3: string,
+  sni: string | null,
+  alpn: string[] | null,
+  client: PackedTlsClient | null,
+  after_retry: boolean,
+];
+export type PackedTlsServer = [transport: 'tcp' | 'quic', version: string, cipher: number, alpn: string | null, hello_retry_request: boolean];
 
 export type PackedSide = [
   tcp:
@@ -115,6 +138,7 @@ export type PackedSide = [
       ]
     | null,
   nat: [kind: Nat['kind'], reasons: string[], time: number] | null,
+  tls: PackedTlsHello | PackedTlsServer | null,
 ];
 
 export type PackedConn = [
@@ -156,7 +180,18 @@ export function packHost(h: JsonHost): PackedHost {
     h.uptime ? [h.uptime.minutes, h.uptime.modulo_days] : null,
     h.last_nat,
     h.last_chg,
+    h.tls ? [h.tls.ja4, packClient(h.tls.client), h.tls.transport, h.tls.sni, h.tls.time] : null,
   ];
+}
+
+function packClient(c: JsonTlsClient | null): PackedTlsClient | null {
+  return c ? [c.family, c.name] : null;
+}
+
+function packTls(t: JsonTlsHello | JsonTlsServer | null | undefined): PackedTlsHello | PackedTlsServer | null {
+  if (!t) return null;
+  if ('ja4' in t) return [t.transport, t.version, t.ja4, t.ja3, t.sni, t.alpn, packClient(t.client), t.after_retry];
+  return [t.transport, t.version, t.cipher, t.alpn, t.hello_retry_request];
 }
 
 export function packSide(s: JsonSide): PackedSide {
@@ -170,6 +205,7 @@ export function packSide(s: JsonSide): PackedSide {
     s.uptime ? [s.uptime.minutes, s.uptime.modulo_days, s.uptime.freq_hz] : null,
     w ? [w.label, a ? [a.name, a.flavor, a.generic] : null, w.language, w.bad_sw, w.params, w.raw_sig] : null,
     s.nat ? [s.nat.kind, s.nat.reasons, s.nat.time] : null,
+    packTls(s.tls),
   ];
 }
 
@@ -210,12 +246,57 @@ function ver(v: unknown): 4 | 6 {
   return v;
 }
 
-const HOST_LEN = 16;
+const HOST_LEN = 17;
 const CONN_LEN = 11;
-const SIDE_LEN = 5;
+const SIDE_LEN = 6;
+
+/** An array of `n` values, or of `n - 1` (a pof from before the last one, TLS, was added). */
+function arrOld(v: unknown, n: number): unknown[] {
+  if (!Array.isArray(v) || (v.length !== n && v.length !== n - 1)) throw MALFORMED;
+  return v;
+}
+function transport(v: unknown): 'tcp' | 'quic' {
+  if (v !== 'tcp' && v !== 'quic') throw MALFORMED;
+  return v;
+}
+function tlsClient(v: unknown): JsonTlsClient | null {
+  if (v === null) return null;
+  const c = arr(v, 2);
+  return { family: str(c[TlsClientPos.family]), name: str(c[TlsClientPos.name]) };
+}
+function strList(v: unknown): string[] | null {
+  if (v === null) return null;
+  if (!Array.isArray(v)) throw MALFORMED;
+  return v.map(str);
+}
+function hostTls(v: unknown): JsonHostTls | null {
+  if (v === null || v === undefined) return null;
+  const t = arr(v, 5);
+  const P = HostTlsPos;
+  return { ja4: str(t[P.ja4]), client: tlsClient(t[P.client]), transport: transport(t[P.transport]), sni: strN(t[P.sni]), time: num(t[P.time]) };
+}
+function sideTls(v: unknown): JsonTlsHello | JsonTlsServer | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v) && v.length === 5) {
+    const P = TlsServerPos;
+    return { transport: transport(v[P.transport]), version: str(v[P.version]), cipher: num(v[P.cipher]), alpn: strN(v[P.alpn]), hello_retry_request: bool(v[P.hello_retry_request]) };
+  }
+  const t = arr(v, 8);
+  const P = TlsHelloPos;
+  return {
+    transport: transport(t[P.transport]),
+    version: str(t[P.version]),
+    ja4: str(t[P.ja4]),
+    ja3: str(t[P.ja3]),
+    sni: strN(t[P.sni]),
+    alpn: strList(t[P.alpn]),
+    client: tlsClient(t[P.client]),
+    after_retry: bool(t[P.after_retry]),
+  };
+}
 
 function host(v: unknown): JsonHost {
-  const a = arr(v, HOST_LEN);
+  const a = arrOld(v, HOST_LEN);
   const P = HostPos;
   let os: JsonHost['os'] = null;
   if (a[P.os] !== null) {
@@ -253,11 +334,12 @@ function host(v: unknown): JsonHost {
     uptime,
     last_nat: numN(a[P.last_nat]),
     last_chg: numN(a[P.last_chg]),
+    tls: hostTls(a[P.tls]),
   };
 }
 
 function side(v: unknown): JsonSide {
-  const a = arr(v, SIDE_LEN);
+  const a = arrOld(v, SIDE_LEN);
   let tcp: JsonSide['tcp'] = null;
   if (a[SidePos.tcp] !== null) {
     const t = arr(a[SidePos.tcp], 7);
@@ -301,7 +383,7 @@ function side(v: unknown): JsonSide {
     if (!Array.isArray(reasons)) throw MALFORMED;
     nat = { kind, reasons: reasons.map(str), time: num(n[NatPos.time]) };
   }
-  return { tcp, mtu, uptime, http, nat };
+  return { tcp, mtu, uptime, http, nat, tls: sideTls(a[SidePos.tls]) };
 }
 
 function conn(v: unknown): JsonConn {

@@ -28,6 +28,47 @@ export interface JsonHost {
   /** Last time IP sharing (NAT) / an OS change was seen; null = never. */
   last_nat: number | null;
   last_chg: number | null;
+  /** The host's last TLS client: its last ClientHello's JA4 and label. Null: none seen (absent from older pofs). */
+  tls?: JsonHostTls | null;
+}
+
+/** A TLS client label (signatures/tls.fp): the family ('chromium', 'firefox', 'apple', ...) and the name shown. */
+export interface JsonTlsClient {
+  family: string;
+  name: string;
+}
+
+export interface JsonHostTls {
+  ja4: string;
+  client: JsonTlsClient | null;
+  transport: 'tcp' | 'quic';
+  sni: string | null;
+  /** Packet time of the hello. */
+  time: number;
+}
+
+/** A connection's ClientHello (its client side's "tls"). */
+export interface JsonTlsHello {
+  transport: 'tcp' | 'quic';
+  /** The highest version offered: 'TLS 1.3', 'TLS 1.2', ... */
+  version: string;
+  ja4: string;
+  ja3: string;
+  /** As sent (latin1 text), or null. */
+  sni: string | null;
+  alpn: string[] | null;
+  client: JsonTlsClient | null;
+  /** The second hello, after a HelloRetryRequest. */
+  after_retry: boolean;
+}
+
+/** What the server's ServerHello chose (its server side's "tls"). */
+export interface JsonTlsServer {
+  transport: 'tcp' | 'quic';
+  version: string;
+  cipher: number;
+  alpn: string | null;
+  hello_retry_request: boolean;
 }
 
 export interface JsonSide {
@@ -51,6 +92,8 @@ export interface JsonSide {
     raw_sig: string | null;
   } | null;
   nat: { kind: 'ip sharing' | 'host change'; reasons: string[]; time: number } | null;
+  /** The client side: its ClientHello; the server side: its ServerHello's choices. Null: none seen (absent from older pofs). */
+  tls?: JsonTlsHello | JsonTlsServer | null;
 }
 
 /** What pof saw on one connection: client = the side that sent the SYN. */

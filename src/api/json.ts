@@ -5,8 +5,19 @@
  */
 import { canonicalAddress } from '../net/addr.js';
 import { ConnPos, packConn, packHost, type PackedSide } from './compact.js';
-import type { ConnVerdict, SideVerdict, TcpVerdict } from '../state/conn-verdicts.js';
-import { isWatchUntil, type JsonAnswerObject, type JsonConn, type JsonHost, type JsonSide, type WatchUntil, type WithId } from './json-types.js';
+import type { ConnVerdict, HostTlsVerdict, SideVerdict, TcpVerdict, TlsHelloVerdict, TlsServerVerdict } from '../state/conn-verdicts.js';
+import {
+  isWatchUntil,
+  type JsonAnswerObject,
+  type JsonConn,
+  type JsonHost,
+  type JsonHostTls,
+  type JsonSide,
+  type JsonTlsHello,
+  type JsonTlsServer,
+  type WatchUntil,
+  type WithId,
+} from './json-types.js';
 import type { HostView, PofLookup } from './types.js';
 
 /** Longest id string echoed back. */
@@ -101,7 +112,24 @@ export function parseJsonQuery(line: string): JsonQueryResult {
 
 const nz = (n: number): number | null => (n ? n : null);
 
-export function hostToJson(h: HostView): JsonHost {
+/** A host's last TLS client in the answers' shape. */
+export function hostTlsToJson(t: HostTlsVerdict | undefined): JsonHostTls | null {
+  if (t === undefined) return null;
+  return { ja4: t.ja4, client: t.client ? { family: t.client.family, name: t.client.name } : null, transport: t.transport, sni: t.sni, time: t.tsSec };
+}
+
+/** A side's TLS verdict in the answers' shape. */
+export function tlsToJson(t: TlsHelloVerdict | TlsServerVerdict | null | undefined): JsonTlsHello | JsonTlsServer | null {
+  if (!t) return null;
+  if ('ja4' in t) {
+    const c = t.client;
+    return { transport: t.transport, version: t.version, ja4: t.ja4, ja3: t.ja3, sni: t.sni, alpn: t.alpn, client: c ? { family: c.family, name: c.name } : null, after_retry: t.afterRetry };
+  }
+  return { transport: t.transport, version: t.version, cipher: t.cipher, alpn: t.alpn, hello_retry_request: t.helloRetryRequest };
+}
+
+/** `tls`: the host's last TLS client, when the lookup knows it. */
+export function hostToJson(h: HostView, tls?: HostTlsVerdict): JsonHost {
   const os = h.lastOs;
   return {
     addr: h.addr,
@@ -129,6 +157,7 @@ export function hostToJson(h: HostView): JsonHost {
     uptime: h.lastUpMin === -1 ? null : { minutes: h.lastUpMin, modulo_days: h.upModDays },
     last_nat: nz(h.lastNat),
     last_chg: nz(h.lastChg),
+    tls: hostTlsToJson(tls),
   };
 }
 
@@ -172,6 +201,7 @@ function sideToJson(s: SideVerdict): JsonSide {
         }
       : null,
     nat: s.nat ? { kind: s.nat.kind, reasons: s.nat.reasons, time: s.nat.tsSec } : null,
+    tls: tlsToJson(s.tls),
   };
 }
 
@@ -213,15 +243,21 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
       case 'host': {
         const h = lookup.host(q.addr);
         if (!h) out = { ...head, status: 'no match' };
-        else out = q.compact ? { ...head, status: 'ok', host: packHost(hostToJson(h)) } : { ...head, status: 'ok', host: hostToJson(h) };
+        else {
+          const j = hostToJson(h, lookup.hostTls?.(q.addr));
+          out = q.compact ? { ...head, status: 'ok', host: packHost(j) } : { ...head, status: 'ok', host: j };
+        }
         break;
       }
       case 'conn': {
         const v = lookup.connection(q.cli, q.cliPort, q.srv, q.srvPort);
         const h = lookup.host(q.cli);
         if (!v && !h) out = { ...head, status: 'no match' };
-        else if (q.compact) out = { ...head, status: 'ok', host: h ? packHost(hostToJson(h)) : null, conn: v ? packConn(connToJson(v)) : null };
-        else out = { ...head, status: 'ok', host: h ? hostToJson(h) : null, conn: v ? connToJson(v) : null };
+        else {
+          const j = h ? hostToJson(h, lookup.hostTls?.(q.cli)) : null;
+          if (q.compact) out = { ...head, status: 'ok', host: j ? packHost(j) : null, conn: v ? packConn(connToJson(v)) : null };
+          else out = { ...head, status: 'ok', host: j, conn: v ? connToJson(v) : null };
+        }
         break;
       }
       case 'status':
@@ -240,7 +276,7 @@ export function answerJsonLine(line: string, lookup: PofLookup, status: () => ob
 }
 
 /** A side with nothing known, packed. */
-const EMPTY_SIDE: PackedSide = [null, null, null, null, null];
+const EMPTY_SIDE: PackedSide = [null, null, null, null, null, null];
 
 /**
  * The line a watching client gets when a connection to a watched port gets

@@ -34,6 +34,7 @@ export function engineLookup(src: LookupSource, conns: ConnVerdicts, opts: Engin
     host: (addr) => src.hosts.get(addr),
     hostAt: src.hosts.getByKey ? (buf, off, ver) => src.hosts.getByKey!(hostKeyOf(buf, off, ver)) : undefined,
     connection: (cli, cliPort, srv, srvPort) => conns.get(cli, cliPort, srv, srvPort),
+    hostTls: (addr) => conns.hostTls(addr),
     status: (): StatusInfo => ({
       version,
       packets: src.stats?.packets ?? 0,

@@ -5,7 +5,7 @@
  * objects.
  */
 import type { Host } from '../state/hosts.js';
-import type { ConnVerdict } from '../state/conn-verdicts.js';
+import type { ConnVerdict, HostTlsVerdict } from '../state/conn-verdicts.js';
 
 /** The part of a host record that the APIs report (pof's Host satisfies it). */
 export type HostView = Pick<
@@ -59,6 +59,8 @@ export interface PofLookup {
   hostAt?(buf: Uint8Array, off: number, ver: 4 | 6): HostView | undefined;
   /** The verdicts for one connection (client = the side that sent the SYN). */
   connection(cli: string, cliPort: number, srv: string, srvPort: number): ConnVerdict | undefined;
+  /** Optional: a host's last TLS client (by the same canonical text as host()), for JSON answers. */
+  hostTls?(addr: string): HostTlsVerdict | undefined;
   /** Optional counters for status queries. */
   status?(): StatusInfo;
 }

@@ -6,6 +6,7 @@ import {
   HostHttpPos,
   HostOsPos,
   HostPos,
+  HostTlsPos,
   HostUptimePos,
   HttpAppPos,
   HttpPos,
@@ -18,6 +19,9 @@ import {
   SideUptimePos,
   TcpMatchPos,
   TcpPos,
+  TlsClientPos,
+  TlsHelloPos,
+  TlsServerPos,
   unpackConn,
   unpackHost,
 } from '../../src/api/compact.js';
@@ -49,6 +53,7 @@ const host: fc.Arbitrary<JsonHost> = fc
     uptime: fc.option(fc.record({ minutes: int, modulo_days: int }), { nil: null }),
     last_nat: intN,
     last_chg: intN,
+    tls: fc.option(fc.record({ ja4: text, client: fc.option(fc.record({ family: text, name: text }), { nil: null }), transport: fc.constantFrom<'tcp' | 'quic'>('tcp', 'quic'), sni: textN, time: int }), { nil: null }),
   })
   .map((h) => ({
     ...h,
@@ -84,6 +89,22 @@ const side: fc.Arbitrary<JsonSide> = fc.record({
     { nil: null },
   ),
   nat: fc.option(fc.record({ kind: fc.constantFrom<'ip sharing' | 'host change'>('ip sharing', 'host change'), reasons: fc.array(text, { maxLength: 4 }), time: int }), { nil: null }),
+  tls: fc.option(
+    fc.oneof(
+      fc.record({
+        transport: fc.constantFrom<'tcp' | 'quic'>('tcp', 'quic'),
+        version: text,
+        ja4: text,
+        ja3: text,
+        sni: textN,
+        alpn: fc.option(fc.array(text, { maxLength: 3 }), { nil: null }),
+        client: fc.option(fc.record({ family: text, name: text }), { nil: null }),
+        after_retry: fc.boolean(),
+      }),
+      fc.record({ transport: fc.constantFrom<'tcp' | 'quic'>('tcp', 'quic'), version: text, cipher: fc.nat(0xffff), alpn: textN, hello_retry_request: fc.boolean() }),
+    ),
+    { nil: null },
+  ),
 });
 
 const conn: fc.Arbitrary<JsonConn> = fc.record({
@@ -130,6 +151,8 @@ test('every position of the compact form holds the value its name says', () => {
       holds(p[HostPos.os], h.os, HostOsPos, 'host.os');
       holds(p[HostPos.http], h.http, HostHttpPos, 'host.http');
       holds(p[HostPos.uptime], h.uptime, HostUptimePos, 'host.uptime');
+      holds(p[HostPos.tls], h.tls ?? null, HostTlsPos, 'host.tls');
+      holds(p[HostPos.tls]?.[HostTlsPos.client] ?? null, h.tls?.client ?? null, TlsClientPos, 'host.tls.client');
     }),
   );
   fc.assert(
@@ -149,6 +172,9 @@ test('every position of the compact form holds the value its name says', () => {
         holds(ps[SidePos.http], s.http, HttpPos, 'http');
         holds(ps[SidePos.http]?.[HttpPos.app] ?? null, s.http?.app ?? null, HttpAppPos, 'http.app');
         holds(ps[SidePos.nat], s.nat, NatPos, 'nat');
+        const t = s.tls ?? null;
+        holds(ps[SidePos.tls], t, t !== null && 'ja4' in t ? TlsHelloPos : TlsServerPos, 'tls');
+        holds((t !== null && 'ja4' in t && ps[SidePos.tls]?.[TlsHelloPos.client]) || null, t !== null && 'ja4' in t ? t.client : null, TlsClientPos, 'tls.client');
       }
     }),
   );

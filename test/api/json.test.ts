@@ -76,6 +76,7 @@ test('host answer has everything pof knows', () => {
       uptime: { minutes: 1500, modulo_days: 49 },
       last_nat: 1700000050,
       last_chg: null,
+      tls: null,
     },
   });
 });
