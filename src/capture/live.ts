@@ -16,6 +16,29 @@ import type { PacketHandler, PacketRecord } from './types.js';
 
 /** p0f's filter when none is given: TCP, plain or VLAN-tagged. */
 export const DEFAULT_LIVE_FILTER = 'tcp or (vlan and tcp)';
+
+/**
+ * UDP datagrams that may be QUIC Initials: a long header with the fixed bit
+ * (first payload byte 11xxxxxx). libpcap indexes UDP payloads over IPv4
+ * only, so over IPv6 the byte is read at its place behind a 40-byte header
+ * (an Initial behind IPv6 extension headers is not let through).
+ */
+export const QUIC_FILTER = '(udp and (udp[8] & 0xc0 = 0xc0 or (ip6 and ip6[48] & 0xc0 = 0xc0)))';
+
+/**
+ * The filter expressions to try, in order, for a live capture: p0f's
+ * construction (TCP, plain and in VLAN tags, the user's expression applied
+ * to both) and, with `quic`, the same over TCP or QUIC-looking UDP; a link
+ * type that refuses one (no VLANs, no IPv6) takes the next.
+ */
+export function liveFilterForms(expr: string, quic: boolean): string[] {
+  const p0f = expr ? [`(tcp and (${expr})) or (vlan and tcp and (${expr}))`, `tcp and (${expr})`] : ['tcp or (vlan and tcp)', 'tcp'];
+  if (!quic) return p0f;
+  const t = `(tcp or ${QUIC_FILTER})`;
+  // 'vlan' moves the offsets of what follows it: it comes last.
+  const withQuic = expr ? [`(${t} and (${expr})) or (vlan and ${t} and (${expr}))`, `${t} and (${expr})`] : [`tcp or ${QUIC_FILTER} or (vlan and ${t})`, `tcp or ${QUIC_FILTER}`];
+  return [...withQuic, ...p0f];
+}
 /** Packet buffer timeout (ms): how long libpcap may hold packets to fill a block (p0f uses a few ms). */
 export const DEFAULT_LIVE_TIMEOUT_MS = 5;
 /**

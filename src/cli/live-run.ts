@@ -23,7 +23,7 @@ import { chown, stat } from 'node:fs/promises';
 import { ConnVerdicts } from '../state/conn-verdicts.js';
 import { engineLookup } from '../api/lookup.js';
 import { PofApiServer } from '../api/server.js';
-import { DEFAULT_LIVE_TIMEOUT_MS, listInterfaces, openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture, type LiveStats } from '../capture/live.js';
+import { DEFAULT_LIVE_TIMEOUT_MS, listInterfaces, liveFilterForms, openLive, WAITED_LIVE_TIMEOUT_MS, type LiveCapture, type LiveStats } from '../capture/live.js';
 import type { SignatureDb } from '../db/types.js';
 import { DEFAULT_API_CLIENTS, DEFAULT_MAX_HOSTS } from '../config.js';
 import { Engine } from '../engine.js';
@@ -79,16 +79,16 @@ export interface LiveRunOptions {
   dropReportIntervalMs?: number;
   /** --store, --http, --dashboard-window. */
   net?: SensorNetFlags;
+  /** TLS and QUIC hellos (false: --no-tls; QUIC's UDP then stays out of the capture filter). */
+  tls?: boolean;
 }
 
 /** A start-up step still waiting in the thread pool (open(2) of a FIFO) after a stop may keep the process this long at most. */
 const STOPPED_EXIT_MS = 1000;
 
-/** Opens the capture with p0f's filter construction: VLAN-aware where the link allows it. */
-export function openFiltered(iface: string, expr: string, promisc: boolean, timeoutMs?: number): LiveCapture {
-  const forms = expr
-    ? [`(tcp and (${expr})) or (vlan and tcp and (${expr}))`, `tcp and (${expr})`]
-    : ['tcp or (vlan and tcp)', 'tcp'];
+/** Opens the capture with p0f's filter construction (VLAN-aware where the link allows it), QUIC's UDP too with `quic`. */
+export function openFiltered(iface: string, expr: string, promisc: boolean, timeoutMs?: number, quic = false): LiveCapture {
+  const forms = liveFilterForms(expr, quic);
   let last: unknown;
   for (const filter of forms) {
     try {
@@ -198,7 +198,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
       }
     };
     const engine = new Engine(
-      { db: o.db, maxConn: o.maxConn, maxHosts: o.maxHosts, connMaxAgeS: o.connMaxAgeS, hostIdleMin: o.hostIdleMin },
+      { db: o.db, maxConn: o.maxConn, maxHosts: o.maxHosts, connMaxAgeS: o.connMaxAgeS, hostIdleMin: o.hostIdleMin, tls: o.tls },
       sink,
     );
     engine.addModule(new HttpModule());
@@ -234,7 +234,7 @@ export async function runLive(o: LiveRunOptions, stderr: (s: string) => void): P
     }
 
     // ---- 3..5: capture, drop, attach: one synchronous run ----
-    const c = openFiltered(iface, o.filterExpr, o.promisc, o.batchMs ?? (o.socket ? WAITED_LIVE_TIMEOUT_MS : DEFAULT_LIVE_TIMEOUT_MS));
+    const c = openFiltered(iface, o.filterExpr, o.promisc, o.batchMs ?? (o.socket ? WAITED_LIVE_TIMEOUT_MS : DEFAULT_LIVE_TIMEOUT_MS), o.tls !== false);
     cap = c;
     const api = server;
     net?.metrics?.setSources({ capture: () => c.stats(), ...(api ? { api: () => api.stats } : {}) });

@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       connMaxAgeS,
       hostIdleMin,
       filter,
+      tls: !flags.has('no-tls'),
     },
     err,
   );

@@ -24,6 +24,8 @@ export interface ReadOptions {
   setup?: (engine: Engine) => void;
   /** Also hands every observation here (`pof report`); turns typed details on. */
   onObservation?: (o: Observation) => void;
+  /** TLS and QUIC ClientHellos (default true; false: --no-tls). */
+  tls?: boolean;
 }
 
 export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
@@ -43,7 +45,9 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
       maxHosts: o.maxHosts,
       connMaxAgeS: o.connMaxAgeS,
       hostIdleMin: o.hostIdleMin,
-      details: o.json || tap !== undefined,
+      // The console shows a hello's TLS client label, which is in its detail.
+      details: o.json || tap !== undefined || (out !== null && o.tls !== false),
+      tls: o.tls,
     },
     sink,
   );
@@ -61,10 +65,20 @@ export function runRead(o: ReadOptions, stderr: (s: string) => void): number {
   const dropped = Object.entries(s.drops)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+  const t = s.tls;
+  const tlsDrops = Object.entries(t.drops)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const tls =
+    engine.tls === null
+      ? ''
+      : ` ${t.hellos.tcp + t.hellos.quic} TLS hellos (${t.hellos.quic} over QUIC), ${t.serverHellos.tcp + t.serverHellos.quic} server hellos.` +
+        (tlsDrops ? ` Hellos dropped: ${tlsDrops}.` : '');
   stderr(
     `[+] Processed ${summary.packets} packets (${s.tcp} TCP, ${s.encap} of them encapsulated), ` +
       `${s.observations} observations (${s.encapObservations} beyond p0f).` +
       (dropped ? ` Not fingerprinted: ${dropped}.` : '') +
+      tls +
       '\n',
   );
   if (summary.problem) {

@@ -113,6 +113,7 @@ export const SENSOR_FLAGS: readonly FlagSpec[] = [
   HTTP_FLAG,
   DASHBOARD_WINDOW_FLAG,
   { name: 'json', takesValue: false, help: 'print one JSON object per observation instead of console blocks' },
+  { name: 'no-tls', takesValue: false, help: "leave TLS and QUIC ClientHellos (JA4, JA3) out: p0f's records only" },
   { name: 'pid-file', takesValue: true, valueName: 'FILE', help: 'write the process id to FILE (removed on exit)' },
   { name: 'socket-mode', takesValue: true, valueName: 'OCTAL', help: 'API socket file mode (default 0660 with -u, else 0600)' },
   { name: 'socket-group', takesValue: true, valueName: 'GROUP', help: "API socket group (default: -u USER's group)" },

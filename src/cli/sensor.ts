@@ -107,6 +107,7 @@ export async function runSensor(
       readyFd,
       version: common.version,
       net,
+      tls: !flags.has('no-tls'),
     },
     err,
   );
