@@ -9,6 +9,7 @@
  * behind one address).
  */
 import type { JsonConn, JsonHost, JsonSide } from '../api/json-types.js';
+import type { PofH2, PofTls } from './tls-facts.js';
 
 /** The connection, as the server socket saw it; addresses in pof's canonical text. */
 export interface ConnTuple {
@@ -84,8 +85,17 @@ export interface PofResult {
   mtu: number | null;
   link: string | null;
   uptime: { minutes: number; moduloDays: number } | null;
-  /** HTTP client software from the request headers. */
+  /**
+   * HTTP client software from the request headers: on a connection pof
+   * decrypts (pofTls), its own first request's; else what pof saw in clear.
+   */
   http: { name: string; flavor: string | null; label: string } | null;
+  /** The decrypted first request's signature in p0f's raw_sig syntax (`2:` for HTTP/2); null when pof did not decrypt it. */
+  httpSig: string | null;
+  /** The ClientHello's fingerprints, on a connection pof decrypts (pofTls); else null. */
+  tls: PofTls | null;
+  /** The HTTP/2 fingerprint, on an HTTP/2 connection pof decrypts; else null. */
+  h2: PofH2 | null;
   /** p0f's bad_sw: 0 fine, 1 the OS differs from the User-Agent's, 2 the User-Agent is fake. */
   badSw: number;
   uaMismatch: boolean;
@@ -139,6 +149,9 @@ function base(conn: ConnTuple | null, err: string | null, via: PofVia[]): PofRes
     link: null,
     uptime: null,
     http: null,
+    httpSig: null,
+    tls: null,
+    h2: null,
     badSw: 0,
     uaMismatch: false,
     language: null,
@@ -283,6 +296,13 @@ export function resultShape(r: PofResult): PofResult {
  *   pof_first_seen, pof_last_seen  unix seconds
  *   pof_raw_sig     the SYN's signature in p0f syntax
  *   pof_via         where the facts came from: 'saved-syn', 'daemon', 'engine', 'store' (joined by '+')
+ * and, on a connection pof decrypts (pofTls: the middleware on an https or
+ * http2 server, `pof proxy --tls-cert`):
+ *   pof_ja4         JA4 of the ClientHello, 't13d3112h2_e8f1e7e78f70_b26ce05bbdd6'
+ *   pof_ja4_r       JA4_r, the same lists unhashed
+ *   pof_ja3         JA3, 32 hex digits
+ *   pof_tls_client  the TLS client (signatures/tls.fp), 'curl 7.x or 8.x (OpenSSL 1.1.1 or 3.x)'
+ *   pof_h2          the HTTP/2 fingerprint, '3:100;4:33554432;2:0|33488897|0|m,p,s,a'
  */
 export const POF_EXTRA_NAMES = [
   'pof_os',
@@ -295,6 +315,11 @@ export const POF_EXTRA_NAMES = [
   'pof_last_seen',
   'pof_raw_sig',
   'pof_via',
+  'pof_ja4',
+  'pof_ja4_r',
+  'pof_ja3',
+  'pof_tls_client',
+  'pof_h2',
 ] as const;
 
 export type PofExtraName = (typeof POF_EXTRA_NAMES)[number];
@@ -333,6 +358,16 @@ export function pofValue(r: PofResult | undefined | null, name: PofValueName): s
       return r.rawSig ?? '';
     case 'pof_via':
       return r.via.join('+');
+    case 'pof_ja4':
+      return r.tls?.ja4 ?? '';
+    case 'pof_ja4_r':
+      return r.tls?.ja4_r ?? '';
+    case 'pof_ja3':
+      return r.tls?.ja3 ?? '';
+    case 'pof_tls_client':
+      return r.tls?.client ?? '';
+    case 'pof_h2':
+      return r.h2?.fingerprint ?? '';
     default:
       return '';
   }
