@@ -16,6 +16,7 @@ import { DEFAULT_HOST_TTL_MS, MAX_HOST_TTL_MS } from './host-cache.js';
 import { ProxyProtocolReader, type ProxyProtocolMode, type ProxyProtocolOptions } from './proxy-protocol-reader.js';
 import { POF_VAR_NAMES, type PofVarName } from './result.js';
 import { savedSynAvailable, savedSynUnavailableReason } from './saved-syn.js';
+import { checkTlsOptions, type PofTlsOptions } from './tls-server.js';
 import type { StoreSetup } from './store-source.js';
 
 export const DEFAULT_TIMEOUT_MS = 20;
@@ -51,6 +52,14 @@ export interface PofOptions {
    * reader of one's own (its stats shared by the servers it reads for).
    */
   proxyProtocol?: ProxyProtocolOptions | ProxyProtocolReader;
+  /**
+   * On the TLS servers the core is attached to (https, http2 secure):
+   * read each ClientHello and HTTP/2 start before Node does, for req.pof.tls,
+   * req.pof.h2 and the decrypted request's HTTP signature (pofTls in
+   * tls-server.ts). Default true; false leaves TLS servers alone; options
+   * tune it.
+   */
+  tls?: boolean | PofTlsOptions;
   /**
    * Fingerprint each connection's SYN as the kernel saved it (Linux
    * TCP_SAVE_SYN; see saved-syn.ts). Works alone, or before a daemon /
@@ -105,6 +114,8 @@ export interface ResolvedOptions {
   source: 'daemon' | 'engine' | 'lookup' | 'store' | 'none';
   /** PROXY headers are read, in this mode; null when not. */
   proxyProtocol: ProxyProtocolMode | null;
+  /** What TLS servers are read with (pofTls); null with tls: false. */
+  tls: PofTlsOptions | null;
   /** Saved SYN + daemon: the daemon is asked about client addresses, kept this long (ms); null when not that route. */
   hostTtlMs: number | null;
 }
@@ -169,6 +180,17 @@ export function resolveOptions(opts: PofOptions): CoreSetup {
   const hostTtlMs = intOpt('hostTtlMs', opts.hostTtlMs, DEFAULT_HOST_TTL_MS, 0, MAX_HOST_TTL_MS);
   if (savedSyn && !savedSynAvailable()) throw new PofError('E_CONFIG', `pof middleware: savedSyn: ${savedSynUnavailableReason()}`);
   const proxyReader = proxyProtocolReader(opts.proxyProtocol);
+  if (opts.tls !== undefined && typeof opts.tls !== 'boolean' && (typeof opts.tls !== 'object' || opts.tls === null)) {
+    throw new PofError('E_CONFIG', 'pof middleware: tls must be true, false or pofTls options');
+  }
+  const tlsOpts: PofTlsOptions | null = opts.tls === false ? null : opts.tls === undefined || opts.tls === true ? {} : { ...opts.tls };
+  if (tlsOpts) {
+    try {
+      checkTlsOptions(tlsOpts);
+    } catch (e) {
+      throw e instanceof PofError ? new PofError('E_CONFIG', `pof middleware: ${e.message}`) : e;
+    }
+  }
 
   const resolved: ResolvedOptions = {
     timeoutMs: intOpt('timeoutMs', opts.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
@@ -179,6 +201,7 @@ export function resolveOptions(opts: PofOptions): CoreSetup {
     savedSyn,
     source: daemon ? 'daemon' : opts.engine ? 'engine' : opts.lookup ? 'lookup' : opts.store !== undefined ? 'store' : 'none',
     proxyProtocol: proxyReader?.mode ?? null,
+    tls: tlsOpts,
     hostTtlMs: hostRoute ? hostTtlMs : null,
   };
   return { resolved, daemon, socket, hostRoute, hostTtlMs, watch: opts.watch ?? !hostRoute, until: waitFor === 'http' ? 'http' : 'syn', proxyReader };

@@ -4,6 +4,9 @@
  *   - finds the connection's 4-tuple: the client's as a trusted proxy's
  *     PROXY header names it (proxyProtocol: the servers attached read the
  *     headers, proxy-protocol-reader.ts), else the socket's (conn-tuple.ts),
+ *   - on TLS servers, reads each ClientHello (and HTTP/2 start) before
+ *     Node does (tls option: tls-server.ts; the adapters add what it gives
+ *     to each request's result: secure-result.ts),
  *   - reads the saved SYN when asked to (Linux TCP_SAVE_SYN) and matches it
  *     (syn-reading.ts),
  *   - asks pof (an engine in this process, the daemon's socket or the
@@ -19,6 +22,7 @@
  * within the timeout.
  */
 import type net from 'node:net';
+import tls from 'node:tls';
 
 import { ConnEntries } from './conn-entry.js';
 import { connTuple } from './conn-tuple.js';
@@ -35,6 +39,7 @@ import { DaemonSource, engineSource, lookupSource, type PofSource } from './sour
 import { storeSource } from './store-source.js';
 import type { StoreReader } from '../api/store/reader.js';
 import { readSavedSyn, synFingerprinter } from './syn-reading.js';
+import { pofTls, pofTlsLate } from './tls-server.js';
 import { waitForVerdict } from './verdict-wait.js';
 
 export { connTuple } from './conn-tuple.js';
@@ -100,6 +105,8 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
     attachServer(server) {
       // Headers first: a server's 'connection' comes once its header is read.
       if (pp && !proxyProtocolReaderOf(server)) withProxyProtocol(server, pp);
+      // Then the ClientHello, before TLS (and HTTP/2's start, before HTTP/2).
+      if (resolved.tls && server instanceof tls.Server) pofTls(server, resolved.tls);
       if (fp) enableSavedSyn(server);
       // Watch the server's port from the start, not from its first connection.
       const src = source;
@@ -126,6 +133,8 @@ export function createPofCore(opts: PofOptions = {}): PofCore {
         return e.pending;
       }
       stats.lookups++;
+      // A TLS connection of a server nobody attached: read the next ones' hellos.
+      if (resolved.tls) pofTlsLate(socket, resolved.tls);
       // The client's connection as a trusted balancer's PROXY header names
       // it (null: a LOCAL or UNKNOWN header, the real endpoints apply).
       let relayed: ConnTuple | null | undefined;

@@ -43,7 +43,7 @@ export function pofExpress(setup?: PofSetup): PofExpressMiddleware {
   Object.defineProperty(pofExpressMiddleware, 'core', { value: core });
   Object.defineProperty(pofExpressMiddleware, 'attach', { value: (server: net.Server) => core.attachServer(server) });
   const mw = pofExpressMiddleware as PofExpressMiddleware;
-  if (core.options.savedSyn || core.options.proxyProtocol) claimServers(mw, core);
+  if (core.options.savedSyn || core.options.proxyProtocol || core.options.tls) claimServers(mw, core);
   return mw;
 }
 

@@ -14,6 +14,7 @@ import type net from 'node:net';
 import type { PofCore } from './core.js';
 import { coreOf, type PofSetup } from './node-http.js';
 import type { PofResult } from './result.js';
+import { secureResult } from './secure-result.js';
 
 export interface PofKoaState {
   pof?: PofResult;
@@ -36,7 +37,7 @@ export function pofKoa(setup?: PofSetup): PofKoaMiddleware {
   const core = coreOf(setup);
   const pofKoaMiddleware = async (ctx: KoaLikeContext, next: () => Promise<unknown>): Promise<void> => {
     const r = core.get(ctx.req.socket);
-    const v = r instanceof Promise ? await r : r;
+    const v = secureResult(ctx.req, r instanceof Promise ? await r : r);
     ctx.state.pof = v;
     ctx.req.pof = v;
     await next();

@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createPofCore, type PofCore, type PofOptions } from './core.js';
 import { claimServers } from './listen-hook.js';
 import type { PofResult } from './result.js';
+import { secureResult } from './secure-result.js';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -34,13 +35,14 @@ export function coreOf(setup: PofSetup | undefined): PofCore {
 /** Sets req.pof, then calls next() (the one step every adapter shares). */
 export function attachPof(core: PofCore, req: IncomingMessage, next: () => void): void {
   const r = core.get(req.socket);
+  // On a connection pof decrypts, with its TLS, HTTP/2 and request facts.
   if (r instanceof Promise) {
     void r.then((v) => {
-      req.pof = v;
+      req.pof = secureResult(req, v);
       next();
     });
   } else {
-    req.pof = r;
+    req.pof = secureResult(req, r);
     next();
   }
 }
@@ -66,7 +68,7 @@ export function withPof<Req extends IncomingMessage = IncomingMessage, Res exten
   Object.defineProperty(pofRequestListener, 'core', { value: core });
   Object.defineProperty(pofRequestListener, 'attach', { value: (server: Server) => core.attachServer(server) });
   // The server it is given to gets saved SYNs as it starts listening (listen-hook.ts).
-  if (core.options.savedSyn || core.options.proxyProtocol) claimServers(pofRequestListener, core);
+  if (core.options.savedSyn || core.options.proxyProtocol || core.options.tls) claimServers(pofRequestListener, core);
   return pofRequestListener;
 }
 
@@ -75,6 +77,6 @@ export function pofHandler(setup?: PofSetup): ((req: IncomingMessage, res: Serve
   const core = coreOf(setup);
   const pofHandler = (req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void => attachPof(core, req, () => next());
   const mw = Object.assign(pofHandler, { core });
-  if (core.options.savedSyn || core.options.proxyProtocol) claimServers(mw, core);
+  if (core.options.savedSyn || core.options.proxyProtocol || core.options.tls) claimServers(mw, core);
   return mw;
 }

@@ -6,7 +6,8 @@
  *   // pino-http: pinoHttp({ customProps: (req) => pofLogFields(req) })
  *
  * Gives `{ pof: { genre, details, distance, link, nat, os, app, ... } }`,
- * unknown fields left out, numbers as numbers.
+ * unknown fields left out, numbers as numbers; on a connection pof
+ * decrypts (pofTls) also ja4, ja3, tls_client, h2 and http_sig.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -29,6 +30,11 @@ export interface PofLogObject {
   last_seen?: number;
   raw_sig?: string;
   via?: string;
+  ja4?: string;
+  ja3?: string;
+  tls_client?: string;
+  h2?: string;
+  http_sig?: string;
   err?: string;
 }
 
@@ -54,6 +60,13 @@ export function pofSerializer(r: PofResult | undefined | null): PofLogObject | u
   if (r.lastSeen !== null) o.last_seen = r.lastSeen;
   if (r.rawSig) o.raw_sig = r.rawSig;
   if (r.via.length) o.via = r.via.join('+');
+  if (r.tls) {
+    o.ja4 = r.tls.ja4;
+    o.ja3 = r.tls.ja3;
+    if (r.tls.client) o.tls_client = r.tls.client;
+  }
+  if (r.h2) o.h2 = r.h2.fingerprint;
+  if (r.httpSig) o.http_sig = r.httpSig;
   if (r.err) o.err = r.err;
   return o;
 }

@@ -33,7 +33,7 @@ import { PofError } from '../errors.js';
 import { buildHttpIndex } from '../fingerprint/http-sig.js';
 import { buildTlsIndex, labelTls, type TlsIndex } from '../fingerprint/tls/label.js';
 import { H2StartReader, type H2StartOptions } from './h2-start-reader.js';
-import { setH2Facts, setHelloFacts, type PofTls, type SecureContext } from './tls-facts.js';
+import { helloFactsOf, setH2Facts, setHelloFacts, type PofTls, type SecureContext } from './tls-facts.js';
 import { ClientHelloReader, type HelloOutcome, type TlsHelloOptions } from './tls-hello-reader.js';
 
 export interface PofTlsOptions extends TlsHelloOptions, H2StartOptions {
@@ -117,6 +117,40 @@ function replaceListener(server: net.Server, event: string, old: (...a: never[])
 }
 
 /**
+ * Checks pofTls options without loading anything (PofError E_CONFIG, one
+ * line), for the middleware's options to be checked at construction.
+ */
+export function checkTlsOptions(opts: PofTlsOptions): void {
+  if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof TLS: options must be an object');
+  if (opts.h2 !== undefined && typeof opts.h2 !== 'boolean') throw new PofError('E_CONFIG', 'pof TLS: h2 must be true or false');
+  if (opts.tlsDb !== undefined && typeof opts.tlsDb !== 'string' && !(opts.tlsDb && typeof opts.tlsDb === 'object' && Array.isArray(opts.tlsDb.entries))) {
+    throw new PofError('E_CONFIG', 'pof TLS: tlsDb must be a TLS database or a file name');
+  }
+  if (opts.signatures !== undefined && typeof opts.signatures !== 'string' && !(opts.signatures && typeof opts.signatures === 'object' && Array.isArray(opts.signatures.httpRequest))) {
+    throw new PofError('E_CONFIG', 'pof TLS: signatures must be a signature database or a file name');
+  }
+  new ClientHelloReader(opts);
+  new H2StartReader(opts);
+}
+
+/**
+ * For a connection that came before its server was given to pofTls (a
+ * server the middleware was not attached to): makes the server read the
+ * next ones. Does nothing for a connection that is not TLS, or read.
+ */
+export function pofTlsLate(socket: net.Socket, opts: PofTlsOptions): void {
+  const s = socket as tls.TLSSocket & { server?: unknown };
+  if (!s.encrypted || helloFactsOf(s)) return;
+  const server = s.server;
+  if (!(server instanceof tls.Server) || pofTlsOf(server)) return;
+  try {
+    pofTls(server, opts);
+  } catch {
+    // A server of a kind pofTls cannot read (its listener replaced): left as it is.
+  }
+}
+
+/**
  * Makes a tls.Server (https, http2 secure) read each client's ClientHello
  * (and HTTP/2 start) before Node does. Call it before the server listens;
  * again on the same server gives the same handle. Throws PofError
@@ -127,8 +161,7 @@ export function pofTls(server: tls.Server, opts: PofTlsOptions = {}): PofTlsServ
   if (!(server instanceof tls.Server)) throw new PofError('E_CONFIG', 'pof TLS: the server must be a tls.Server (https.createServer, http2.createSecureServer, tls.createServer)');
   const had = pofTlsOf(server);
   if (had) return had;
-  if (opts === null || typeof opts !== 'object') throw new PofError('E_CONFIG', 'pof TLS: options must be an object');
-  if (opts.h2 !== undefined && typeof opts.h2 !== 'boolean') throw new PofError('E_CONFIG', 'pof TLS: h2 must be true or false');
+  checkTlsOptions(opts);
   const { tls: TLS_CONNECTION, h2: H2_SECURE_CONNECTION } = nodeListeners();
   const hello = new ClientHelloReader(opts);
   const tlsIdx = tlsIndexOf(opts.tlsDb);
