@@ -86,7 +86,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'f', takesValue: true, valueName: 'FILE', help: 'signature database for -i / saved SYNs' },
   { name: 'access-log', takesValue: true, valueName: 'FILE', help: "write an access log ('-' = stdout); SIGHUP reopens it" },
   { name: 'log-format', takesValue: true, valueName: 'FMT', help: 'Apache LogFormat string or nickname (default pof_combined)' },
-  { name: 'tls-cert', takesValue: true, valueName: 'FILE', help: 'terminate TLS with this certificate (PEM)' },
+  { name: 'tls-cert', takesValue: true, valueName: 'FILE', help: 'terminate TLS with this certificate (PEM): HTTP/2 and HTTP/1.1, and X-Pof-Ja4, -Ja4-R, -Ja3, -Tls-Client, -H2' },
   { name: 'tls-key', takesValue: true, valueName: 'FILE', help: '... and this key (PEM)' },
   { name: 'headers', takesValue: true, valueName: 'LIST', help: "which X-Pof-* headers to send: 'all' (default), 'mod_pof', 'none', or names (genre,details,app,...)" },
   { name: 'timeout', takesValue: true, valueName: 'MS', help: 'longest a request waits for pof (default 20)' },
@@ -106,7 +106,9 @@ const USAGE = `Usage: pof proxy --listen ADDR:PORT --upstream URL [-s PATH | -i 
                  [--proxy-protocol[=MODE] --trusted-proxy CIDR,...] [--http ADDR:PORT]
 A reverse proxy that fingerprints each client connection and forwards
 X-Pof-Genre, X-Pof-Details, ... to the backend (client-sent X-Pof-* are removed,
-however spelled).
+however spelled). With --tls-cert it serves HTTP/2 and HTTP/1.1 and adds what
+only the decrypting end sees: the ClientHello's JA4 and JA3, the HTTP/2
+fingerprint, and the HTTP signature of the decrypted request (X-Pof-App).
 
 ${helpText(FLAGS)}
 `;

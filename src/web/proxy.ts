@@ -12,7 +12,13 @@
  *
  * Bodies stream both ways (no buffering), WebSocket and other upgrades are
  * passed through, upstream connections are kept alive, TLS can be
- * terminated here. Fingerprinting never fails a request: at worst it is
+ * terminated here. With TLS the proxy serves HTTP/2 and HTTP/1.1 (ALPN),
+ * and reads what only the end that decrypts can see (pofTls in
+ * tls-server.ts): X-Pof-Ja4, X-Pof-Ja4-R, X-Pof-Ja3 and X-Pof-Tls-Client
+ * from the ClientHello, X-Pof-H2 from an HTTP/2 connection's first frames,
+ * X-Pof-App, X-Pof-Language and X-Pof-Ua-Mismatch from the decrypted
+ * request's headers. The backend is spoken to in HTTP/1.1 either way.
+ * Fingerprinting never fails a request: at worst it is
  * forwarded after timeoutMs with X-Pof-Err saying why.
  *
  * A connection goes through these layers, in this order:
@@ -27,19 +33,21 @@
  *      the access log;
  *   3. the per-client limit (limitConnections, the first 'connection'
  *      listener);
- *   4. TLS, when terminated here (https.Server's own 'connection'
- *      listener): the handshake reads the bytes after the PROXY header;
- *   5. HTTP: the request head within headerTimeoutMs, then the lookup
- *      (attachPof) and the backend request.
- *
- * A layer that reads a connection's first bytes of its own (a TLS
- * ClientHello reader, HTTP/2's preface) belongs between 2 and 4: after the
- * PROXY header, which is the balancer's and comes before anything the
- * client sent.
+ *   4. the ClientHello, read for its fingerprints and put back (pofTls,
+ *      in place of the TLS server's own 'connection' listener, set by the
+ *      core's attachServer), when TLS is terminated here;
+ *   5. TLS (the http2 secure server's own listener): the handshake reads
+ *      the bytes after the PROXY header;
+ *   6. on an h2 connection, its first frames, read for the HTTP/2
+ *      fingerprint and put back (pofTls, before the HTTP/2 session);
+ *   7. HTTP: the request head within headerTimeoutMs (HTTP/1.1), then the
+ *      lookup (attachPof) and the backend request.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import type net from 'node:net';
+import tls from 'node:tls';
 
 import { PofError } from '../errors.js';
 import type { AccessLog, UpgradeLogEntry } from './access-log.js';
@@ -47,8 +55,9 @@ import type { PofCore } from './core.js';
 import { attachPof, coreOf, type PofSetup } from './node-http.js';
 import { clientTuple } from './conn-tuple.js';
 import { connectionTokens, forwardedField, headerValue, HOP, isPofHeaderName, pofHeaderName, SPECIAL_FIRST } from './proxy-headers.js';
-import { limitConnections, proxyLimits, serverTimeouts, type ProxyLimitOptions } from './proxy-limits.js';
+import { limitConnections, MAX_UPSTREAM_TIMEOUT_MS, proxyLimits, serverTimeouts, type ProxyLimitOptions } from './proxy-limits.js';
 import { isPofValueName, POF_EXTRA_NAMES, pofValue, resultShape, type PofResult, type PofValueName } from './result.js';
+import { pofTlsOf } from './tls-server.js';
 
 export { forwardedField, isPofHeaderName, pofHeaderName } from './proxy-headers.js';
 export type { ProxyLimitOptions } from './proxy-limits.js';
@@ -59,7 +68,7 @@ export interface PofProxyOptions extends ProxyLimitOptions {
   /** How to fingerprint (core options, or a core). */
   pof: PofSetup;
   accessLog?: AccessLog;
-  /** Terminate TLS with this certificate and key (PEM). */
+  /** Terminate TLS with this certificate and key (PEM), serving HTTP/2 and HTTP/1.1. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Send pof's own fields (X-Pof-Os, X-Pof-App, ...) too (default true). */
   extraHeaders?: boolean;
@@ -95,11 +104,43 @@ function clientErrorHead(code: string | undefined): string {
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 }
 
+/** Streams an HTTP/2 client may have open at once on one connection (as nginx's http2_max_concurrent_streams). */
+export const H2_MAX_CONCURRENT_STREAMS = 128;
+
+/** A client request: HTTP/1.x, or HTTP/2 through Node's compatibility API (which has what the proxy reads). */
+type ClientRequest = http.IncomingMessage;
+type ClientResponse = http.ServerResponse;
+const isH2 = (req: ClientRequest): boolean => req.httpVersionMajor === 2;
+const COLON = 0x3a;
+
 export interface PofProxy {
-  readonly server: http.Server | https.Server;
+  readonly server: http.Server | https.Server | http2.Http2SecureServer;
   readonly core: PofCore;
   listen(port: number, host?: string): Promise<net.AddressInfo>;
   close(): Promise<void>;
+}
+
+/**
+ * The TLS listener: HTTP/2 and HTTP/1.1 by ALPN, with the HTTP/1.1 limits
+ * an http.Server takes (its request head within headerTimeoutMs) and, for
+ * HTTP/2, at most H2_MAX_CONCURRENT_STREAMS streams per connection and a
+ * connection idle longer than the backend may be silent closed (an hour
+ * when the backend has no limit).
+ */
+function secureServer(t: NonNullable<PofProxyOptions['tls']>, timeouts: ReturnType<typeof serverTimeouts>, upstreamTimeoutMs: number): http2.Http2SecureServer {
+  const server = http2.createSecureServer({
+    cert: t.cert,
+    key: t.key,
+    allowHTTP1: true,
+    handshakeTimeout: timeouts.handshakeTimeout,
+    settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
+  });
+  // What http.createServer takes as options, Node's HTTP/2 server (for its HTTP/1.1) as properties.
+  const h1 = server as unknown as { headersTimeout: number; connectionsCheckingInterval: number };
+  h1.headersTimeout = timeouts.headersTimeout!;
+  h1.connectionsCheckingInterval = timeouts.connectionsCheckingInterval!;
+  server.setTimeout(Math.max(upstreamTimeoutMs || MAX_UPSTREAM_TIMEOUT_MS, timeouts.handshakeTimeout));
+  return server;
 }
 
 export function createPofProxy(opts: PofProxyOptions): PofProxy {
@@ -161,7 +202,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
    * proxy knows it), any other spelling of the X-Forwarded-* it sets, and
    * repeats of Host or Content-Length; then X-Forwarded-*, then pof's.
    */
-  function upstreamHeaders(req: http.IncomingMessage, r: PofResult, upgrade: boolean): string[] {
+  function upstreamHeaders(req: ClientRequest, r: PofResult, upgrade: boolean): string[] {
     const raw = req.rawHeaders;
     const out: string[] = [];
     const connTokens = connectionTokens(req.headers.connection);
@@ -169,8 +210,19 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     let length = false;
     // A client's X-Forwarded-Host (exactly so spelled, not empty) is kept in place of the proxy's.
     const xfh = req.headers['x-forwarded-host'];
+    // HTTP/2 names the host in :authority (a Host header may come too).
+    const reqHost = req.headers.host ?? (req.headers[':authority'] as string | undefined);
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
+      if (name.charCodeAt(0) === COLON) {
+        // HTTP/2's pseudo-headers: :authority is the Host; :method, :path
+        // and :scheme make the backend's request line.
+        if (name === ':authority' && !host && preserveHost) {
+          out.push('Host', raw[i + 1]!);
+          host = true;
+        }
+        continue;
+      }
       // Most headers cannot be one of those looked at here: their first
       // letter says so without lowercasing the name.
       if (!connTokens && !SPECIAL_FIRST.has(name.charCodeAt(0) | 0x20)) {
@@ -202,7 +254,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     const xff = req.headers['x-forwarded-for'];
     out.push('X-Forwarded-For', xff ? `${xff}, ${cli}` : cli);
     out.push('X-Forwarded-Proto', secure ? 'https' : 'http');
-    if (req.headers.host && !xfh) out.push('X-Forwarded-Host', req.headers.host);
+    if (reqHost && !xfh) out.push('X-Forwarded-Host', reqHost);
     const pof = pofHeaderList(r);
     for (let i = 0; i < pof.length; i++) out.push(pof[i]!);
     return out;
@@ -212,7 +264,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
    * The backend request for a client request, or null when Node refuses to
    * send what its parser took (the client was answered 400 and closed).
    */
-  function upstreamRequest(req: http.IncomingMessage, r: PofResult, upgrade: boolean, reject: () => void): http.ClientRequest | null {
+  function upstreamRequest(req: ClientRequest, r: PofResult, upgrade: boolean, reject: () => void): http.ClientRequest | null {
     let upReq: http.ClientRequest;
     try {
       upReq = request({
@@ -234,9 +286,12 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     return upReq;
   }
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, r: PofResult): void {
+  function forward(req: ClientRequest, res: ClientResponse, r: PofResult): void {
+    const h2 = isH2(req);
+    // HTTP/2 has no Connection header (the stream ends, the connection stays).
+    const closing = (h: http.OutgoingHttpHeaders): http.OutgoingHttpHeaders => (h2 ? h : { ...h, connection: 'close' });
     const upReq = upstreamRequest(req, r, false, () => {
-      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      res.writeHead(400, closing({ 'content-type': 'text/plain' }));
       res.end('Bad Request\n');
     });
     if (!upReq) return;
@@ -247,7 +302,7 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       onError(e);
       if (!res.headersSent) {
         const timedOut = e instanceof UpstreamTimeout;
-        res.writeHead(timedOut ? GATEWAY_TIMEOUT : BAD_GATEWAY, { 'content-type': 'text/plain', connection: 'close' });
+        res.writeHead(timedOut ? GATEWAY_TIMEOUT : BAD_GATEWAY, closing({ 'content-type': 'text/plain' }));
         res.end(timedOut ? 'Gateway Timeout\n' : 'Bad Gateway\n');
       } else res.destroy(e);
     };
@@ -260,7 +315,9 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
         if (v === undefined || HOP.has(k) || tokens?.has(k)) continue;
         out[k] = v;
       }
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+      // HTTP/2 has no reason phrase.
+      if (h2) res.writeHead(upRes.statusCode ?? 502, out);
+      else res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
       upRes.on('error', (e) => res.destroy(e));
       upRes.pipe(res);
     });
@@ -277,10 +334,12 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
     req.pipe(upReq);
   }
 
-  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function onRequest(req: ClientRequest, res: ClientResponse): void {
     log?.track(req, res);
     attachPof(core, req, () => {
-      if (!res.destroyed) forward(req, res, req.pof!);
+      // (An HTTP/2 response is gone with its stream.)
+      const gone = res.destroyed ?? (res as unknown as http2.Http2ServerResponse).stream?.destroyed;
+      if (!gone) forward(req, res, req.pof!);
     });
   }
 
@@ -353,14 +412,14 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   }
 
   const timeouts = serverTimeouts(limits);
-  const server = secure ? https.createServer({ ...timeouts, cert: opts.tls!.cert, key: opts.tls!.key }) : http.createServer(timeouts);
+  const server = secure ? secureServer(opts.tls!, timeouts, limits.upstreamTimeoutMs) : http.createServer(timeouts);
   // Behind a balancer, a client is the one its PROXY header names (the
   // balancer's own address is every connection's).
   limitConnections(server, limits, onWarning, core.proxyProtocol ? (s) => clientTuple(s)?.cli : undefined);
-  server.on('request', onRequest);
+  server.on('request', onRequest as (req: unknown, res: unknown) => void);
   // An upgraded socket is no longer the server's: close() ends it itself.
   const upgraded = new Set<net.Socket>();
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+  server.on('upgrade', (req: ClientRequest, socket: net.Socket, head: Buffer) => {
     // The server no longer listens for this socket's errors; a client
     // reset (even while pof is asked) must not throw: it shows as 'close'.
     socket.on('error', () => {});
@@ -372,6 +431,16 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
   // A request that cannot be read (malformed, too large, its head too
   // slow): told why when the connection can still carry it, then closed.
   // (Not in the middle of a response to an earlier request of the connection.)
+  // Connections of the TLS server, HTTP/2's and HTTP/1.1's alike, for close().
+  const secureSockets = new Set<net.Socket>();
+  if (secure) {
+    server.on('secureConnection', (s: net.Socket) => {
+      secureSockets.add(s);
+      s.once('close', () => secureSockets.delete(s));
+    });
+    // A client that fails its handshake or its HTTP/2 session is its own affair.
+    server.on('sessionError', () => {});
+  }
   server.on('clientError', (e: NodeJS.ErrnoException, socket: net.Socket) => {
     const inFlight = (socket as net.Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
     if (socket.writable && e.code !== 'ECONNRESET' && !inFlight?.headersSent) socket.end(clientErrorHead(e.code));
@@ -398,7 +467,10 @@ export function createPofProxy(opts: PofProxyOptions): PofProxy {
       await Promise.all([
         new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeAllConnections?.();
+          (server as http.Server).closeAllConnections?.();
+          // An HTTP/2 server has no closeAllConnections; a hello still being read is no connection of Node's yet.
+          for (const s of secureSockets) s.destroy();
+          if (server instanceof tls.Server) pofTlsOf(server)?.destroyPending();
         }),
         ...tunnels,
       ]);
