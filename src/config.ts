@@ -87,11 +87,11 @@ export const MAX_QUIC_CRYPTO_RANGES = 32;
  * starts in clear text (STARTTLS, HTTP CONNECT, PostgreSQL's and MySQL's
  * SSL requests) a hello is looked for.
  */
-export const MAX_TLS_CONNS = 8192;
-export const TLS_GATHER_BUDGET = 16 * 1024 * 1024;
+export const MAX_TLS_CONNS = 1024;
+export const TLS_GATHER_BUDGET = 4 * 1024 * 1024;
 export const TLS_SCAN_BYTES = 1024;
 /** Separate byte ranges held per direction while segments are out of order. */
 export const MAX_TLS_SEGMENT_RANGES = 32;
 /** The QUIC gatherer: connections watched at once, and the CRYPTO bytes all of them may hold together. */
-export const MAX_QUIC_CONNS = 4096;
-export const QUIC_GATHER_BUDGET = 8 * 1024 * 1024;
+export const MAX_QUIC_CONNS = 1024;
+export const QUIC_GATHER_BUDGET = 4 * 1024 * 1024;

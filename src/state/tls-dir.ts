@@ -3,9 +3,9 @@
  * where its stream starts, what it is doing, and the bytes kept; and the
  * byte-level tests the gatherer makes on it, apart from its bookkeeping.
  */
-import { MAX_TLS_HELLO_BYTES, TLS_SCAN_BYTES } from '../config.js';
-import type { CryptoAssembly } from '../decode/quic/crypto-assembly.js';
-import { frameHandshake, scanForHandshake, type HandshakeFrame } from '../fingerprint/tls/records.js';
+import { MAX_TLS_HELLO_BYTES, MAX_TLS_SEGMENT_RANGES, TLS_SCAN_BYTES } from '../config.js';
+import { CryptoAssembly } from '../decode/quic/crypto-assembly.js';
+import { frameHandshake, scanForHandshake, type FrameOptions, type HandshakeFrame } from '../fingerprint/tls/records.js';
 
 const HANDSHAKE = 22;
 
@@ -32,7 +32,21 @@ export class TlsDir {
   at = 0;
   /** Other records (ChangeCipherSpec, ...) may come before the message looked for (a second hello). */
   skipOthers = false;
+  /** Bytes from `base` the framer said it needs at least (0: unknown): no framing before they are there. */
+  need = 0;
   asm: CryptoAssembly | null = null;
+
+  /** As new (its assembly given back first). */
+  reset(): void {
+    this.mode = 'wait';
+    this.base = 0;
+    this.startKnown = false;
+    this.streamOff = 0;
+    this.at = 0;
+    this.skipOthers = false;
+    this.need = 0;
+    this.asm = null;
+  }
 }
 
 /** Whether the bytes at `p` start a TLS record holding a handshake message of `type` (22, 3.0-3.4, length, type). */
@@ -59,13 +73,21 @@ export function frameNext(d: TlsDir, b: Buffer, zero: number, end: number, type:
   if (d.skipOthers) {
     while (at + 5 <= end && b[at] !== HANDSHAKE && b[at + 1] === 3) {
       const next = at + 5 + ((b[at + 3]! << 8) | b[at + 4]!);
-      if (next > end) return null;
+      if (next > end) {
+        d.need = 0;
+        return null;
+      }
       at = next;
     }
     d.at = at - zero;
   }
-  return frameHandshake(b, at, end, { expect: type, limit: MAX_TLS_HELLO_BYTES - d.at });
+  const f = frameHandshake(b, at, end, d.at === 0 ? FROM_START[type]! : { expect: type, limit: MAX_TLS_HELLO_BYTES - d.at });
+  d.need = f.kind === 'need-more' ? d.at + f.need : 0;
+  return f;
 }
+
+/** The framer's options for a message at offset 0, by message type (made once). */
+const FROM_START: ReadonlyArray<FrameOptions | undefined> = [undefined, { expect: 1, limit: MAX_TLS_HELLO_BYTES }, { expect: 2, limit: MAX_TLS_HELLO_BYTES }];
 
 /**
  * The gathered bytes b (offset 0 at b[0]) do not hold a message at d.at
@@ -83,8 +105,38 @@ export function rescan(d: TlsDir, b: Buffer, type: number, reason: string): Hand
     const f = frameHandshake(b, c, b.length, { expect: type, limit: MAX_TLS_HELLO_BYTES - c });
     if (f.kind !== 'invalid') {
       d.at = c;
+      d.need = f.kind === 'need-more' ? c + f.need : 0;
       return f;
     }
     from = c + 1;
+  }
+}
+
+/** Spare assemblies kept for reuse, and the largest buffer one may keep. */
+const SPARES = 64;
+const SPARE_BYTES = 4096;
+
+/**
+ * The assemblies of a gatherer's directions, with the bytes they hold
+ * counted (the caller adds what an add() grows); those given back are
+ * kept for the next ones (a few, small ones), so that a flood of
+ * connections that each send part of a hello allocates nothing.
+ */
+export class AssemblyPool {
+  held = 0;
+  private readonly spare: CryptoAssembly[] = [];
+
+  take(): CryptoAssembly {
+    const a = this.spare.pop() ?? new CryptoAssembly(MAX_TLS_HELLO_BYTES, MAX_TLS_SEGMENT_RANGES);
+    this.held += a.bytesHeld;
+    return a;
+  }
+
+  give(a: CryptoAssembly): void {
+    this.held -= a.bytesHeld;
+    if (a.bytesHeld <= SPARE_BYTES && this.spare.length < SPARES) {
+      a.reset();
+      this.spare.push(a);
+    }
   }
 }

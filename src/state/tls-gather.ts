@@ -19,8 +19,7 @@
  * one segment is read from the packet itself, without a copy.
  */
 import type { PacketRecord } from '../capture/types.js';
-import { MAX_TLS_HELLO_BYTES, MAX_TLS_SEGMENT_RANGES, TLS_SCAN_BYTES } from '../config.js';
-import { CryptoAssembly } from '../decode/quic/crypto-assembly.js';
+import { MAX_TLS_HELLO_BYTES, TLS_SCAN_BYTES } from '../config.js';
 import { TcpFlag, type TcpPacket } from '../decode/types.js';
 import { parseClientHello } from '../fingerprint/tls/hello.js';
 import type { TlsIndex } from '../fingerprint/tls/label.js';
@@ -29,8 +28,8 @@ import { frameHandshake, scanForHandshake, type HandshakeFrame } from '../finger
 import type { TupleKey } from './flows.js';
 import type { EngineContext } from './module.js';
 import { countDrop, helloObservation, serverObservation, type HelloPlace, type TlsDropReason, type TlsStats } from './tls-report.js';
-import { frameNext, plainHttp, recordStart, rescan, TlsDir } from './tls-dir.js';
-import { fillTupleKey, newTlsConn, TlsConnTable, type TlsConn } from './tls-table.js';
+import { AssemblyPool, frameNext, plainHttp, recordStart, rescan, TlsDir } from './tls-dir.js';
+import { fillTupleKey, newTlsConn, reuseTlsConn, TlsConnTable, type TlsConn } from './tls-table.js';
 
 const SYN = TcpFlag.SYN;
 const ACK = TcpFlag.ACK;
@@ -60,8 +59,7 @@ export class TlsGatherer {
   private readonly place: HelloPlace = { ipVer: 4, buf: Buffer.alloc(0), cliOff: 0, srvOff: 0, cliPort: 0, srvPort: 0, encap: false, tsSec: 0, tsUsec: 0 };
   private readonly opts: TlsGatherOptions;
   private readonly stats: TlsStats;
-  /** Bytes the assemblies hold. */
-  held = 0;
+  private readonly pool = new AssemblyPool();
   private lastExpire = -1;
 
   constructor(opts: TlsGatherOptions) {
@@ -73,6 +71,11 @@ export class TlsGatherer {
   /** Connections watched now. */
   get size(): number {
     return this.table.size;
+  }
+
+  /** Bytes the assemblies of gathering connections hold. */
+  get held(): number {
+    return this.pool.held;
   }
 
   onTcp(ctx: EngineContext, pk: TcpPacket, rec: PacketRecord): void {
@@ -122,8 +125,9 @@ export class TlsGatherer {
 
   private create(now: number, seq: number, fromSyn: boolean): TlsConn {
     const table = this.table;
-    if (table.full && table.oldest !== null) this.remove(table.oldest, 'tcp-evicted');
-    const e = newTlsConn(this.key, now);
+    const old = table.full ? table.oldest : null;
+    if (old !== null) this.remove(old, 'tcp-evicted');
+    const e = old !== null ? reuseTlsConn(old, this.key, now) : newTlsConn(this.key, now);
     const d = e.cli;
     d.base = seq;
     d.startKnown = fromSyn;
@@ -182,6 +186,7 @@ export class TlsGatherer {
       d.base = (d.base + rel + (c - from)) >>> 0;
       d.streamOff += rel + (c - from);
       d.at = 0;
+      d.need = 0;
       n -= c - from;
       from = c;
       rel = 0;
@@ -205,17 +210,19 @@ export class TlsGatherer {
         if (isCli) countDrop(this.stats, 'tcp-budget');
         return this.dirDone(e, d);
       }
-      asm = d.asm = new CryptoAssembly(LIMIT, MAX_TLS_SEGMENT_RANGES);
+      asm = d.asm = this.pool.take();
     }
     const before = asm.bytesHeld;
     const ok = asm.add(rel, buf, from, from + n);
-    this.held += asm.bytesHeld - before;
+    this.pool.held += asm.bytesHeld - before;
     if (!ok) {
       if (isCli) countDrop(this.stats, 'tcp-fragmented');
       return this.dirDone(e, d);
     }
+    // Nothing new at the front, or not yet as much as the framer said it needs.
+    const have = asm.contiguous;
+    if (have <= d.at || have < d.need || rel > have) return;
     const b = asm.prefix();
-    if (b.length <= d.at || rel > b.length) return; // nothing new at the front
     if (vpn) return this.openVpn(ctx, e, d, b, pk, rec);
     const f = frameNext(d, b, 0, b.length, isCli ? CLIENT_HELLO : SERVER_HELLO);
     if (f === null || f.kind === 'need-more') return;
@@ -236,6 +243,7 @@ export class TlsGatherer {
       d.base = (d.base + b.length) >>> 0;
       d.streamOff += b.length;
       d.at = 0;
+      d.need = 0;
       d.mode = 'scan';
     } else if (r === 'none') {
       if (isCli && b[d.at] === HANDSHAKE) countDrop(this.stats, reason === 'too-large' ? 'tcp-too-large' : 'tcp-bad-record');
@@ -277,12 +285,14 @@ export class TlsGatherer {
     d.base = (d.base + endRel + (next === 'after' && rest > 0 ? rest : 0)) >>> 0;
     d.streamOff += endRel;
     d.at = 0;
+    d.need = 0;
     d.skipOthers = true;
     d.mode = next;
     if (keep !== null) {
-      const asm = (d.asm = new CryptoAssembly(LIMIT, MAX_TLS_SEGMENT_RANGES));
+      const asm = (d.asm = this.pool.take());
+      const before = asm.bytesHeld;
       asm.add(0, keep);
-      this.held += asm.bytesHeld;
+      this.pool.held += asm.bytesHeld - before;
       const g = frameNext(d, keep, 0, keep.length, isCli ? CLIENT_HELLO : SERVER_HELLO);
       if (g !== null && g.kind === 'complete') this.complete(ctx, e, d, isCli, g, keep, 0, keep.length, pk, rec);
     }
@@ -358,7 +368,7 @@ export class TlsGatherer {
 
   private release(d: TlsDir): void {
     if (d.asm !== null) {
-      this.held -= d.asm.bytesHeld;
+      this.pool.give(d.asm);
       d.asm = null;
     }
   }
@@ -385,12 +395,5 @@ export class TlsGatherer {
     this.lastExpire = now;
     const max = this.opts.maxAgeS;
     for (let e = this.table.oldest; e !== null && (now - e.created) >>> 0 > max; e = this.table.oldest) this.remove(e, 'tcp-expired');
-  }
-
-  /** Whatever is still being gathered, for status and end-of-capture counts. */
-  gathering(): number {
-    let n = 0;
-    for (const e of this.table.all()) if (e.cli.mode === 'gather' && e.cli.asm !== null) n++;
-    return n;
   }
 }

@@ -73,6 +73,34 @@ export function newTlsConn(k: TupleKey, now: number): TlsConn {
   };
 }
 
+/**
+ * An entry that left the table, made over for a new connection (the
+ * table's oldest, evicted for it: a flood of new connections then
+ * allocates nothing). Its assemblies must have been given back.
+ */
+export function reuseTlsConn(e: TlsConn, k: TupleKey, now: number): TlsConn {
+  e.ipVer = k.ipVer;
+  e.c0 = k.a0;
+  e.c1 = k.a1;
+  e.c2 = k.a2;
+  e.c3 = k.a3;
+  e.s0 = k.b0;
+  e.s1 = k.b1;
+  e.s2 = k.b2;
+  e.s3 = k.b3;
+  e.cliPort = k.aPort;
+  e.srvPort = k.bPort;
+  e.encap = k.encap;
+  e.created = now;
+  e.synSeq = -1;
+  e.cli.reset();
+  // A server side made over is as good as none (mode 'wait', start unknown).
+  e.srv?.reset();
+  e.hellos = 0;
+  e.retry = false;
+  return e;
+}
+
 export class TlsConnTable {
   private readonly buckets: Array<TlsConn | null>;
   private readonly mask: number;

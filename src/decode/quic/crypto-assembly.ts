@@ -38,13 +38,19 @@ export class CryptoAssembly {
   readonly limit: number;
   readonly maxRanges: number;
   private buf: Buffer | null = null;
-  /** Received ranges, flat [start0, end0, start1, end1, ...]: sorted, disjoint and not touching. */
-  private ranges: number[] = [];
+  /**
+   * Received ranges, flat [start0, end0, start1, end1, ...] in the first
+   * `used` places: sorted, disjoint and not touching. A typed array of
+   * fixed size, so that taking data allocates nothing.
+   */
+  private readonly ranges: Int32Array;
+  private used = 0;
   private failure: CryptoFailure | null = null;
 
   constructor(limit = MAX_QUIC_CRYPTO_BYTES, maxRanges = MAX_QUIC_CRYPTO_RANGES) {
     this.limit = limit;
     this.maxRanges = maxRanges;
+    this.ranges = new Int32Array(2 * maxRanges + 2);
   }
 
   /** Why the assembly stopped taking data, or null. */
@@ -54,7 +60,7 @@ export class CryptoAssembly {
 
   /** Bytes received without a gap from offset 0. */
   get contiguous(): number {
-    return this.ranges.length > 0 && this.ranges[0] === 0 ? this.ranges[1] : 0;
+    return this.used > 0 && this.ranges[0] === 0 ? this.ranges[1]! : 0;
   }
 
   /**
@@ -64,6 +70,16 @@ export class CryptoAssembly {
   prefix(): Buffer {
     const n = this.contiguous;
     return this.buf === null || n === 0 ? EMPTY : this.buf.subarray(0, n);
+  }
+
+  /**
+   * Forget everything received (and a failure), keeping the buffer: an
+   * assembly can be reused for another stream without a new allocation.
+   * Views prefix() or message() gave before are no longer meaningful.
+   */
+  reset(): void {
+    this.used = 0;
+    this.failure = null;
   }
 
   /** Bytes of memory this assembly holds. */
@@ -92,7 +108,10 @@ export class CryptoAssembly {
       return false;
     }
     this.ensure(endOff);
-    data.copy(this.buf as Buffer, offset, from, to);
+    const b = this.buf as Buffer;
+    // Short copies byte by byte: Buffer.copy makes a view per call, garbage a flood of small pieces would pile up.
+    if (len < 2048) for (let i = 0; i < len; i++) b[offset + i] = data[from + i]!;
+    else data.copy(b, offset, from, to);
     return true;
   }
 
@@ -115,7 +134,7 @@ export class CryptoAssembly {
 
   private fail(): void {
     this.buf = null;
-    this.ranges = [];
+    this.used = 0;
   }
 
   private ensure(size: number): void {
@@ -132,20 +151,25 @@ export class CryptoAssembly {
   /** Merge [s, e) into the range list; false when that would exceed maxRanges. */
   private insertRange(s: number, e: number): boolean {
     const r = this.ranges;
+    const n = this.used;
     // First range whose end reaches s (touching counts), then all it merges with.
     let i = 0;
-    while (i < r.length && r[i + 1] < s) i += 2;
+    while (i < n && r[i + 1]! < s) i += 2;
     let j = i;
     let ns = s;
     let ne = e;
-    while (j < r.length && r[j] <= e) {
-      if (r[j] < ns) ns = r[j];
-      if (r[j + 1] > ne) ne = r[j + 1];
+    while (j < n && r[j]! <= e) {
+      if (r[j]! < ns) ns = r[j]!;
+      if (r[j + 1]! > ne) ne = r[j + 1]!;
       j += 2;
     }
-    const removed = (j - i) / 2;
-    if (removed === 0 && r.length / 2 >= this.maxRanges) return false;
-    r.splice(i, j - i, ns, ne);
+    if (j === i && n / 2 >= this.maxRanges) return false;
+    // The ranges [i, j) become the one [ns, ne): the ones after it move.
+    const delta = 2 - (j - i);
+    if (delta !== 0 && j < n) r.copyWithin(i + 2, j, n);
+    r[i] = ns;
+    r[i + 1] = ne;
+    this.used = n + delta;
     return true;
   }
 }
