@@ -103,7 +103,8 @@ export function helpText(specs: readonly FlagSpec[]): string {
   return specs
     .map((s) => {
       const left = `  ${dash(s.name)}${s.takesValue ? ' ' + (s.valueName ?? 'VALUE') : s.inlineValue ? `[=${s.valueName ?? 'VALUE'}]` : ''}`;
-      return left.padEnd(24) + s.help;
+      // A flag too long for the column keeps two spaces before its help.
+      return (left.length < 24 ? left.padEnd(24) : `${left}  `) + s.help;
     })
     .join('\n');
 }

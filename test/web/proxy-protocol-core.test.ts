@@ -257,6 +257,17 @@ describe('the core behind a balancer (proxyProtocol)', () => {
   });
 });
 
+it('pof proxy --proxy-protocol=optional: the mode after =, the route says so; other flags still take no value', async () => {
+  const p = await startProxy(['--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:1', '-s', '/nonexistent/pof.sock', '--no-saved-syn', '--proxy-protocol=optional', '--trusted-proxy', '127.0.0.1/32'], { write: () => true });
+  try {
+    assert.match(p.route, /^PROXY headers optional from 127\.0\.0\.1\/32 \+ daemon \/nonexistent\/pof\.sock$/);
+    assert.equal(p.http, null);
+  } finally {
+    await p.close();
+  }
+  await assert.rejects(startProxy(['--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:1', '--no-saved-syn=1'], { write: () => true }), /option --no-saved-syn takes no value/);
+});
+
 describe('checks at start-up: one E_CONFIG or E_USAGE line', () => {
   const sys = makeEngine();
   for (const [opts, re] of [
