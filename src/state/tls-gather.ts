@@ -81,9 +81,11 @@ export class TlsGatherer {
   onTcp(ctx: EngineContext, pk: TcpPacket, rec: PacketRecord): void {
     const flags = pk.flags;
     const len = pk.payLen;
-    // Most segments are ACKs without data: nothing to read.
+    // Most segments are ACKs without data: nothing to read. Nor in a
+    // SYN+ACK: the server's side is read from its first TLS record on.
     if (len === 0 && (flags & (SYN | RST | FIN)) === 0) return;
     const syn = (flags & SYN) !== 0;
+    if (syn && (flags & ACK) !== 0) return;
     const table = this.table;
     if (table.size === 0 && !syn && !recordStart(pk.addr, pk.payOff, len, CLIENT_HELLO)) return;
     this.expire(rec.tsSec);
@@ -109,15 +111,16 @@ export class TlsGatherer {
     }
     const toSrv = table.toSrv;
     if ((flags & RST) !== 0) return this.remove(e, 'tcp-incomplete');
-    if (syn && !toSrv && (flags & ACK) !== 0) {
-      const s = (e.srv ??= new TlsDir());
-      if (s.mode === 'wait' && !s.startKnown) {
-        s.base = seq;
-        s.startKnown = true;
-      }
+    if (e.finished) {
+      // Both hellos read: the entry stays only so that a late retransmission is not a new hello.
+      if ((flags & FIN) !== 0) this.remove(e, null);
+      return;
     }
     if (len > 0) {
-      this.data(ctx, e, toSrv ? e.cli : (e.srv ??= new TlsDir()), toSrv, pk, seq, rec);
+      // The server's bytes matter once the client has sent TLS: before that (a
+      // server that speaks first, STARTTLS) they are stepped over unread.
+      const d = toSrv ? e.cli : e.hellos > 0 || e.cli.mode === 'gather' ? (e.srv ??= new TlsDir()) : null;
+      if (d !== null) this.data(ctx, e, d, toSrv, pk, seq, rec);
       if (!this.inTable(e)) return;
     }
     if ((flags & FIN) !== 0) this.fin(e, toSrv ? e.cli : e.srv, (seq + len) >>> 0);
@@ -378,6 +381,7 @@ export class TlsGatherer {
     this.release(d);
     d.mode = 'done';
     if (d === e.cli && e.hellos === 0 && this.inTable(e)) this.remove(e, null);
+    else if (e.cli.mode === 'done' && e.srv !== null && e.srv.mode === 'done') e.finished = true;
   }
 
   /** Drops an entry; a ClientHello still being gathered is counted as `why`. */

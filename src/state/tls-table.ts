@@ -37,6 +37,8 @@ export interface TlsConn {
   hellos: number;
   /** The server sent a HelloRetryRequest. */
   retry: boolean;
+  /** Both sides are read: nothing more is wanted of the connection. */
+  finished: boolean;
   bucket: number;
   next: TlsConn | null;
   prev: TlsConn | null;
@@ -65,6 +67,7 @@ export function newTlsConn(k: TupleKey, now: number): TlsConn {
     srv: null,
     hellos: 0,
     retry: false,
+    finished: false,
     bucket: 0,
     next: null,
     prev: null,
@@ -98,6 +101,7 @@ export function reuseTlsConn(e: TlsConn, k: TupleKey, now: number): TlsConn {
   e.srv?.reset();
   e.hellos = 0;
   e.retry = false;
+  e.finished = false;
   return e;
 }
 
