@@ -19,6 +19,13 @@
  *               both in front of the same backend (goal: within 15%). The
  *               told daemon's CPU is shown beside its proxy's ("+N daemon"):
  *               it captures the proxy's traffic both ways.
+ *   tls         a new TLS connection per request (HTTP/1.1, ALPN as
+ *               autocannon offers none): a plain Node https reverse proxy
+ *               vs the same with pofTls reading each ClientHello (JA4,
+ *               JA3, the TLS client label) and forwarding X-Pof-Ja4 and
+ *               X-Pof-Ja3 (goal: at most 10% fewer requests/s), and
+ *               `pof proxy --tls-cert` itself (HTTP/2 server, saved SYNs
+ *               or a canned lookup) for reference.
  *
  * A sensor on the machine moves the CPU per request of the servers it
  * captures even when nobody asks it (the kernel copies their packets to it,
@@ -41,7 +48,7 @@
  * With new connections, each round also times a lone client (one request at
  * a time, each on a new connection; BENCH_WEB_LATENCY_SECONDS, default 2,
  * 0 for none): what a request waits for pof shows there, not in CPU.
- * BENCH_WEB_ONLY=middleware or =proxy runs one half, BENCH_WEB_LOAD=keep-alive
+ * BENCH_WEB_ONLY=middleware, =proxy or =tls runs one part, BENCH_WEB_LOAD=keep-alive
  * or =new one load, BENCH_WEB_MATCH=told,asked the contenders whose names
  * hold one of those words (with their baselines).
  * The same file, run as `web.ts serve ROLE PORT [SOCKET]`, is each server.
@@ -53,6 +60,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,9 +121,11 @@ async function serve(role: string, port: number, sock: string, upstream: string)
     l.attach(server);
     listen(server);
   };
-  const proxy = async (pof: PofOptions): Promise<void> => {
+  /** The certificate the driver made for the TLS servers (BENCH_TLS_DIR). */
+  const tlsFiles = (): { cert: Buffer; key: Buffer } => ({ cert: readFileSync(join(process.env.BENCH_TLS_DIR!, 'cert.pem')), key: readFileSync(join(process.env.BENCH_TLS_DIR!, 'key.pem')) });
+  const proxy = async (pof: PofOptions, tls = false): Promise<void> => {
     const { createPofProxy } = (await import(`${POF}/web/proxy.js`)) as typeof import('../src/web/proxy.js');
-    const p = createPofProxy({ upstream, pof });
+    const p = createPofProxy({ upstream, pof, tls: tls ? tlsFiles() : undefined });
     coreStats = () => p.core.stats;
     await p.listen(port, '127.0.0.1');
     process.stdout.write('ready\n');
@@ -161,36 +171,63 @@ async function serve(role: string, port: number, sock: string, upstream: string)
       // The same with no host cache: a question for every connection, as
       // when each connection comes from an address not seen in the last second.
       return proxy({ socket: sock, savedSyn: true, timeoutMs: 50, hostTtlMs: 0 });
-    case 'proxy-plain': {
-      // The baseline: the same forwarding (streamed bodies, hop-by-hop
-      // headers dropped, X-Forwarded-For, kept-alive upstream), no pof.
-      const up = new URL(upstream);
-      const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256 });
-      const hop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-      listen(
-        http.createServer((req, res) => {
-          const headers: http.OutgoingHttpHeaders = {};
-          for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !hop.has(k)) headers[k] = v;
-          headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-          headers['x-forwarded-proto'] = 'http';
-          const upReq = http.request({ agent, host: up.hostname, port: up.port, method: req.method, path: req.url, headers }, (upRes) => {
-            const out: http.OutgoingHttpHeaders = {};
-            for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !hop.has(k)) out[k] = v;
-            res.writeHead(upRes.statusCode ?? 502, out);
-            upRes.pipe(res);
-          });
-          upReq.on('error', () => {
-            res.writeHead(502);
-            res.end();
-          });
-          req.pipe(upReq);
-        }),
-      );
+    case 'proxy-tls-syn':
+      return proxy({ savedSyn: true, tls: {} }, true);
+    case 'proxy-tls-inproc':
+      return proxy({ lookup: everyConnection() }, true);
+    case 'tls-plain':
+    case 'tls-hello': {
+      // A plain Node https reverse proxy; with pofTls, the same reading
+      // each ClientHello first and forwarding its JA4 and JA3.
+      const server = https.createServer(tlsFiles(), plainForward(upstream, 'https'));
+      if (role === 'tls-hello') {
+        const { pofTls } = (await import(`${POF}/web/tls-server.js`)) as typeof import('../src/web/tls-server.js');
+        const { helloFactsOf } = (await import(`${POF}/web/tls-facts.js`)) as typeof import('../src/web/tls-facts.js');
+        pofTls(server);
+        server.removeAllListeners('request');
+        server.on('request', plainForward(upstream, 'https', (req) => {
+          const t = helloFactsOf(req.socket)?.tls;
+          return { 'x-pof-ja4': t?.ja4 ?? '', 'x-pof-ja3': t?.ja3 ?? '' };
+        }));
+      }
+      listen(server as unknown as http.Server);
       return;
     }
+    case 'proxy-plain':
+      listen(http.createServer(plainForward(upstream, 'http')));
+      return;
     default:
       throw new Error(`unknown role ${role}`);
   }
+}
+
+/**
+ * The baseline proxies' forwarding (streamed bodies, hop-by-hop headers
+ * dropped, X-Forwarded-For, kept-alive upstream), no pof; `extra` adds
+ * headers of its own.
+ */
+function plainForward(upstream: string, proto: string, extra?: (req: http.IncomingMessage) => http.OutgoingHttpHeaders): http.RequestListener {
+  const up = new URL(upstream);
+  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256 });
+  const hop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+  return (req, res) => {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !hop.has(k)) headers[k] = v;
+    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    headers['x-forwarded-proto'] = proto;
+    if (extra) Object.assign(headers, extra(req));
+    const upReq = http.request({ agent, host: up.hostname, port: up.port, method: req.method, path: req.url, headers }, (upRes) => {
+      const out: http.OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !hop.has(k)) out[k] = v;
+      res.writeHead(upRes.statusCode ?? 502, out);
+      upRes.pipe(res);
+    });
+    upReq.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upReq);
+  };
 }
 
 // ---------------------------------------------------------------- driver
@@ -355,19 +392,22 @@ interface Load {
   connections: number;
   /** One request per connection ("Connection: close"; the server closes, autocannon reconnects). */
   close: boolean;
+  /** Over TLS (each new connection a full handshake). */
+  tls?: boolean;
 }
 
 const KEEPALIVE: Load = { name: 'keep-alive', connections: 50, close: false };
 const NEWCONN: Load = { name: 'new connection per request', connections: 20, close: true };
 /** What a lone client waits: each request on a new connection, one at a time. */
 const LONE: Load = { name: 'lone client', connections: 1, close: true };
+const NEWTLS: Load = { name: 'new TLS connection per request', connections: 20, close: true, tls: true };
 
 async function measure(port: number, load: Load, duration = seconds): Promise<{ rps: number; total: number; errors: number; non2xx: number }> {
   const autocannon = createRequire(import.meta.url)('autocannon') as (
     o: Record<string, unknown>,
   ) => Promise<{ requests: { average: number; total: number }; errors: number; timeouts: number; non2xx: number }>;
   const r = await autocannon({
-    url: `http://127.0.0.1:${port}/`,
+    url: `${load.tls ? 'https' : 'http'}://127.0.0.1:${port}/`,
     connections: load.connections,
     duration,
     ...(load.close ? { headers: { connection: 'close' } } : {}),
@@ -425,7 +465,7 @@ async function compare(title: string, load: Load, contenders: Contender[], goal:
     }
     if (lone) {
       for (const c of order) {
-        const r = await measure(c.server.port, LONE, latencySeconds);
+        const r = await measure(c.server.port, { ...LONE, tls: load.tls }, latencySeconds);
         lone.get(c.name)!.push((latencySeconds * 1000) / Math.max(1, r.total));
         errors += r.errors + r.non2xx;
       }
@@ -515,9 +555,9 @@ async function hotPathNs(): Promise<number> {
 }
 
 export async function web(): Promise<void> {
-  if (only && only !== 'middleware' && only !== 'proxy') throw new Error(`BENCH_WEB_ONLY must be middleware or proxy, not ${only}`);
+  if (only && only !== 'middleware' && only !== 'proxy' && only !== 'tls') throw new Error(`BENCH_WEB_ONLY must be middleware, proxy or tls, not ${only}`);
   if (onlyLoad && onlyLoad !== 'keep-alive' && onlyLoad !== 'new') throw new Error(`BENCH_WEB_LOAD must be keep-alive or new, not ${onlyLoad}`);
-  if (only !== 'proxy') {
+  if (!only || only === 'middleware') {
     const hot = await hotPathNs();
     console.log(`web: middleware hot path (a keep-alive request on a connection already looked up): ${hot.toFixed(0)} ns per request`);
   }
@@ -559,6 +599,23 @@ export async function web(): Promise<void> {
   const loss5 = (l: number): string => (l < 0.05 ? 'goal < 5%: met' : 'goal < 5%: missed');
   const loss15 = (l: number): string => (l <= 0.15 ? 'goal within 15%: met' : 'goal within 15%: missed');
   try {
+    if (!only || only === 'tls') {
+      // A certificate for the TLS servers, read by each from BENCH_TLS_DIR.
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      if (made.status !== 0) throw new Error('openssl req failed: the tls part needs openssl');
+      process.env.BENCH_TLS_DIR = dir;
+      const backend = await launch('backend');
+      const upstream = `http://127.0.0.1:${backend.port}`;
+      const tx: Contender[] = [
+        { name: 'plain Node https proxy', server: await launch('tls-plain', upstream) },
+        { name: 'the same reading each ClientHello', server: await launch('tls-hello', upstream) },
+        { name: 'pof proxy --tls-cert (in-process)', server: await launch('proxy-tls-inproc', upstream), note: 'reference: HTTP/2 server, every X-Pof-* header' },
+      ];
+      if (withSyn) tx.push({ name: 'pof proxy --tls-cert --saved-syn', server: await launch('proxy-tls-syn', upstream), note: 'reference' });
+      await compare('TLS', NEWTLS, tx, (l) => (l <= 0.1 ? 'goal at most 10%: met' : 'goal at most 10%: missed'));
+      for (const c of [backend, ...tx.map((t) => t.server)]) await stop(c.child);
+      if (only === 'tls') return;
+    }
     const daemon = await launch('daemon');
     if (only !== 'proxy') {
       const plain = await launch('plain');
