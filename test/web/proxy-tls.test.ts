@@ -10,7 +10,7 @@
  * HTTP/1.1 or HTTP/2.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -18,7 +18,7 @@ import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { savedSynAvailable } from '../../src/web/saved-syn.js';
-import { freePort, havePhp, proxyUrl, spawnFixture, startNodeBackend, stopChild } from './net-helpers.js';
+import { freePort, havePhp, proxyUrl, ROOT, spawnFixture, startNodeBackend, stopChild } from './net-helpers.js';
 import { certificate, curl, haveCurl, haveOpenssl, haveTshark, isRoot, needs, run, startCapture, tmpDir, tsharkH2, tsharkHellos } from './tls-helpers.js';
 
 const skip = needs({ php: havePhp, curl: haveCurl, openssl: haveOpenssl, tshark: haveTshark, root: isRoot, 'the saved-SYN addon': savedSynAvailable() });
@@ -102,6 +102,23 @@ describe('pof proxy --tls-cert with curl, a PHP backend and tshark', { skip }, (
       assert.match(g.seen.HTTP_X_POF_TLS_CLIENT ?? '', /^curl /, `${g.what}: HTTP_X_POF_TLS_CLIENT`);
       assert.equal(g.seen.proto, 'https');
       assert.equal(g.seen.HTTP_X_POF_GENRE, 'Linux', `${g.what}: the saved SYN's verdict`);
+    }
+  });
+
+  it("forwards the JA4 the engine reads from the capture (pof -r --json, the sensor's view)", () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', `${ROOT}/src/cli/main.ts`, '-r', cap.file, '--json'], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(r.status, 0, r.stderr);
+    const tls = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { mod: string; cli: { port: number }; fields: Record<string, string | null> })
+      .filter((o) => o.mod === 'tls');
+    for (const g of got) {
+      const o = tls.find((x) => x.cli.port === g.port);
+      assert.ok(o, `${g.what}: a tls record`);
+      assert.equal(g.seen.HTTP_X_POF_JA4, o.fields.ja4, g.what);
+      assert.equal(g.seen.HTTP_X_POF_JA4_R, o.fields.ja4_r, g.what);
+      assert.equal(g.seen.HTTP_X_POF_JA3, o.fields.ja3, g.what);
     }
   });
 
