@@ -47,7 +47,8 @@ export interface EngineOptions {
   /**
    * Attach typed `detail` to observations (for JSON output and the API's
    * per-connection table). Off saves allocations when only p0f's text
-   * formats are written. Default true.
+   * formats are written (a TLS record then has JA4 without its variants,
+   * which only JSON shows). Default true.
    */
   details?: boolean;
   /**
@@ -87,7 +88,7 @@ export class Engine implements EngineContext {
   private readonly sink: ObservationSink;
   private readonly dec = newDecodeState();
   private readonly pk: TcpPacket = this.dec.tcp;
-  private readonly key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
+  readonly key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
   private readonly apps: AppModule[] = [];
   private counted = 0;
   private lastExpire = -1;
@@ -423,6 +424,8 @@ export class Engine implements EngineContext {
       encap: f.encap,
       detail,
       tcp,
+      // Every observation has the same shape (TLS's set this), so that the outputs' property reads stay monomorphic.
+      textFields: undefined,
     };
     this.stats.observations++;
     if (f.encap) this.stats.encapObservations++;

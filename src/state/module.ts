@@ -15,7 +15,7 @@ import type { PacketRecord } from '../capture/types.js';
 import type { SignatureDb } from '../db/types.js';
 import type { TcpPacket, UdpPacket } from '../decode/types.js';
 import type { Observation, ObservationDetail, ObservationField, ObservationMod } from '../observation.js';
-import type { Flow } from './flows.js';
+import type { Flow, TupleKey } from './flows.js';
 import type { NatEvent } from './nat.js';
 
 /** What modules may use from the engine. */
@@ -28,6 +28,8 @@ export interface EngineContext {
   emitObservation(o: Observation): void;
   /** Whether observations carry typed details (EngineOptions.details). */
   readonly details: boolean;
+  /** The TCP packet's 4-tuple as words, sender as the `a` side: filled for each TCP packet before a PacketModule sees it. */
+  readonly key: TupleKey;
 }
 
 /**

@@ -29,7 +29,7 @@ import type { TupleKey } from './flows.js';
 import type { EngineContext } from './module.js';
 import { countDrop, helloObservation, serverObservation, type HelloPlace, type TlsDropReason, type TlsStats } from './tls-report.js';
 import { AssemblyPool, frameNext, plainHttp, recordStart, rescan, TlsDir } from './tls-dir.js';
-import { fillTupleKey, newTlsConn, reuseTlsConn, TlsConnTable, type TlsConn } from './tls-table.js';
+import { newTlsConn, reuseTlsConn, TlsConnTable, type TlsConn } from './tls-table.js';
 
 const SYN = TcpFlag.SYN;
 const ACK = TcpFlag.ACK;
@@ -55,7 +55,6 @@ export interface TlsGatherOptions {
 
 export class TlsGatherer {
   private readonly table: TlsConnTable;
-  private readonly key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
   private readonly place: HelloPlace = { ipVer: 4, buf: Buffer.alloc(0), cliOff: 0, srvOff: 0, cliPort: 0, srvPort: 0, encap: false, tsSec: 0, tsUsec: 0 };
   private readonly opts: TlsGatherOptions;
   private readonly stats: TlsStats;
@@ -89,8 +88,8 @@ export class TlsGatherer {
     const table = this.table;
     if (table.size === 0 && !syn && !recordStart(pk.addr, pk.payOff, len, CLIENT_HELLO)) return;
     this.expire(rec.tsSec);
-    fillTupleKey(this.key, pk);
-    let e = table.lookup(this.key);
+    const k = ctx.key;
+    let e = table.lookup(k);
     // Data on a SYN (TCP Fast Open) starts one past its sequence number.
     const seq = syn ? (pk.seq + 1) >>> 0 : pk.seq;
     if (e !== null && syn && table.toSrv && (flags & ACK) === 0) {
@@ -101,10 +100,10 @@ export class TlsGatherer {
     if (e === null) {
       if (syn) {
         if ((flags & (ACK | RST)) !== 0) return;
-        e = this.create(rec.tsSec, seq, true);
+        e = this.create(k, rec.tsSec, seq, true);
         e.synSeq = pk.seq;
       } else if (recordStart(pk.addr, pk.payOff, len, CLIENT_HELLO)) {
-        e = this.create(rec.tsSec, seq, false);
+        e = this.create(k, rec.tsSec, seq, false);
       } else return;
       if (len > 0) this.data(ctx, e, e.cli, true, pk, seq, rec);
       return;
@@ -126,16 +125,16 @@ export class TlsGatherer {
     if ((flags & FIN) !== 0) this.fin(e, toSrv ? e.cli : e.srv, (seq + len) >>> 0);
   }
 
-  private create(now: number, seq: number, fromSyn: boolean): TlsConn {
+  private create(k: TupleKey, now: number, seq: number, fromSyn: boolean): TlsConn {
     const table = this.table;
     const old = table.full ? table.oldest : null;
     if (old !== null) this.remove(old, 'tcp-evicted');
-    const e = old !== null ? reuseTlsConn(old, this.key, now) : newTlsConn(this.key, now);
+    const e = old !== null ? reuseTlsConn(old, k, now) : newTlsConn(k, now);
     const d = e.cli;
     d.base = seq;
     d.startKnown = fromSyn;
     if (!fromSyn) d.mode = 'gather';
-    table.insert(e, this.key);
+    table.insert(e, k);
     return e;
   }
 

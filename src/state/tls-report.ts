@@ -100,7 +100,8 @@ export function helloObservation(
   afterRetry: boolean,
   details: boolean,
 ): Observation {
-  const j4 = ja4(hello, transport);
+  // JA4's variants are for JSON, which has details on: without them only JA4 is made.
+  const j4 = ja4(hello, transport, details);
   const j3 = ja3(hello);
   const sni = hello.sni === null ? null : escapeField(hello.sni);
   const fields: ObservationField[] = [
@@ -108,10 +109,8 @@ export function helloObservation(
     ['ja3', j3.ja3],
     ['sni', sni],
     ['alpn', alpnField(hello.alpn)],
-    ['ja4_r', j4.ja4_r],
-    ['ja4_o', j4.ja4_o],
-    ['ja4_ro', j4.ja4_ro],
   ];
+  if (details) fields.push(['ja4_r', j4.ja4_r], ['ja4_o', j4.ja4_o], ['ja4_ro', j4.ja4_ro]);
   let client: TlsClientInfo | null = null;
   if (details && labels !== null) {
     const l = labelTls(labels, j4.ja4);
@@ -167,19 +166,27 @@ export function serverObservation(body: Buffer, transport: TlsTransport, at: Hel
   return { obs: o, helloRetryRequest: h.helloRetryRequest };
 }
 
+/** An observation with the properties of the engine's own, in their order (one shape for the outputs to read). */
 function base(mod: 'tls' | 'tls server', at: HelloPlace, subj: 'cli' | 'srv', fields: ObservationField[]): Observation {
+  const cli = addrToString(at.buf, at.cliOff, at.ipVer);
+  const srv = addrToString(at.buf, at.srvOff, at.ipVer);
   return {
     mod,
     tsSec: at.tsSec,
     tsUsec: at.tsUsec,
     ipVer: at.ipVer,
-    cli: addrToString(at.buf, at.cliOff, at.ipVer),
+    cli,
     cliPort: at.cliPort,
-    srv: addrToString(at.buf, at.srvOff, at.ipVer),
+    srv,
     srvPort: at.srvPort,
     subj,
+    conn: `cli=${cli}/${at.cliPort}|srv=${srv}/${at.srvPort}`,
     fields,
+    sharedFields: false,
     encap: at.encap,
+    detail: undefined,
+    tcp: undefined,
+    textFields: undefined,
   };
 }
 

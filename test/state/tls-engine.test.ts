@@ -17,7 +17,9 @@ import type { Observation } from '../../src/observation.js';
 import { formatConsoleBlock } from '../../src/output/console.js';
 import { formatJsonLine } from '../../src/output/json.js';
 import { formatLogLine } from '../../src/output/p0f-log.js';
+import type { TupleKey } from '../../src/state/flows.js';
 import { TlsGatherer } from '../../src/state/tls-gather.js';
+import { fillTupleKey } from '../../src/state/tls-table.js';
 import { newTlsStats } from '../../src/state/tls-report.js';
 import type { EngineContext } from '../../src/state/module.js';
 import { ethernet, record, tcp4, LinkType } from '../helpers/packet-build.js';
@@ -270,18 +272,21 @@ describe('TLS over TCP through the engine', () => {
 
 describe('the TLS gatherer bounds', () => {
   const seen: Observation[] = [];
+  const key: TupleKey = { ipVer: 4, encap: false, a0: 0, a1: 0, a2: 0, a3: 0, b0: 0, b1: 0, b2: 0, b3: 0, aPort: 0, bPort: 0 };
   const ctx: EngineContext = {
     now: 0,
     details: true,
+    key,
     emit: () => undefined,
     emitNat: () => undefined,
     emitObservation: (o) => void seen.push(o),
   };
   const st = newDecodeState();
-  /** The decoder's view of a frame, as the engine hands it to the gatherer. */
+  /** The decoder's view of a frame and its 4-tuple, as the engine hands them to the gatherer. */
   const decoded = (frame: Buffer) => {
     const rec = record(frame, LinkType.ETHERNET);
     assert.equal(decodeFrame(rec, st), 'tcp');
+    fillTupleKey(key, st.tcp);
     return { pk: st.tcp, rec };
   };
 

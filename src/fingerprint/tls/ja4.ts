@@ -132,8 +132,12 @@ export function ja4a(hello: ClientHello, transport: Ja4Transport): string {
   );
 }
 
-/** JA4 and its three variants for one ClientHello. */
-export function ja4(hello: ClientHello, transport: Ja4Transport): Ja4Set {
+/**
+ * JA4 and its three variants for one ClientHello. Without `variants`, only
+ * JA4 itself is made (the others are ''): half the hashing, for a caller
+ * that reports JA4 alone.
+ */
+export function ja4(hello: ClientHello, transport: Ja4Transport, variants = true): Ja4Set {
   const a = ja4a(hello, transport);
   const { ciphers, extensions, signatureAlgorithms } = hello;
 
@@ -179,11 +183,12 @@ export function ja4(hello: ClientHello, transport: Ja4Transport): Ja4Set {
     return [cFrom, cTo, eFrom, p];
   };
   const [sc0, sc1, se0, rEnd] = raw(0, cs, es, ns);
+  const bSorted = nc > 0 ? hash12(b, sc0, sc1) : EMPTY_HASH;
+  const cSorted = ns > 0 ? hash12(b, se0, rEnd) : EMPTY_HASH;
+  if (!variants) return { ja4: a + '_' + bSorted + '_' + cSorted, ja4_r: '', ja4_o: '', ja4_ro: '' };
   const [oc0, oc1, oe0, oEnd] = raw(rEnd, 0, eo, ne);
 
-  const bSorted = nc > 0 ? hash12(b, sc0, sc1) : EMPTY_HASH;
   const bOrig = nc > 0 ? hash12(b, oc0, oc1) : EMPTY_HASH;
-  const cSorted = ns > 0 ? hash12(b, se0, rEnd) : EMPTY_HASH;
   const cOrig = ne > 0 ? hash12(b, oe0, oEnd) : EMPTY_HASH;
   return {
     ja4: a + '_' + bSorted + '_' + cSorted,
