@@ -257,6 +257,20 @@ describe('TLS over TCP through the engine', () => {
     assert.match(block, /\| app      = /);
   });
 
+  it('without typed details (text formats only), a hello has JA4 alone, the same JA4', () => {
+    const obs: Observation[] = [];
+    const engine = new Engine({ db: db(), details: false }, (o) => obs.push(o));
+    for (const f of [syn(), synAck(), cli(0, hello)]) engine.handle(record(f, LinkType.ETHERNET));
+    const o = tlsOf(obs)[0]!;
+    assert.deepEqual(
+      o.fields.map((f) => f[0]),
+      ['ja4', 'ja3', 'sni', 'alpn'],
+    );
+    assert.equal(field(o, 'ja4'), want.ja4);
+    assert.equal(field(o, 'ja3'), want.ja3);
+    assert.equal(o.detail, undefined);
+  });
+
   it('with tls: false nothing is gathered, and p0f records are the same either way', () => {
     const frames = [syn(), synAck(), cli(0, hello)];
     const on = run(frames);
