@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -171,6 +172,54 @@ describe('the core behind a balancer (proxyProtocol)', () => {
       cert = readFileSync(join(dir.dir, 'cert.pem'));
     });
     after(() => dir.cleanup());
+
+    it('pof proxy terminating TLS behind a balancer: HTTP/1.1 and h2 requests are the header\'s client\'s', async () => {
+      const sys = makeEngine();
+      sys.feedSyn(CLIENT);
+      const backend = await startNodeBackend();
+      const proxy = createPofProxy({ upstream: backend.url, tls: { key, cert }, pof: { engine: sys.engine, conns: sys.conns, timeoutMs: 300, proxyProtocol: { trusted: '127.0.0.1/32' } } });
+      const { port } = await proxy.listen(0, '127.0.0.1');
+      /** A TLS connection to the proxy after a PROXY header naming CLIENT. */
+      const relayed = (alpn: string): Promise<tls.TLSSocket> =>
+        new Promise((resolve, reject) => {
+          const raw = net.connect(port, '127.0.0.1', () => {
+            raw.write(V1);
+            const t = tls.connect({ socket: raw, rejectUnauthorized: false, servername: 'localhost', ALPNProtocols: [alpn] }, () => resolve(t));
+            t.on('error', reject);
+          });
+          raw.on('error', reject);
+        });
+      try {
+        const t1 = await relayed('http/1.1');
+        const body1 = await new Promise<string>((resolve) => {
+          let out = '';
+          t1.on('data', (d) => (out += d));
+          t1.on('close', () => resolve(out.slice(out.indexOf('\r\n\r\n') + 4)));
+          t1.write(GET);
+        });
+        const h1 = JSON.parse(body1) as http.IncomingHttpHeaders;
+        assert.equal(h1['x-forwarded-for'], CLIENT.cli);
+        assert.equal(h1['x-pof-genre'], 'Linux');
+
+        const t2 = await relayed('h2');
+        assert.equal(t2.alpnProtocol, 'h2');
+        const session = http2.connect(`https://localhost:${port}`, { createConnection: () => t2 });
+        const body2 = await new Promise<string>((resolve, reject) => {
+          const r = session.request({ ':path': '/' });
+          let out = '';
+          r.on('data', (d) => (out += d));
+          r.on('end', () => resolve(out));
+          r.on('error', reject);
+        });
+        session.close();
+        const h2 = JSON.parse(body2) as http.IncomingHttpHeaders;
+        assert.equal(h2['x-forwarded-for'], CLIENT.cli);
+        assert.equal(h2['x-pof-genre'], 'Linux');
+      } finally {
+        await proxy.close();
+        await backend.stop();
+      }
+    });
 
     it("an https server's requests are the header's client's", async () => {
       const sys = makeEngine();
