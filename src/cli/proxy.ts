@@ -208,7 +208,9 @@ function proxyProtocolFlags(flags: Map<string, string | true>, warn: (m: string)
     headerTimeoutMs = Number(t);
   }
   let refused = 0;
-  let lastWarned = -Infinity;
+  // Told at most every LIMIT_WARNING_EVERY_MS per reason, so that clients
+  // that went away cannot hide an untrusted peer's refusal.
+  const lastWarned = new Map<string, number>();
   return {
     trusted: trusted.list,
     mode,
@@ -216,8 +218,8 @@ function proxyProtocolFlags(flags: Map<string, string | true>, warn: (m: string)
     onRefused: (r) => {
       refused++;
       const now = performance.now();
-      if (now - lastWarned < LIMIT_WARNING_EVERY_MS) return;
-      lastWarned = now;
+      if (now - (lastWarned.get(r.reason) ?? -Infinity) < LIMIT_WARNING_EVERY_MS) return;
+      lastWarned.set(r.reason, now);
       warn(`PROXY protocol: ${r.detail}: connection closed (${refused} refused so far)`);
     },
   };

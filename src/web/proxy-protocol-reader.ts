@@ -146,8 +146,11 @@ export class ProxyProtocolReader {
    */
   accept(socket: net.Socket, done: (r: ProxyAccept) => void): void {
     const peer = socket.remoteAddress ?? '';
+    // No address: the peer has already gone (Node knows no address of a
+    // closed socket), so it can be neither trusted nor refused as untrusted.
+    if (peer === '') return this.refuse(socket, done, 'closed', 'a connection closed before it could be read');
     const trusted = this.trusted.match(peer);
-    const who = `from ${peer || 'an unknown peer'}`;
+    const who = `from ${peer}`;
     if (!trusted && this.mode === 'required') return this.refuse(socket, done, 'untrusted', `connection ${who}, not a trusted proxy`);
     if (this.stats.pending >= this.maxPending) return this.refuse(socket, done, 'busy', `connection ${who}: ${this.maxPending} connections are already sending their PROXY headers`);
     this.stats.pending++;
